@@ -1,0 +1,509 @@
+//go:build unix
+
+package daemon
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/tendhq/tend/pidfile"
+)
+
+// The stages a detaching program goes through. Each is the same program,
+// re-executed, told its stage by stageEnv. Descriptors are laid out the same
+// in every stage: 0 /dev/null, 1 log (or /dev/null), 2 stderr relay to the
+// launcher, 3 readiness pipe, then the pidfile when there is one, then
+// Config.ExtraFiles.
+const (
+	stageSession = "session" // session leader: start the daemon stage, exit
+	stageDaemon  = "daemon"  // the daemon's pid: clean signal state, re-exec in place
+	stageFinal   = "final"   // the daemon proper: Detach returns here
+)
+
+const (
+	fdStatus    = 3
+	fdFirstFree = 4
+)
+
+type stage struct {
+	name    string
+	pidfile bool
+	extra   int
+}
+
+func (s stage) String() string {
+	p := 0
+	if s.pidfile {
+		p = 1
+	}
+	return fmt.Sprintf("%s %d %d", s.name, p, s.extra)
+}
+
+func parseStage(v string) (stage, bool) {
+	var s stage
+	var p int
+	if n, err := fmt.Sscanf(v, "%s %d %d", &s.name, &p, &s.extra); n != 3 || err != nil {
+		return stage{}, false
+	}
+	switch s.name {
+	case stageSession, stageDaemon, stageFinal:
+	default:
+		return stage{}, false
+	}
+	if s.extra < 0 || s.extra > 1024 || p < 0 || p > 1 {
+		return stage{}, false
+	}
+	s.pidfile = p == 1
+	// A marker someone left in the environment by mistake is not a stage:
+	// a real stage always has the readiness pipe on fd 3.
+	var st unix.Stat_t
+	if unix.Fstat(fdStatus, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
+		return stage{}, false
+	}
+	return s, true
+}
+
+// Detach makes the calling program a daemon, or returns at once when it
+// should stay in the foreground.
+//
+// In the launching process Detach does not return on success: it starts the
+// daemon, waits for it to call Ready or fail, and exits 0 or 1 with the
+// daemon's verdict printed. It returns an error only when it could not start
+// the daemon at all (bad config, unwritable log, pidfile already locked).
+//
+// In the daemon it returns the handle. It also returns the handle, without
+// detaching, when Config.Foreground is set, when TEND_FOREGROUND is set,
+// under systemd (NOTIFY_SOCKET or INVOCATION_ID set), or as PID 1.
+//
+// Everything main does before Detach runs again in each stage, so call it
+// first, after flag parsing, and keep that code free of side effects.
+func Detach(cfg Config) (*Daemon, error) {
+	if v, ok := os.LookupEnv(stageEnv); ok {
+		if st, ok := parseStage(v); ok {
+			return runStage(cfg, st)
+		}
+		os.Unsetenv(stageEnv)
+	}
+	if v, ok := finalMarker(); ok {
+		if st, ok := parseStage(v); ok && st.name == stageFinal {
+			return runStage(cfg, st)
+		}
+	}
+	if ForegroundReason(cfg) != "" {
+		return runForeground(cfg)
+	}
+	return nil, launch(cfg)
+}
+
+// ForegroundReason says why Detach would not detach with cfg in this
+// process, or "" when it would.
+func ForegroundReason(cfg Config) string {
+	switch {
+	case cfg.Foreground:
+		return "foreground requested"
+	case os.Getenv(ForegroundEnv) != "" && os.Getenv(ForegroundEnv) != "0":
+		return ForegroundEnv + " is set"
+	case os.Getenv("NOTIFY_SOCKET") != "":
+		return "started by a service manager (NOTIFY_SOCKET is set)"
+	case os.Getenv("INVOCATION_ID") != "":
+		return "started by systemd (INVOCATION_ID is set)"
+	case os.Getpid() == 1:
+		return "running as PID 1"
+	}
+	return ""
+}
+
+func (c Config) name() string {
+	if c.Name != "" {
+		return c.Name
+	}
+	return filepath.Base(os.Args[0])
+}
+
+func (c Config) umask() int {
+	if c.Umask == 0 {
+		return int(DefaultUmask)
+	}
+	return int(c.Umask.Perm())
+}
+
+// launch runs in the user's terminal. It returns only on errors that happen
+// before the daemon exists; otherwise it exits with the daemon's verdict.
+func launch(cfg Config) error {
+	name := cfg.name()
+	cred, err := lookupCredential(cfg.User, cfg.Group)
+	if err != nil {
+		return err
+	}
+	dir := cfg.Dir
+	if dir == "" {
+		dir = "/"
+	}
+	if fi, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("daemon: working directory: %w", err)
+	} else if !fi.IsDir() {
+		return fmt.Errorf("daemon: working directory %s is not a directory", dir)
+	}
+	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("daemon: %w", err)
+	}
+	out := devnull
+	var logf *os.File
+	if cfg.LogFile != "" {
+		logf, err = os.OpenFile(cfg.LogFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE|unix.O_NOFOLLOW|unix.O_NOCTTY|unix.O_CLOEXEC, 0o640)
+		if err != nil {
+			return fmt.Errorf("daemon: open log file: %w", err)
+		}
+		if cred != nil {
+			if err := logf.Chown(int(cred.Uid), int(cred.Gid)); err != nil {
+				return fmt.Errorf("daemon: log file %s: %w", cfg.LogFile, err)
+			}
+		}
+		out = logf
+	}
+	var pf *pidfile.File
+	if cfg.PIDFile != "" {
+		pf, err = pidfile.Lock(cfg.PIDFile, 0o644)
+		if err != nil {
+			return fmt.Errorf("daemon: %w", err)
+		}
+		if cred != nil {
+			if err := pf.File().Chown(int(cred.Uid), int(cred.Gid)); err != nil {
+				pf.Remove()
+				return fmt.Errorf("daemon: pidfile %s: %w", cfg.PIDFile, err)
+			}
+		}
+	}
+	fail := func(err error) error {
+		if pf != nil {
+			pf.Remove()
+		}
+		return err
+	}
+	statusR, statusW, err := os.Pipe()
+	if err != nil {
+		return fail(fmt.Errorf("daemon: %w", err))
+	}
+	relayR, relayW, err := os.Pipe()
+	if err != nil {
+		return fail(fmt.Errorf("daemon: %w", err))
+	}
+	files := []*os.File{devnull, out, relayW, statusW}
+	st := stage{name: stageSession, extra: len(cfg.ExtraFiles)}
+	if cfg.SkipSecondFork {
+		st.name = stageDaemon
+	}
+	if pf != nil {
+		files = append(files, pf.File())
+		st.pidfile = true
+	}
+	files = append(files, cfg.ExtraFiles...)
+
+	self, err := executable()
+	if err != nil {
+		return fail(fmt.Errorf("daemon: find own executable: %w", err))
+	}
+	closeStrayOnExec(files)
+	becomeSubreaper() // to learn how the daemon died if it dies before Ready
+	first, err := os.StartProcess(self, os.Args, &os.ProcAttr{
+		Dir:   dir,
+		Env:   withStage(os.Environ(), st),
+		Files: files,
+		Sys:   &syscall.SysProcAttr{Setsid: true},
+	})
+	if err != nil {
+		return fail(fmt.Errorf("daemon: start: %w", err))
+	}
+	statusW.Close()
+	relayW.Close()
+	l := &launcher{cfg: cfg, name: name, first: first, status: statusR, relay: relayR, log: logf, pidfile: pf}
+	os.Exit(l.wait())
+	return nil
+}
+
+// launcher waits in the user's terminal for the daemon's verdict.
+type launcher struct {
+	cfg     Config
+	name    string
+	first   *os.Process
+	status  *os.File
+	relay   *os.File
+	log     *os.File
+	pidfile *pidfile.File
+}
+
+func (l *launcher) wait() int {
+	relayDone := make(chan struct{})
+	go func() {
+		defer close(relayDone)
+		var w io.Writer = os.Stderr
+		if l.log != nil {
+			w = io.MultiWriter(os.Stderr, l.log)
+		}
+		io.Copy(w, l.relay)
+	}()
+	go l.first.Wait() // reap the session stage; the daemon's fate comes from the pipe
+	timeout := l.cfg.ReadyTimeout
+	if timeout <= 0 {
+		timeout = DefaultReadyTimeout
+	}
+	l.status.SetReadDeadline(time.Now().Add(timeout))
+	drain := func(max time.Duration) {
+		select {
+		case <-relayDone:
+		case <-time.After(max):
+		}
+	}
+	br := bufio.NewReader(l.status)
+	pid := 0
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				fmt.Fprintf(os.Stderr, "%s: not ready after %s; stopping it\n", l.name, timeout)
+				stopChild(pid)
+				drain(time.Second)
+				l.removePidfile()
+				return 1
+			}
+			drain(time.Second)
+			fmt.Fprintf(os.Stderr, "%s: daemon exited before it was ready: %s\n", l.name, describeDeath(pid))
+			l.removePidfile()
+			return 1
+		}
+		line = strings.TrimSuffix(line, "\n")
+		switch {
+		case strings.HasPrefix(line, "P "):
+			pid, _ = strconv.Atoi(line[2:])
+		case line == "R":
+			drain(100 * time.Millisecond)
+			if l.cfg.OnReady != nil {
+				l.cfg.OnReady(pid)
+			}
+			return 0
+		case strings.HasPrefix(line, "E "):
+			drain(time.Second)
+			fmt.Fprintf(os.Stderr, "%s: %s\n", l.name, line[2:])
+			describeDeath(pid) // reap it
+			l.removePidfile()
+			return 1
+		}
+	}
+}
+
+func (l *launcher) removePidfile() {
+	if l.pidfile != nil {
+		l.pidfile.Remove()
+	}
+}
+
+// describeDeath reaps the daemon (our child once the session stage has
+// exited, since we are its subreaper) and says how it ended.
+func describeDeath(pid int) string {
+	if pid <= 0 || !canReapOrphans {
+		return "no status available"
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		var ws unix.WaitStatus
+		wpid, err := unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+		if wpid == pid {
+			switch {
+			case ws.Exited():
+				return fmt.Sprintf("exit status %d", ws.ExitStatus())
+			case ws.Signaled():
+				s := "killed by signal " + unix.SignalName(ws.Signal())
+				if ws.CoreDump() {
+					s += " (core dumped)"
+				}
+				return s
+			}
+		}
+		if time.Now().After(deadline) {
+			if err != nil {
+				return "no status available: " + err.Error()
+			}
+			return "it closed its readiness pipe but is still running as pid " + strconv.Itoa(pid)
+		}
+		time.Sleep(5 * time.Millisecond) // failure path only: the orphan is on its way to us
+	}
+}
+
+// stopChild ends a daemon that did not become ready. It signals only a
+// process that is our own child (wait4 says so), so a reused pid is never hit.
+func stopChild(pid int) {
+	if pid <= 0 || !isOwnChild(pid) {
+		return
+	}
+	unix.Kill(pid, unix.SIGTERM)
+	deadline := time.Now().Add(2 * time.Second)
+	for time.Now().Before(deadline) {
+		var ws unix.WaitStatus
+		if wpid, _ := unix.Wait4(pid, &ws, unix.WNOHANG, nil); wpid == pid {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	unix.Kill(pid, unix.SIGKILL)
+	var ws unix.WaitStatus
+	unix.Wait4(pid, &ws, 0, nil)
+}
+
+func isOwnChild(pid int) bool {
+	var ws unix.WaitStatus
+	wpid, err := unix.Wait4(pid, &ws, unix.WNOHANG, nil)
+	return err == nil && wpid == 0
+}
+
+func withStage(env []string, st stage) []string {
+	return append(withoutStage(env), stageEnv+"="+st.String())
+}
+
+func withoutStage(env []string) []string {
+	out := make([]string, 0, len(env)+1)
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, stageEnv+"=") {
+			out = append(out, kv)
+		}
+	}
+	return out
+}
+
+// inheritedFiles rebuilds the descriptor layout every stage receives, from
+// fd 4 on (the pidfile, then the extra files). Only descriptors that the
+// caller keeps get an *os.File, whose finalizer would otherwise close them.
+func inheritedFiles(st stage) []*os.File {
+	n := st.extra
+	if st.pidfile {
+		n++
+	}
+	files := make([]*os.File, n)
+	for i := range files {
+		files[i] = os.NewFile(uintptr(fdFirstFree+i), "fd"+strconv.Itoa(fdFirstFree+i))
+	}
+	return files
+}
+
+func runStage(cfg Config, st stage) (*Daemon, error) {
+	status := os.NewFile(fdStatus, "readiness")
+	failStage := func(err error) {
+		status.Write([]byte("E " + oneLine(err.Error()) + "\n"))
+		os.Exit(1)
+	}
+	self, err := executable()
+	if err != nil {
+		failStage(fmt.Errorf("find own executable: %w", err))
+	}
+	switch st.name {
+	case stageSession:
+		// The second fork: the daemon is started from the session leader,
+		// so it is not one itself and can never get a controlling terminal.
+		next := st
+		next.name = stageDaemon
+		files := append([]*os.File{os.Stdin, os.Stdout, os.Stderr, status}, inheritedFiles(st)...)
+		_, err := os.StartProcess(self, os.Args, &os.ProcAttr{
+			Env:   withStage(os.Environ(), next),
+			Files: files,
+		})
+		if err != nil {
+			failStage(fmt.Errorf("start daemon stage: %w", err))
+		}
+		os.Exit(0)
+	case stageDaemon:
+		status.Write([]byte("P " + strconv.Itoa(os.Getpid()) + "\n"))
+		next := st
+		next.name = stageFinal
+		// Signal masks and ignored signals survive exec, and Go's own
+		// fork+exec restores the mask the program started with; the only
+		// way to give the daemon a clean slate is to exec in place from a
+		// thread whose mask and dispositions we reset.
+		if err := execClean(self, os.Args, withoutStage(os.Environ()), next.String()); err != nil {
+			failStage(fmt.Errorf("re-execute daemon: %w", err))
+		}
+		// Not reached on systems where execClean replaces the process.
+		return runFinal(cfg, st, status)
+	case stageFinal:
+		return runFinal(cfg, st, status)
+	}
+	failStage(fmt.Errorf("unknown stage %q", st.name))
+	return nil, nil
+}
+
+func runFinal(cfg Config, st stage, status *os.File) (*Daemon, error) {
+	os.Unsetenv(stageEnv) // where the marker came by environment (not Linux)
+	unix.Umask(cfg.umask())
+	d := &Daemon{name: cfg.name(), status: status, relaying: true}
+	// Until Ready, stderr is a pipe to the launcher. If the launcher is gone
+	// (interrupted), a write there must not kill the daemon with SIGPIPE.
+	d.sigpipe = make(chan os.Signal, 1)
+	signal.Notify(d.sigpipe, syscall.SIGPIPE)
+	files := inheritedFiles(st)
+	next := 0
+	if st.pidfile {
+		d.pid = pidfile.FromFile(files[next], cfg.PIDFile)
+		next++
+		if err := d.pid.Write(os.Getpid()); err != nil {
+			d.Fail(err)
+		}
+	}
+	d.files = files[next:]
+	for _, f := range d.files {
+		unix.CloseOnExec(int(f.Fd()))
+	}
+	unix.CloseOnExec(fdStatus) // the daemon's children must not hold the launcher's pipe
+	if err := dropPrivileges(cfg.User, cfg.Group); err != nil {
+		d.Fail(err)
+	}
+	return d, nil
+}
+
+func runForeground(cfg Config) (*Daemon, error) {
+	d := &Daemon{foreground: true, name: cfg.name(), files: cfg.ExtraFiles}
+	if sock := os.Getenv("NOTIFY_SOCKET"); sock != "" {
+		d.notify = sock
+		os.Unsetenv("NOTIFY_SOCKET") // our children are not the service
+	}
+	if cfg.Dir != "" {
+		if err := os.Chdir(cfg.Dir); err != nil {
+			return nil, fmt.Errorf("daemon: working directory: %w", err)
+		}
+	}
+	if cfg.Umask != 0 {
+		unix.Umask(cfg.umask())
+	}
+	if cfg.PIDFile != "" {
+		cred, err := lookupCredential(cfg.User, cfg.Group)
+		if err != nil {
+			return nil, err
+		}
+		pf, err := pidfile.Lock(cfg.PIDFile, 0o644)
+		if err != nil {
+			return nil, fmt.Errorf("daemon: %w", err)
+		}
+		if err := pf.Write(os.Getpid()); err != nil {
+			pf.Remove()
+			return nil, fmt.Errorf("daemon: %w", err)
+		}
+		if cred != nil {
+			pf.File().Chown(int(cred.Uid), int(cred.Gid))
+		}
+		d.pid = pf
+	}
+	if err := dropPrivileges(cfg.User, cfg.Group); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}

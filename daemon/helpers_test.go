@@ -1,0 +1,139 @@
+package daemon_test
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/tendhq/tend/daemon"
+)
+
+// daemonMain is the program under test: a small daemon configured by TEST_*
+// environment variables.
+func daemonMain() int {
+	if path := os.Getenv("TEST_LAUNCHER_FACTS"); path != "" {
+		// Only the first process (the launcher) creates it.
+		if f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+			st, _ := os.ReadFile("/proc/self/stat")
+			status, _ := os.ReadFile("/proc/self/status")
+			fmt.Fprintf(f, "%s\n%s", st, status)
+			f.Close()
+		}
+	}
+	cfg := daemon.Config{
+		Name:           "testd",
+		PIDFile:        os.Getenv("TEST_PIDFILE"),
+		LogFile:        os.Getenv("TEST_LOG"),
+		User:           os.Getenv("TEST_USER"),
+		SkipSecondFork: os.Getenv("TEST_SKIP_SECOND_FORK") != "",
+		Foreground:     os.Getenv("TEST_FOREGROUND") != "",
+		OnReady:        func(pid int) { fmt.Printf("ready pid %d\n", pid) },
+	}
+	if v := os.Getenv("TEST_READY_TIMEOUT"); v != "" {
+		cfg.ReadyTimeout, _ = time.ParseDuration(v)
+	}
+	if v := os.Getenv("TEST_UMASK"); v != "" {
+		var m uint32
+		fmt.Sscanf(v, "%o", &m)
+		cfg.Umask = os.FileMode(m)
+	}
+	if v := os.Getenv("TEST_EXTRA_FILE"); v != "" {
+		f, err := os.Open(v)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+		cfg.ExtraFiles = []*os.File{f}
+	}
+	d, err := daemon.Detach(cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "testd:", err)
+		return 1
+	}
+	defer d.Close()
+	switch os.Getenv("TEST_MODE") {
+	case "fail":
+		d.Fail(errors.New("cannot listen on 127.0.0.1:1: address already in use"))
+	case "exit3":
+		fmt.Fprintln(os.Stderr, "fatal: config file /nonexistent: no such file or directory")
+		return 3
+	case "kill":
+		syscall.Kill(os.Getpid(), syscall.SIGKILL)
+		select {}
+	case "never":
+		select {}
+	}
+	if path := os.Getenv("TEST_CHILD_FACTS"); path != "" {
+		cmd := exec.Command("/proc/self/exe")
+		cmd.Env = append(os.Environ(), helperEnv+"=report-sigs", "TEST_OUT="+path)
+		if err := cmd.Run(); err != nil {
+			d.Fail(fmt.Errorf("child: %w", err))
+		}
+	}
+	if len(d.Files()) > 0 {
+		buf := make([]byte, 64)
+		n, _ := d.Files()[0].Read(buf)
+		fmt.Printf("extra file says %q\n", buf[:n])
+	}
+	ctx := d.Context()
+	hup := d.Hangup()
+	if err := d.Ready(); err != nil {
+		fmt.Fprintln(os.Stderr, "ready:", err)
+	}
+	fmt.Println("serving")
+	for {
+		select {
+		case <-hup:
+			fmt.Println("hangup")
+		case <-ctx.Done():
+			fmt.Println("stopping")
+			return 0
+		}
+	}
+}
+
+// reportSignals writes this process's signal mask and ignored set to TEST_OUT.
+func reportSignals() int {
+	status, _ := os.ReadFile("/proc/self/status")
+	return writeFile(os.Getenv("TEST_OUT"), status)
+}
+
+func writeFile(path string, b []byte) int {
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return 1
+	}
+	return 0
+}
+
+// blockedExec replaces itself with daemon-main after blocking SIGUSR1 and
+// SIGTERM and ignoring SIGHUP, as a launcher started under nohup from a
+// shell with blocked signals would be.
+func blockedExec() int {
+	runtime.LockOSThread()
+	var set unix.Sigset_t
+	for _, s := range []syscall.Signal{syscall.SIGUSR1, syscall.SIGTERM} {
+		set.Val[(s-1)/64] |= 1 << ((uint(s) - 1) % 64)
+	}
+	if err := unix.PthreadSigmask(unix.SIG_BLOCK, &set, nil); err != nil {
+		return 1
+	}
+	signal.Ignore(syscall.SIGHUP)
+	env := []string{}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, helperEnv+"=") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, helperEnv+"=daemon-main")
+	err := syscall.Exec("/proc/self/exe", []string{"testd"}, env)
+	fmt.Fprintln(os.Stderr, err)
+	return 1
+}

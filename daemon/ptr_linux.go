@@ -1,0 +1,5 @@
+package daemon
+
+import "unsafe"
+
+func uintptrOf(a *sigaction) uintptr { return uintptr(unsafe.Pointer(a)) }
