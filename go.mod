@@ -3,7 +3,7 @@ module github.com/tendhq/tend
 go 1.26.0
 
 require (
-	github.com/creack/pty v1.1.24 // indirect
-	golang.org/x/net v0.62.0 // indirect
-	golang.org/x/sys v0.49.0 // indirect
+	github.com/creack/pty v1.1.24
+	golang.org/x/net v0.62.0
+	golang.org/x/sys v0.49.0
 )
