@@ -1,0 +1,192 @@
+package logcap
+
+import (
+	"bytes"
+	"io"
+	"os"
+)
+
+// capture frames one stream. Buffers circulate between it and the writer
+// through free: a full read or batch buffer waits for the writer, which is
+// what slows the reader (and so the child) to the disk's pace.
+type capture struct {
+	l       *Log
+	pre     *prefixer
+	maxLine int
+	size    int
+	free    chan []byte
+	nbuf    int    // buffers allocated so far, at most cap(free)
+	out     []byte // batch being filled by the copying path; nil if none
+}
+
+func newCapture(l *Log, stream string) *capture {
+	const nbuf = 3 // one being filled, one at the writer, one spare
+	c := &capture{
+		l:       l,
+		pre:     newPrefixer(stream, !l.opts.NoTimestamps, !l.opts.NoStreamNames),
+		maxLine: l.opts.MaxLine,
+		size:    l.bufSize(),
+		free:    make(chan []byte, nbuf),
+	}
+	return c
+}
+
+func (c *capture) run(r io.Reader) error {
+	if f, ok := r.(*os.File); ok {
+		growPipe(f, c.size)
+	}
+	raw := c.pre.raw()
+	var rb []byte
+	if raw {
+		// Raw records are the input bytes: whole lines are shipped straight
+		// from the read buffer, without a copy.
+		if rb = c.get(); rb == nil {
+			return ErrClosed
+		}
+	} else {
+		rb = make([]byte, c.size)
+	}
+	// Reads may return up to a whole buffer; the kernel pipe is enlarged
+	// to match so the child can run ahead by that much.
+	rb = rb[:cap(rb)]
+	n := 0 // bytes in rb
+	for {
+		m, rerr := r.Read(rb[n:])
+		n += m
+		if m > 0 {
+			c.pre.update(c.l.now())
+		}
+		eof := rerr != nil
+		var err error
+		if raw {
+			rb, n, err = c.frameRaw(rb, n, eof)
+		} else {
+			var used int
+			used, err = c.frame(rb[:n], eof)
+			n = copy(rb, rb[used:n])
+		}
+		if err == nil {
+			err = c.flush()
+		}
+		if err != nil {
+			return err
+		}
+		if rerr == io.EOF {
+			return nil
+		}
+		if rerr != nil {
+			return rerr
+		}
+	}
+}
+
+// frameRaw ships the leading whole lines of rb[:n] as they are and returns
+// the buffer that now holds the rest.
+func (c *capture) frameRaw(rb []byte, n int, eof bool) ([]byte, int, error) {
+	data := rb[:n]
+	end := 0
+	for {
+		p := data[end:]
+		i := bytes.IndexByte(p[:min(len(p), c.maxLine+1)], '\n')
+		if i < 0 {
+			break
+		}
+		end += i + 1
+	}
+	if end > 0 {
+		next := c.get()
+		if next == nil {
+			return rb, n, ErrClosed
+		}
+		next = next[:cap(next)]
+		k := copy(next, data[end:])
+		if err := c.ship(data[:end]); err != nil {
+			return rb, n, err
+		}
+		rb, n, data = next, k, next[:k]
+	}
+	if len(data) > c.maxLine || (eof && len(data) > 0) {
+		used, err := c.frame(data, eof)
+		n = copy(rb, data[used:])
+		return rb, n, err
+	}
+	return rb, n, nil
+}
+
+// frame appends records for the lines at the start of data to c.out,
+// shipping full batches, and returns how many bytes of data it consumed.
+// A line longer than maxLine gives a continued record of maxLine bytes; at
+// EOF an unterminated last line gets a newline.
+func (c *capture) frame(data []byte, eof bool) (int, error) {
+	used := 0
+	for used < len(data) {
+		p := data[used:]
+		var line, pre []byte
+		if i := bytes.IndexByte(p[:min(len(p), c.maxLine+1)], '\n'); i >= 0 {
+			line, pre = p[:i+1], c.pre.whole
+		} else if len(p) > c.maxLine {
+			line, pre = p[:c.maxLine], c.pre.cont
+			c.l.update(func(s *Stats) { s.Split++ })
+		} else if eof {
+			line, pre = p, c.pre.whole
+		} else {
+			break
+		}
+		if c.out == nil || len(c.out)+len(pre)+len(line)+1 > cap(c.out) {
+			if err := c.flush(); err != nil {
+				return used, err
+			}
+			if c.out = c.get(); c.out == nil {
+				return used, ErrClosed
+			}
+		}
+		c.out = append(c.out, pre...)
+		c.out = append(c.out, line...)
+		if line[len(line)-1] != '\n' {
+			c.out = append(c.out, '\n')
+		}
+		used += len(line)
+	}
+	return used, nil
+}
+
+// flush ships the batch being filled, if any.
+func (c *capture) flush() error {
+	if len(c.out) == 0 {
+		return nil
+	}
+	b := c.out
+	c.out = nil
+	return c.ship(b)
+}
+
+// ship hands whole records to the writer, waiting while it is busy.
+func (c *capture) ship(b []byte) error {
+	select {
+	case c.l.in <- batch{buf: b, free: c.free}:
+		return nil
+	case <-c.l.quit:
+		return ErrClosed
+	}
+}
+
+// get returns a free buffer, allocating up to cap(free) of them (a slow
+// child never needs more than one), else waiting for the writer to hand
+// one back; nil means the Log was closed.
+func (c *capture) get() []byte {
+	select {
+	case b := <-c.free:
+		return b[:0]
+	default:
+	}
+	if c.nbuf < cap(c.free) {
+		c.nbuf++
+		return make([]byte, 0, c.size)
+	}
+	select {
+	case b := <-c.free:
+		return b[:0]
+	case <-c.l.quit:
+		return nil
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package logcap
+
+const raceEnabled = false

@@ -1,0 +1,223 @@
+package logcap
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestTailFilters(t *testing.T) {
+	path := logPath(t)
+	t0 := time.Date(2026, 11, 23, 19, 45, 12, 0, time.UTC)
+	l, err := Open(Options{Path: path, MaxSize: 1000, MaxFiles: -1, Now: fixedClock(t0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 100 lines alternating streams, 1 ms apart, across ~10 files.
+	for i := range 100 {
+		stream := Stdout
+		if i%2 == 1 {
+			stream = Stderr
+		}
+		if err := l.Capture(stream, strings.NewReader(string(appendLine(nil, i)))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.Close()
+	if n := len(rotatedFiles(t, path)); n < 8 {
+		t.Fatalf("only %d rotated files", n)
+	}
+	numbers := func(lines []string) []int {
+		var out []int
+		for _, l := range lines {
+			out = append(out, lineNumber(Parse(l).Text))
+		}
+		return out
+	}
+	at90 := Parse(allLines(t, path)[90]).Time
+	cases := []struct {
+		name string
+		n    int
+		f    Filter
+		want []int
+	}{
+		{"last 3", 3, Filter{}, []int{97, 98, 99}},
+		{"last 25 across files", 25, Filter{}, seq(75, 100, 1)},
+		{"stderr", 4, Filter{Stream: Stderr}, []int{93, 95, 97, 99}},
+		{"stdout all", 0, Filter{Stream: Stdout}, seq(0, 100, 2)},
+		{"since", 0, Filter{Since: at90}, seq(90, 100, 1)},
+		{"since stdout n", 2, Filter{Stream: Stdout, Since: at90}, []int{96, 98}},
+		{"since stdout all", 0, Filter{Stream: Stdout, Since: at90}, seq(90, 100, 2)},
+	}
+	for _, c := range cases {
+		lines, err := Tail(path, c.n, c.f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := numbers(lines); !equalInts(got, c.want) {
+			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
+		}
+	}
+	if _, err := Tail(path+".nope", 1, Filter{}); err == nil {
+		t.Error("Tail of a missing log succeeded")
+	}
+}
+
+func seq(from, to, step int) []int {
+	var out []int
+	for i := from; i < to; i += step {
+		out = append(out, i)
+	}
+	return out
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestParse(t *testing.T) {
+	ts := time.Date(2026, 11, 23, 19, 45, 12, 123456000, time.UTC)
+	cases := []struct {
+		line string
+		want Record
+	}{
+		{"2026-11-23T19:45:12.123456Z stdout hi there\n", Record{Time: ts, Stream: Stdout, Text: "hi there"}},
+		{"2026-11-23T19:45:12.123456Z stderr+ part", Record{Time: ts, Stream: Stderr, Continued: true, Text: "part"}},
+		{"2026-11-23T19:45:12.123456Z+ part", Record{Time: ts, Continued: true, Text: "part"}},
+		{"2026-11-23T19:45:12.123456Z text", Record{Time: ts, Text: "text"}},
+		{"stdout x", Record{Stream: Stdout, Text: "x"}},
+		{"logcap lost", Record{Stream: Marker, Text: "lost"}},
+		{"stdoutx", Record{Text: "stdoutx"}},
+		{"plain", Record{Text: "plain"}},
+	}
+	for _, c := range cases {
+		if got := Parse(c.line); got != c.want {
+			t.Errorf("Parse(%q) = %+v, want %+v", c.line, got, c.want)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a poller.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// followWhile runs Follow, waits for it to print initial lines, runs write,
+// waits until the output holds want lines, and returns the output lines.
+func followWhile(t *testing.T, path string, n, initial, want int, write func()) []string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- Follow(ctx, path, n, &out, Filter{}) }()
+	waitFor(t, 10*time.Second, "initial lines", func() bool { return strings.Count(out.String(), "\n") >= initial })
+	write()
+	waitFor(t, 10*time.Second, "follow output", func() bool { return strings.Count(out.String(), "\n") >= want })
+	defer func() {
+		if t.Failed() {
+			os.WriteFile("/tmp/follow-out.txt", []byte(out.String()), 0o644)
+		}
+	}()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+}
+
+func TestFollowAcrossRotations(t *testing.T) {
+	for _, compress := range []bool{false, true} {
+		name := map[bool]string{false: "plain", true: "compress"}[compress]
+		t.Run(name, func(t *testing.T) {
+			path := logPath(t)
+			l, err := Open(Options{Path: path, MaxFiles: -1, Compress: compress})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer l.Close()
+			f := newFeeder(t, l)
+			f.lines(t, 0, 10) // before Follow: the last 5 are asked for
+			lines := followWhile(t, path, 5, 5, 5+4000, func() {
+				for k := range 4 {
+					from := 10 + k*1000
+					f.lines(t, from, from+500)
+					f.lines(t, from+500, from+1000)
+					if k < 3 {
+						if err := l.Rotate(); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+			})
+			if st := l.Stats(); st.Rotations != 3 {
+				t.Errorf("rotations %d", st.Rotations)
+			}
+			checkSequence(t, lines, 5, 4010)
+		})
+	}
+}
+
+// TestFollowFastRotations rotates by size far faster than Follow polls,
+// with compression racing it.
+func TestFollowFastRotations(t *testing.T) {
+	path := logPath(t)
+	l, err := Open(Options{Path: path, MaxSize: 20_000, MaxFiles: -1, Compress: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	const n = 20_000
+	f := newFeeder(t, l)
+	lines := followWhile(t, path, -1, 0, n, func() { f.lines(t, 0, n) })
+	if st := l.Stats(); st.Rotations < 50 {
+		t.Errorf("only %d rotations", st.Rotations)
+	}
+	checkSequence(t, lines, 0, n)
+}
+
+func TestFollowExternalRename(t *testing.T) {
+	path := logPath(t)
+	l, err := Open(Options{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	f := newFeeder(t, l)
+	f.lines(t, 0, 10)
+	lines := followWhile(t, path, -1, 10, 300, func() {
+		f.lines(t, 10, 100)
+		os.Rename(path, path+".1")
+		f.lines(t, 100, 200)
+		if err := l.Reopen(); err != nil {
+			t.Fatal(err)
+		}
+		f.lines(t, 200, 300)
+	})
+	checkSequence(t, lines, 0, 300)
+}
