@@ -123,7 +123,7 @@ type Daemon struct {
 	ctxOnce  sync.Once
 	closed   bool
 	relaying bool           // fd 2 still goes to the launcher
-	sigpipe  chan os.Signal // SIGPIPE caught while relaying
+	sigpipe  chan os.Signal // SIGPIPE is caught: stderr may be a pipe to a launcher that is gone
 }
 
 // Foreground reports whether the program runs without having detached.
@@ -145,7 +145,8 @@ func (d *Daemon) Ready() error {
 		// launcher has seen every byte written to it until now.
 		err = redirectStderrToStdout()
 		d.relaying = false
-		signal.Stop(d.sigpipe)
+		// SIGPIPE stays caught: fd 1 and 2 are a file or /dev/null now,
+		// and signal.Stop would wait for the signal loop to go idle.
 	}
 	if d.status != nil {
 		if _, werr := d.status.Write([]byte("R\n")); werr != nil && err == nil && !errors.Is(werr, syscall.EPIPE) {

@@ -453,6 +453,9 @@ func runFinal(cfg Config, st stage, status *os.File) (*Daemon, error) {
 	next := 0
 	if st.pidfile {
 		d.pid = pidfile.FromFile(files[next], cfg.PIDFile)
+		// The lock must not leak into the daemon's children: Go's exec
+		// passes on every descriptor without close-on-exec.
+		unix.CloseOnExec(int(files[next].Fd()))
 		next++
 		if err := d.pid.Write(os.Getpid()); err != nil {
 			d.Fail(err)

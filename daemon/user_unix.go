@@ -5,65 +5,19 @@ package daemon
 import (
 	"fmt"
 	"os"
-	"os/user"
-	"strconv"
 	"syscall"
+
+	"github.com/tendhq/tend/internal/account"
 )
 
 // lookupCredential resolves Config.User/Group. It returns nil when no user
 // is configured, and an error when one is but we cannot switch to it.
 func lookupCredential(userName, groupName string) (*syscall.Credential, error) {
-	if userName == "" {
-		if groupName != "" {
-			return nil, fmt.Errorf("daemon: group %q given without a user; set the user too", groupName)
-		}
-		return nil, nil
-	}
-	u, err := lookupUser(userName)
+	cred, err := account.Lookup(userName, groupName)
 	if err != nil {
-		return nil, fmt.Errorf("daemon: user %q: %w", userName, err)
+		return nil, fmt.Errorf("daemon: %w", err)
 	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	if groupName != "" {
-		g, err := lookupGroup(groupName)
-		if err != nil {
-			return nil, fmt.Errorf("daemon: group %q: %w", groupName, err)
-		}
-		gid, _ = strconv.Atoi(g.Gid)
-	}
-	var groups []uint32
-	if ids, err := u.GroupIds(); err == nil {
-		for _, s := range ids {
-			if n, err := strconv.Atoi(s); err == nil {
-				groups = append(groups, uint32(n))
-			}
-		}
-	}
-	if os.Geteuid() != 0 && uid != os.Geteuid() {
-		return nil, fmt.Errorf("daemon: running as user %q needs root (we are uid %d)", userName, os.Geteuid())
-	}
-	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: groups}, nil
-}
-
-func lookupUser(s string) (*user.User, error) {
-	if _, err := strconv.Atoi(s); err == nil {
-		if u, err := user.LookupId(s); err == nil {
-			return u, nil
-		}
-		return &user.User{Uid: s, Gid: s, Username: s}, nil
-	}
-	return user.Lookup(s)
-}
-
-func lookupGroup(s string) (*user.Group, error) {
-	if _, err := strconv.Atoi(s); err == nil {
-		if g, err := user.LookupGroupId(s); err == nil {
-			return g, nil
-		}
-		return &user.Group{Gid: s, Name: s}, nil
-	}
-	return user.LookupGroup(s)
+	return cred, nil
 }
 
 // dropPrivileges switches every thread of the process to the configured

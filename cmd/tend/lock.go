@@ -1,0 +1,27 @@
+package main
+
+import (
+	"errors"
+	"os"
+
+	"github.com/tendhq/tend/pidfile"
+	"github.com/tendhq/tend/state"
+)
+
+// lockSupervisor takes the daemon's supervisor lock for a foreground
+// supervisor (tend run --name), as daemon.Detach does for tend start.
+func lockSupervisor(dir state.Dir) (func(), error) {
+	pf, err := pidfile.Lock(dir.SupervisorPIDFile(), 0o644)
+	if err != nil {
+		var locked *pidfile.LockedError
+		if errors.As(err, &locked) {
+			return nil, alreadyRunning(dir)
+		}
+		return nil, err
+	}
+	if err := pf.Write(os.Getpid()); err != nil {
+		pf.Remove()
+		return nil, err
+	}
+	return func() { pf.Remove() }, nil
+}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tendhq/tend/daemon"
+	"github.com/tendhq/tend/pidfile"
+	"github.com/tendhq/tend/service"
+	"github.com/tendhq/tend/state"
+)
+
+func startCommand() *command {
+	return &command{
+		name:    "start",
+		usage:   "NAME [options] -- CMD [ARG...]",
+		summary: "start CMD as daemon NAME; return once it runs",
+		help: `Start CMD as the daemon NAME under its own supervisor, and return once
+it runs. If CMD cannot be started (not found, not executable, bad working
+directory, unknown user), the error is printed, nothing keeps running and
+NAME is not marked running; exit status 1. If NAME is already running, its
+pid is printed; exit status 1.
+
+The command's stdout and stderr go to its log (see: tend logs). It runs in
+its own process group, and is restarted per --restart with exponential
+backoff; after too many starts in a row it is marked failed.
+
+Options:
+` + flagHelp("start", nil),
+		run: runStart,
+	}
+}
+
+func runStart(args []string) int {
+	if len(args) == 0 || args[0] == "" || args[0][0] == '-' {
+		return usageError("start: give a name first: tend start NAME [options] -- CMD [ARG...]")
+	}
+	name := args[0]
+	if err := state.ValidateName(name); err != nil {
+		return fail(err)
+	}
+	def, err := parseDefinition("start", name, args[1:], nil)
+	if err != nil {
+		return fail(err)
+	}
+	store, err := openStore()
+	if err != nil {
+		return fail(err)
+	}
+	dir, err := store.Create(name)
+	if err != nil {
+		return fail(err)
+	}
+	return startSupervisor(dir, def)
+}
+
+// startSupervisor makes this process the daemon's supervisor with the
+// daemon package. In the terminal it returns only on errors before the
+// supervisor exists; otherwise Detach exits with the supervisor's verdict.
+func startSupervisor(dir state.Dir, def *service.Definition) int {
+	d, err := daemon.Detach(daemon.Config{
+		Name:    "tend",
+		PIDFile: dir.SupervisorPIDFile(),
+		// The supervisor's own stderr (a panic, say); the command's output
+		// goes to its log.
+		LogFile: dir.Path + "/supervisor.log",
+		// The supervisor opens every file with O_NOCTTY (os.OpenFile on
+		// Linux does), so it may stay a session leader: one exec less.
+		SkipSecondFork: true,
+		ReadyTimeout:   30 * time.Second,
+		OnReady: func(int) {
+			if v, err := service.Inspect(dir); err == nil && v.PID > 0 {
+				fmt.Printf("started %s (pid %d)\n", def.Name, v.PID)
+			} else {
+				fmt.Printf("started %s\n", def.Name)
+			}
+		},
+	})
+	if err != nil {
+		var locked *pidfile.LockedError
+		if errors.As(err, &locked) {
+			return fail(alreadyRunning(dir))
+		}
+		return fail(err)
+	}
+	// In the daemon, or in the foreground when Detach decided so
+	// (TEND_FOREGROUND, a service manager): supervise right here.
+	return superviseHere(d, dir, def)
+}
+
+func alreadyRunning(dir state.Dir) error {
+	if v, err := service.Inspect(dir); err == nil && v.PID > 0 {
+		return fmt.Errorf("%s is already running (pid %d)", dir.Name, v.PID)
+	}
+	return fmt.Errorf("%s is already running", dir.Name)
+}
+
+// superviseHere runs the supervisor in this process until the daemon is
+// stopped or gives up.
+func superviseHere(d *daemon.Daemon, dir state.Dir, def *service.Definition) int {
+	defer d.Close()
+	s, err := service.Start(service.Config{Definition: def, Dir: dir})
+	if err != nil {
+		d.Fail(err)
+		return exitFailure
+	}
+	d.Ready()
+	s.Wait(d.Context())
+	return exitOK
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"syscall"
+
+	"github.com/tendhq/tend/service"
+	"github.com/tendhq/tend/state"
+)
+
+func stopCommand() *command {
+	return &command{
+		name:    "stop",
+		usage:   "NAME... | --all",
+		summary: "stop daemons; return when all their processes are gone",
+		help: `Stop each daemon with its stop schedule (default: SIGTERM, wait up to
+10 s, then SIGKILL to its whole process group), and return once every
+process of the daemon is gone, printing how it ended. A daemon that is not
+running is reported as such, with exit status 0. A daemon whose supervisor
+was killed is still stopped, after checking by pid and start time that the
+process is the daemon's and not an unrelated one that reused its pid.`,
+		run: runStop,
+	}
+}
+
+func runStop(args []string) int {
+	fs := flag.NewFlagSet("tend stop", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	all := fs.Bool("all", false, "stop every daemon")
+	if err := fs.Parse(args); err != nil {
+		return usageError("stop: %v", err)
+	}
+	names := fs.Args()
+	if *all {
+		store, err := openStore()
+		if err != nil {
+			return fail(err)
+		}
+		if names, err = store.List(); err != nil {
+			return fail(err)
+		}
+	} else if len(names) == 0 {
+		return usageError("stop: name a daemon, or use --all")
+	}
+	code := exitOK
+	for _, name := range names {
+		if c := stopOne(name); c > code {
+			code = c
+		}
+	}
+	return code
+}
+
+func stopOne(name string) int {
+	dir, err := daemonDir(name)
+	if err != nil {
+		return fail(err)
+	}
+	how, err := service.Stop(context.Background(), dir)
+	switch {
+	case errors.Is(err, service.ErrNotRunning):
+		fmt.Printf("%s is not running\n", name)
+		return exitOK
+	case err != nil:
+		return fail(err)
+	}
+	fmt.Printf("stopped %s: %s\n", name, how)
+	return exitOK
+}
+
+func restartCommand() *command {
+	return &command{
+		name:    "restart",
+		usage:   "NAME",
+		summary: "stop NAME, then start it again with the same definition",
+		help: `Stop the daemon (see: tend help stop), then start it again exactly as it
+was started, with the environment it was started with (env files are read
+again). Works on a stopped daemon too.`,
+		run: runRestart,
+	}
+}
+
+func runRestart(args []string) int {
+	if len(args) != 1 {
+		return usageError("restart: give exactly one name")
+	}
+	dir, err := daemonDir(args[0])
+	if err != nil {
+		return fail(err)
+	}
+	def, err := service.LoadDefinition(dir)
+	if err != nil {
+		return fail(fmt.Errorf("%s has no stored definition to restart from: %w", args[0], err))
+	}
+	if c := stopOne(args[0]); c != exitOK {
+		return c
+	}
+	return restartFrom(dir, def)
+}
+
+// restartFrom starts the daemon again from its stored definition. The
+// supervisor is made a daemon by re-executing this program with its
+// arguments, so this process first becomes `tend start NAME <options>`
+// with the definition's environment.
+func restartFrom(dir state.Dir, def *service.Definition) int {
+	argv := append([]string{"tend", "start", def.Name}, def.Args()...)
+	env := def.BaseEnv
+	if root, err := state.Home(); err == nil {
+		env = service.SetEnv(env, "TEND_HOME", root)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return fail(err)
+	}
+	err = syscall.Exec(self, argv, env)
+	return fail(fmt.Errorf("restart %s: %w", def.Name, err))
+}

@@ -1,0 +1,484 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// env is one test's world: its own state directory.
+type env struct {
+	t    *testing.T
+	home string
+	note string
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	e := &env{t: t, home: t.TempDir()}
+	e.note = filepath.Join(e.home, "note")
+	t.Cleanup(func() {
+		// Stop whatever the test left running, by tend itself.
+		e.tend("stop", "--all")
+	})
+	return e
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+}
+
+// tend runs the tend binary with args and returns what it did.
+func (e *env) tend(args ...string) result {
+	e.t.Helper()
+	cmd := exec.Command(tendBin, args...)
+	cmd.Env = append(os.Environ(), "TEND_HOME="+e.home)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		e.t.Fatalf("tend %v: %v", args, err)
+	}
+	return r
+}
+
+// helper returns the arguments of tend start/run that run the named helper.
+func (e *env) helper(name string, extra ...string) []string {
+	args := []string{"--env", helperEnv + "=" + name, "--env", "TEST_NOTE=" + e.note}
+	args = append(args, extra...)
+	return append(args, "--", testBin)
+}
+
+func (e *env) start(name, helper string, opts ...string) result {
+	e.t.Helper()
+	return e.tend(append([]string{"start", name}, e.helper(helper, opts...)...)...)
+}
+
+func (e *env) mustStart(name, helper string, opts ...string) int {
+	e.t.Helper()
+	r := e.start(name, helper, opts...)
+	m := regexp.MustCompile(`started \S+ \(pid (\d+)\)`).FindStringSubmatch(r.stdout)
+	if r.code != 0 || m == nil {
+		e.t.Fatalf("start %s: %v", name, r)
+	}
+	pid, _ := strconv.Atoi(m[1])
+	return pid
+}
+
+type statusOut struct {
+	State         string `json:"state"`
+	PID           int    `json:"pid"`
+	SupervisorPID int    `json:"supervisor_pid"`
+	Restarts      int    `json:"restarts"`
+	Error         string `json:"error"`
+	LastExit      *struct {
+		Code        int    `json:"code"`
+		Description string `json:"description"`
+	} `json:"last_exit"`
+	Log string `json:"log"`
+}
+
+func (e *env) status(name string) (statusOut, int) {
+	e.t.Helper()
+	r := e.tend("status", "--json", name)
+	var s statusOut
+	if r.code != 4 {
+		if err := json.Unmarshal([]byte(r.stdout), &s); err != nil {
+			e.t.Fatalf("status --json %s: %v: %v", name, err, r)
+		}
+	}
+	return s, r.code
+}
+
+// eventually polls cond until it holds or 10 s pass.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Errorf("timed out waiting for %s", what)
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// alive reports whether pid is a live process (zombies count as gone).
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i > 0 && len(s) > i+2 && s[i+2] != 'Z' && s[i+2] != 'X'
+}
+
+func pgid(pid int) int {
+	g, _ := syscall.Getpgid(pid)
+	return g
+}
+
+func TestLifecycle(t *testing.T) {
+	e := newEnv(t)
+	pid := e.mustStart("web", "sleep")
+	if !alive(pid) {
+		t.Fatalf("pid %d not running after start", pid)
+	}
+	if pgid(pid) != pid {
+		t.Errorf("child is not leading its own process group: pgid %d", pgid(pid))
+	}
+	s, code := e.status("web")
+	if code != 0 || s.State != "running" || s.PID != pid {
+		t.Fatalf("status: code %d %+v, want running pid %d", code, s, pid)
+	}
+	if r := e.tend("status", "web"); !strings.Contains(r.stdout, "web: running") || !strings.Contains(r.stdout, "pid:") {
+		t.Errorf("status text: %v", r)
+	}
+	if r := e.tend("list"); r.code != 0 || !regexp.MustCompile(`(?m)^web\s+running\s+`+strconv.Itoa(pid)).MatchString(r.stdout) {
+		t.Errorf("list: %v", r)
+	}
+	if r := e.tend("ls", "--json"); !strings.Contains(r.stdout, `"name": "web"`) {
+		t.Errorf("ls --json: %v", r)
+	}
+	eventually(t, "output in the log", func() bool {
+		r := e.tend("logs", "web")
+		return strings.Contains(r.stdout, "stdout hello from stdout") && strings.Contains(r.stdout, "stderr hello from stderr")
+	})
+	if r := e.tend("logs", "web", "--stderr"); strings.Contains(r.stdout, "hello from stdout") || !strings.Contains(r.stdout, "hello from stderr") {
+		t.Errorf("logs --stderr: %v", r)
+	}
+	if r := e.tend("signal", "web", "CONT"); r.code != 0 || !strings.Contains(r.stdout, "pid "+strconv.Itoa(pid)) {
+		t.Errorf("signal: %v", r)
+	}
+
+	// restart: a new pid; the old one is gone.
+	r := e.tend("restart", "web")
+	m := regexp.MustCompile(`started web \(pid (\d+)\)`).FindStringSubmatch(r.stdout)
+	if r.code != 0 || m == nil {
+		t.Fatalf("restart: %v", r)
+	}
+	pid2, _ := strconv.Atoi(m[1])
+	if pid2 == pid || alive(pid) || !alive(pid2) {
+		t.Errorf("restart: old pid %d alive=%v, new pid %d alive=%v", pid, alive(pid), pid2, alive(pid2))
+	}
+
+	r = e.tend("stop", "web")
+	if r.code != 0 || !strings.Contains(r.stdout, "stopped web: killed by signal TERM") {
+		t.Fatalf("stop: %v", r)
+	}
+	if alive(pid2) {
+		t.Errorf("pid %d still alive after stop returned", pid2)
+	}
+	if s, code := e.status("web"); code != 3 || s.State != "stopped" {
+		t.Errorf("status after stop: code %d %+v", code, s)
+	}
+	if r := e.tend("stop", "web"); r.code != 0 || !strings.Contains(r.stdout, "web is not running") {
+		t.Errorf("second stop: %v", r)
+	}
+	// restart of a stopped daemon starts it.
+	if r := e.tend("restart", "web"); r.code != 0 || !strings.Contains(r.stdout, "started web") {
+		t.Errorf("restart of stopped: %v", r)
+	}
+}
+
+func TestUsageAndExitCodes(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"status", "nope"}, 4, "no such daemon"},
+		{[]string{"stop", "nope"}, 4, "no such daemon"},
+		{[]string{"start", "a/b", "--", "true"}, 2, "invalid daemon name"},
+		{[]string{"start", "..", "--", "true"}, 2, "invalid daemon name"},
+		{[]string{"start", "-x", "--", "true"}, 2, "give a name first"},
+		{[]string{"start", "ok", "--restart", "sometimes", "--", "true"}, 2, "--restart"},
+		{[]string{"start", "ok", "--bogus", "--", "true"}, 2, "bogus"},
+		{[]string{"start", "ok", "--stop-schedule", "TERM/x", "--", "true"}, 2, "schedule"},
+		{[]string{"start", "ok"}, 2, "no command"},
+		{[]string{"frobnicate"}, 2, "unknown command"},
+		{[]string{"signal", "ok", "NOSUCHSIG"}, 2, "signal"},
+	} {
+		r := e.tend(tc.args...)
+		if r.code != tc.code || !strings.Contains(r.stderr, tc.msg) {
+			t.Errorf("tend %v: %v; want exit %d mentioning %q", tc.args, r, tc.code, tc.msg)
+		}
+	}
+	// Usage errors create nothing.
+	if entries, _ := os.ReadDir(e.home); len(entries) != 0 {
+		var names []string
+		for _, en := range entries {
+			names = append(names, en.Name())
+		}
+		t.Errorf("usage errors left %v in the state directory", names)
+	}
+	// A command that cannot run: exit 1, nothing running, not marked running.
+	r := e.tend("start", "missing", "--", "/nonexistent/program")
+	if r.code != 1 || !strings.Contains(r.stderr, "/nonexistent/program") {
+		t.Errorf("missing command: %v", r)
+	}
+	if s, code := e.status("missing"); code != 3 || s.State != "stopped" || s.PID != 0 {
+		t.Errorf("status after failed start: code %d %+v", code, s)
+	}
+	r = e.tend("start", "baddir", "--dir", "/nonexistent", "--", "true")
+	if r.code != 1 || !strings.Contains(r.stderr, "/nonexistent") {
+		t.Errorf("bad dir: %v", r)
+	}
+	r = e.tend("start", "baduser", "--user", "no-such-user-x", "--", "true")
+	if r.code != 1 || !strings.Contains(r.stderr, "no-such-user-x") {
+		t.Errorf("bad user: %v", r)
+	}
+	// Already running: exit 1 naming the pid.
+	pid := e.mustStart("dup", "sleep")
+	r = e.start("dup", "sleep")
+	if r.code != 1 || !strings.Contains(r.stderr, "dup is already running (pid "+strconv.Itoa(pid)+")") {
+		t.Errorf("second start: %v", r)
+	}
+	if r := e.tend("help", "start"); r.code != 0 || !strings.Contains(r.stdout, "--stop-schedule") {
+		t.Errorf("help start: %v", r)
+	}
+	if r := e.tend("completion", "bash"); r.code != 0 || !strings.Contains(r.stdout, "complete -F _tend tend") {
+		t.Errorf("completion bash: %v", r)
+	}
+	if r := e.tend("version"); r.code != 0 || !strings.HasPrefix(r.stdout, "tend ") {
+		t.Errorf("version: %v", r)
+	}
+}
+
+func TestRespawnAfterKill(t *testing.T) {
+	e := newEnv(t)
+	pid := e.mustStart("r", "sleep")
+	syscall.Kill(pid, syscall.SIGKILL)
+	var s statusOut
+	eventually(t, "a new child", func() bool {
+		s, _ = e.status("r")
+		return s.State == "running" && s.PID != 0 && s.PID != pid
+	})
+	if s.Restarts != 1 || !alive(s.PID) {
+		t.Errorf("after kill -9: %+v (alive %v)", s, alive(s.PID))
+	}
+	if s.LastExit == nil || !strings.Contains(s.LastExit.Description, "KILL") {
+		t.Errorf("last exit %+v, want killed by KILL", s.LastExit)
+	}
+}
+
+func TestSupervisorKilled(t *testing.T) {
+	e := newEnv(t)
+	pid := e.mustStart("orphan", "sleep")
+	// The child writes its greeting first: once its supervisor is gone,
+	// nothing reads its output any more (see README, "When a supervisor dies").
+	eventually(t, "greeting logged", func() bool {
+		return strings.Contains(e.tend("logs", "orphan").stdout, "hello from stderr")
+	})
+	s, _ := e.status("orphan")
+	syscall.Kill(s.SupervisorPID, syscall.SIGKILL)
+	var code int
+	eventually(t, "status lost", func() bool {
+		s, code = e.status("orphan")
+		return code == 1 && s.State == "lost" && s.PID == pid
+	})
+	if t.Failed() {
+		t.Logf("last status: %d %+v (child %d alive %v)", code, s, pid, alive(pid))
+	}
+	if !alive(pid) {
+		t.Fatalf("child died with its supervisor")
+	}
+	if r := e.start("orphan", "sleep"); r.code != 1 || !strings.Contains(r.stderr, "still runs without a supervisor") {
+		t.Errorf("start while the lost child lives: %v", r)
+	}
+	r := e.tend("stop", "orphan")
+	if r.code != 0 || alive(pid) {
+		t.Fatalf("stop of a lost child: %v (alive %v)", r, alive(pid))
+	}
+	if _, code := e.status("orphan"); code != 3 {
+		t.Errorf("status after stopping the lost child: %d", code)
+	}
+	// And it can be started again.
+	e.mustStart("orphan", "sleep")
+}
+
+func TestCrashLoopFails(t *testing.T) {
+	e := newEnv(t)
+	r := e.start("crash", "exit", "--env", "TEST_EXIT=3", "--restart", "always", "--backoff", "5ms",
+		"--start-limit", "3", "--start-limit-interval", "10s")
+	if r.code != 0 {
+		// It may already have failed by the time start returns.
+		t.Logf("start: %v", r)
+	}
+	var s statusOut
+	eventually(t, "failed", func() bool {
+		var code int
+		s, code = e.status("crash")
+		return s.State == "failed" && code == 1
+	})
+	if s.Restarts < 2 || s.LastExit == nil || s.LastExit.Code != 3 {
+		t.Errorf("failed status: %+v", s)
+	}
+}
+
+func TestConcurrentStarts(t *testing.T) {
+	e := newEnv(t)
+	const n = 12
+	results := make([]result, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { results[i] = e.start("one", "sleep") })
+	}
+	wg.Wait()
+	winners := 0
+	for _, r := range results {
+		switch {
+		case r.code == 0:
+			winners++
+		case r.code == 1 && strings.Contains(r.stderr, "already running"):
+		default:
+			t.Errorf("unexpected result: %v", r)
+		}
+	}
+	if winners != 1 {
+		t.Fatalf("%d starts won, want exactly 1", winners)
+	}
+	// Every loser has returned, having started nothing; the winner's child
+	// notes itself once it runs.
+	eventually(t, "the winner's child", func() bool {
+		b, _ := os.ReadFile(e.note)
+		return strings.Contains(string(b), "running")
+	})
+	e.tend("stop", "one")
+	notes, _ := os.ReadFile(e.note)
+	if c := strings.Count(string(notes), "running"); c != 1 {
+		t.Errorf("%d children started, want 1:\n%s", c, notes)
+	}
+}
+
+func TestStopEscalatesToKill(t *testing.T) {
+	e := newEnv(t)
+	pid := e.mustStart("stubborn", "ignore-term", "--stop-schedule", "TERM/0.3/KILL/5")
+	eventually(t, "signal disposition set", func() bool {
+		b, _ := os.ReadFile(e.note)
+		return strings.Contains(string(b), "ignoring")
+	})
+	began := time.Now()
+	r := e.tend("stop", "stubborn")
+	took := time.Since(began)
+	if r.code != 0 || !strings.Contains(r.stdout, "KILL") || alive(pid) {
+		t.Fatalf("stop: %v alive %v", r, alive(pid))
+	}
+	if took < 300*time.Millisecond || took > 4*time.Second {
+		t.Errorf("stop took %v, want between the TERM wait (0.3s) and the KILL wait", took)
+	}
+}
+
+func TestStopReachesGrandchildren(t *testing.T) {
+	e := newEnv(t)
+	e.mustStart("family", "grandchild")
+	var gc int
+	eventually(t, "grandchild pid", func() bool {
+		b, _ := os.ReadFile(e.note)
+		m := regexp.MustCompile(`grandchild (\d+)`).FindSubmatch(b)
+		if m != nil {
+			gc, _ = strconv.Atoi(string(m[1]))
+		}
+		return gc > 0
+	})
+	if !alive(gc) || pgid(gc) != gc {
+		t.Fatalf("grandchild %d not running in its own process group", gc)
+	}
+	if r := e.tend("stop", "family"); r.code != 0 {
+		t.Fatalf("stop: %v", r)
+	}
+	if alive(gc) {
+		t.Errorf("grandchild %d that left the process group survived the stop", gc)
+	}
+}
+
+func TestRunReapsAndExitsWithStatus(t *testing.T) {
+	e := newEnv(t)
+	cmd := exec.Command(tendBin, append([]string{"run", "--restart", "never"}, e.helper("orphans")...)...)
+	cmd.Env = append(os.Environ(), "TEND_HOME="+e.home, "TEST_EXIT=7")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	runPid := cmd.Process.Pid
+	eventually(t, "orphans made", func() bool {
+		b, _ := os.ReadFile(e.note)
+		return strings.Contains(string(b), "orphans made")
+	})
+	// The orphans were reparented to tend run (a subreaper) and exit at
+	// once; none may stay a zombie.
+	eventually(t, "no zombie children of tend run", func() bool { return zombiesOf(runPid) == 0 })
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 7 {
+		t.Errorf("tend run exit: %v, want status 7; output %s", err, out.String())
+	}
+}
+
+// zombiesOf counts zombie processes whose parent is pid.
+func zombiesOf(pid int) int {
+	n := 0
+	entries, _ := os.ReadDir("/proc")
+	for _, en := range entries {
+		b, err := os.ReadFile("/proc/" + en.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		i := strings.LastIndexByte(s, ')')
+		if i < 0 || len(s) < i+4 {
+			continue
+		}
+		f := strings.Fields(s[i+2:])
+		if len(f) > 1 && f[0] == "Z" && f[1] == strconv.Itoa(pid) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestRunForwardsSignalsAndStops(t *testing.T) {
+	e := newEnv(t)
+	cmd := exec.Command(tendBin, append([]string{"run", "--name", "fg"}, e.helper("sleep")...)...)
+	cmd.Env = append(os.Environ(), "TEND_HOME="+e.home)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var s statusOut
+	eventually(t, "fg running", func() bool {
+		var code int
+		s, code = e.status("fg")
+		return code == 0 && s.State == "running"
+	})
+	if s.SupervisorPID != cmd.Process.Pid {
+		t.Errorf("supervisor pid %d, want tend run's %d", s.SupervisorPID, cmd.Process.Pid)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 128+int(syscall.SIGTERM) {
+		t.Errorf("tend run after SIGTERM: %v, want 143", err)
+	}
+	if alive(s.PID) {
+		t.Errorf("child %d survived tend run", s.PID)
+	}
+}

@@ -1,0 +1,297 @@
+package service
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/tendhq/tend/envfile"
+	"github.com/tendhq/tend/internal/account"
+	"github.com/tendhq/tend/supervise"
+)
+
+// Definition is everything tend needs to run one daemon: the command and
+// the options of `tend start`. It is stored as definition.json in the
+// daemon's folder (mode 0600: it holds the environment), so that restart
+// starts the same thing again.
+type Definition struct {
+	Name    string   `json:"name"`
+	Command []string `json:"command"`
+	// Dir is the child's working directory, absolute; "" means "/".
+	Dir string `json:"dir,omitzero"`
+	// BaseEnv is the environment tend start was called with (empty with
+	// ClearEnv); EnvFiles and Env are applied on top, in that order, at
+	// every start.
+	BaseEnv  []string `json:"base_env,omitzero"`
+	ClearEnv bool     `json:"clear_env,omitzero"`
+	EnvFiles []string `json:"env_files,omitzero"`
+	Env      []string `json:"env,omitzero"`
+	User     string   `json:"user,omitzero"`
+	Group    string   `json:"group,omitzero"`
+	// Umask is an octal string such as "022"; "" means 022.
+	Umask string `json:"umask,omitzero"`
+
+	Restart            string        `json:"restart"`
+	BackoffInitial     time.Duration `json:"backoff_initial,omitzero"`
+	BackoffMax         time.Duration `json:"backoff_max,omitzero"`
+	BackoffReset       time.Duration `json:"backoff_reset,omitzero"`
+	StartLimitBurst    int           `json:"start_limit_burst,omitzero"`
+	StartLimitInterval time.Duration `json:"start_limit_interval,omitzero"`
+	StopSignal         string        `json:"stop_signal,omitzero"`
+	StopSchedule       string        `json:"stop_schedule,omitzero"`
+
+	// Log is the output log file; "" means output.log in the daemon's folder.
+	Log          string `json:"log,omitzero"`
+	LogMaxSize   int64  `json:"log_max_size,omitzero"`
+	LogMaxFiles  int    `json:"log_max_files,omitzero"`
+	LogCompress  bool   `json:"log_compress,omitzero"`
+	NoTimestamps bool   `json:"no_timestamps,omitzero"`
+}
+
+// ErrUsage is wrapped by errors in a definition that the user must fix in
+// the command line (exit status 2).
+var ErrUsage = errors.New("usage")
+
+func usagef(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrUsage, fmt.Sprintf(format, args...))
+}
+
+// Validate checks the definition without starting anything, so that a bad
+// option is a usage error that creates nothing.
+func (d *Definition) Validate() error {
+	if len(d.Command) == 0 || d.Command[0] == "" {
+		return usagef("no command given; put it after --, as in: tend start %s -- sleep 60", d.Name)
+	}
+	if d.Dir != "" && !filepath.IsAbs(d.Dir) {
+		return usagef("--dir %q must be absolute", d.Dir)
+	}
+	if _, err := supervise.ParseRestartPolicy(d.restart()); err != nil {
+		return usagef("--restart: %v", err)
+	}
+	if _, err := d.umask(); err != nil {
+		return usagef("--umask: %v", err)
+	}
+	if _, err := d.Schedule(); err != nil {
+		return usagef("%v", err)
+	}
+	if d.Group != "" && d.User == "" {
+		return usagef("--group needs --user")
+	}
+	for _, kv := range d.Env {
+		if k, _, ok := cutEnv(kv); !ok || k == "" {
+			return usagef("--env %q: want KEY=VALUE", kv)
+		}
+	}
+	return nil
+}
+
+func cutEnv(kv string) (string, string, bool) {
+	for i := 0; i < len(kv); i++ {
+		if kv[i] == '=' {
+			return kv[:i], kv[i+1:], true
+		}
+	}
+	return kv, "", false
+}
+
+func (d *Definition) restart() string {
+	if d.Restart == "" {
+		return "on-failure"
+	}
+	return d.Restart
+}
+
+func (d *Definition) umask() (fs.FileMode, error) {
+	if d.Umask == "" {
+		return 0o022, nil
+	}
+	n, err := strconv.ParseUint(d.Umask, 8, 32)
+	if err != nil || n > 0o777 {
+		return 0, fmt.Errorf("%q is not an octal mode such as 022", d.Umask)
+	}
+	return fs.FileMode(n), nil
+}
+
+// Schedule returns the stop schedule: StopSchedule, with its signals
+// replaced by StopSignal where only a timeout was given.
+func (d *Definition) Schedule() (supervise.Schedule, error) {
+	sched := supervise.DefaultSchedule()
+	if d.StopSchedule != "" {
+		s, err := supervise.ParseSchedule(d.StopSchedule)
+		if err != nil {
+			return nil, fmt.Errorf("--stop-schedule: %w", err)
+		}
+		sched = s
+	}
+	if d.StopSignal != "" {
+		sig, err := parseSignal(d.StopSignal)
+		if err != nil {
+			return nil, fmt.Errorf("--stop-signal: %w", err)
+		}
+		sched[0].Signal = sig
+	}
+	return sched, nil
+}
+
+// Environment returns the child's environment: BaseEnv, then the env
+// files, then Env, later entries replacing earlier ones of the same key.
+func (d *Definition) Environment() ([]string, error) {
+	var all []string
+	all = append(all, d.BaseEnv...)
+	for _, path := range d.EnvFiles {
+		kvs, err := envfile.ParseFile(path)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, kvs...)
+	}
+	all = append(all, d.Env...)
+	return dedupEnv(all), nil
+}
+
+func dedupEnv(env []string) []string {
+	index := map[string]int{}
+	out := make([]string, 0, len(env))
+	for _, kv := range env {
+		k, _, _ := cutEnv(kv)
+		if i, ok := index[k]; ok {
+			out[i] = kv
+			continue
+		}
+		index[k] = len(out)
+		out = append(out, kv)
+	}
+	return out
+}
+
+// Spec turns the definition into what supervise runs. Stdout and Stderr are
+// left for the caller.
+func (d *Definition) Spec() (supervise.Spec, error) {
+	env, err := d.Environment()
+	if err != nil {
+		return supervise.Spec{}, err
+	}
+	policy, err := supervise.ParseRestartPolicy(d.restart())
+	if err != nil {
+		return supervise.Spec{}, err
+	}
+	sched, err := d.Schedule()
+	if err != nil {
+		return supervise.Spec{}, err
+	}
+	cred, err := account.Lookup(d.User, d.Group)
+	if err != nil {
+		return supervise.Spec{}, err
+	}
+	dir := d.Dir
+	if dir == "" {
+		dir = "/"
+	}
+	path := d.Command[0]
+	if !containsSlash(path) {
+		if p, err := lookPath(path, env); err == nil {
+			path = p
+		}
+	}
+	return supervise.Spec{
+		Path:       path,
+		Args:       d.Command,
+		Dir:        dir,
+		Env:        env,
+		Credential: cred,
+		Restart:    policy,
+		Backoff:    supervise.Backoff{Initial: d.BackoffInitial, Max: d.BackoffMax, Reset: d.BackoffReset},
+		StartLimit: supervise.StartLimit{Burst: d.StartLimitBurst, Interval: d.StartLimitInterval},
+		Stop:       sched,
+	}, nil
+}
+
+func containsSlash(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '/' {
+			return true
+		}
+	}
+	return false
+}
+
+// lookPath finds file in the PATH of the child's environment (falling back
+// to the supervisor's), so that `--env PATH=...` is honoured.
+func lookPath(file string, env []string) (string, error) {
+	pathVar := os.Getenv("PATH")
+	for _, kv := range env {
+		if k, v, _ := cutEnv(kv); k == "PATH" {
+			pathVar = v
+		}
+	}
+	for _, dir := range filepath.SplitList(pathVar) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, file)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%q: executable file not found in PATH", file)
+}
+
+// Args returns the options and command of `tend start` that produce this
+// definition again (the environment aside: BaseEnv is the caller's to set).
+func (d *Definition) Args() []string {
+	var a []string
+	add := func(flag, v string) {
+		if v != "" {
+			a = append(a, "--"+flag+"="+v)
+		}
+	}
+	addBool := func(flag string, v bool) {
+		if v {
+			a = append(a, "--"+flag)
+		}
+	}
+	addDur := func(flag string, v time.Duration) {
+		if v != 0 {
+			add(flag, v.String())
+		}
+	}
+	addInt := func(flag string, v int64) {
+		if v != 0 {
+			add(flag, strconv.FormatInt(v, 10))
+		}
+	}
+	add("dir", d.Dir)
+	addBool("clear-env", d.ClearEnv)
+	for _, f := range d.EnvFiles {
+		add("env-file", f)
+	}
+	for _, kv := range d.Env {
+		add("env", kv)
+	}
+	add("user", d.User)
+	add("group", d.Group)
+	add("umask", d.Umask)
+	add("restart", d.restart())
+	addDur("backoff", d.BackoffInitial)
+	addDur("backoff-max", d.BackoffMax)
+	addDur("backoff-reset", d.BackoffReset)
+	addInt("start-limit", int64(d.StartLimitBurst))
+	addDur("start-limit-interval", d.StartLimitInterval)
+	add("stop-signal", d.StopSignal)
+	add("stop-schedule", d.StopSchedule)
+	add("log", d.Log)
+	addInt("log-max-size", d.LogMaxSize)
+	addInt("log-max-files", int64(d.LogMaxFiles))
+	addBool("log-compress", d.LogCompress)
+	addBool("no-timestamps", d.NoTimestamps)
+	return append(append(a, "--"), d.Command...)
+}
+
+// SetEnv returns env with key set to value, replacing an earlier entry.
+func SetEnv(env []string, key, value string) []string {
+	return dedupEnv(append(append([]string{}, env...), key+"="+value))
+}
