@@ -506,9 +506,13 @@ func TestExtraFilesAndUmask(t *testing.T) {
 	extra := filepath.Join(dir, "extra")
 	os.WriteFile(extra, []byte("hello"), 0o600)
 	pidPath, logPath := filepath.Join(dir, "d.pid"), filepath.Join(dir, "d.log")
-	code, _, errOut := run(t, "TEST_PIDFILE="+pidPath, "TEST_LOG="+logPath, "TEST_EXTRA_FILE="+extra, "TEST_UMASK=027")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errOut)
+	cmd := launcher("TEST_PIDFILE="+pidPath, "TEST_LOG="+logPath, "TEST_EXTRA_FILE="+extra, "TEST_UMASK=027", "TEST_REL=rel.txt")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("launcher: %v: %s", err, out)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "rel.txt")); err != nil || string(b) != "written by the daemon\n" {
+		t.Errorf("relative path resolved elsewhere: %v %q", err, b)
 	}
 	pid := daemonPID(t, pidPath)
 	defer stop(t, pid)

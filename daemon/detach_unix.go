@@ -217,8 +217,10 @@ func launch(cfg Config) error {
 	}
 	closeStrayOnExec(files)
 	becomeSubreaper() // to learn how the daemon died if it dies before Ready
+	// The stages keep the launcher's working directory, so that they
+	// resolve relative paths in their arguments as the launcher did; the
+	// final stage changes to Config.Dir just before Detach returns.
 	first, err := os.StartProcess(self, os.Args, &os.ProcAttr{
-		Dir:   dir,
 		Env:   withStage(os.Environ(), st),
 		Files: files,
 		Sys:   &syscall.SysProcAttr{Setsid: true},
@@ -444,6 +446,10 @@ func runStage(cfg Config, st stage) (*Daemon, error) {
 func runFinal(cfg Config, st stage, status *os.File) (*Daemon, error) {
 	os.Unsetenv(stageEnv) // where the marker came by environment (not Linux)
 	unix.Umask(cfg.umask())
+	dir := cfg.Dir
+	if dir == "" {
+		dir = "/"
+	}
 	d := &Daemon{name: cfg.name(), status: status, relaying: true}
 	// Until Ready, stderr is a pipe to the launcher. If the launcher is gone
 	// (interrupted), a write there must not kill the daemon with SIGPIPE.
@@ -468,6 +474,9 @@ func runFinal(cfg Config, st stage, status *os.File) (*Daemon, error) {
 	unix.CloseOnExec(fdStatus) // the daemon's children must not hold the launcher's pipe
 	if err := dropPrivileges(cfg.User, cfg.Group); err != nil {
 		d.Fail(err)
+	}
+	if err := os.Chdir(dir); err != nil {
+		d.Fail(fmt.Errorf("daemon: working directory: %w", err))
 	}
 	return d, nil
 }

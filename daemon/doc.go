@@ -76,6 +76,9 @@
 // # Caveats
 //
 // Code before Detach runs once per stage: keep it free of side effects.
-// Make paths absolute before Detach: the daemon's working directory is "/".
+// Every stage runs in the launcher's working directory, so relative paths
+// in the arguments resolve the same in each; the daemon changes to
+// Config.Dir ("/" by default) only as Detach returns, so make paths
+// absolute before calling it.
 // Readiness needs a cooperating program: call Ready.
 package daemon

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
@@ -53,6 +54,9 @@ func daemonMain() int {
 		}
 		cfg.ExtraFiles = []*os.File{f}
 	}
+	// A relative path resolved before Detach, as programs do with flags:
+	// every stage must resolve it against the launcher's directory.
+	relPath, _ := filepath.Abs(os.Getenv("TEST_REL"))
 	d, err := daemon.Detach(cfg)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testd:", err)
@@ -82,6 +86,9 @@ func daemonMain() int {
 		buf := make([]byte, 64)
 		n, _ := d.Files()[0].Read(buf)
 		fmt.Printf("extra file says %q\n", buf[:n])
+	}
+	if os.Getenv("TEST_REL") != "" {
+		os.WriteFile(relPath, []byte("written by the daemon\n"), 0o600)
 	}
 	ctx := d.Context()
 	hup := d.Hangup()
