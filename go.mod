@@ -7,3 +7,8 @@ require (
 	golang.org/x/net v0.62.0
 	golang.org/x/sys v0.49.0
 )
+
+require (
+	github.com/coreos/go-systemd/v22 v22.7.0 // indirect
+	github.com/pelletier/go-toml/v2 v2.4.3 // indirect
+)
