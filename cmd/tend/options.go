@@ -57,6 +57,14 @@ func parseDefinition(cmdName, name string, args []string, extra func(*flag.FlagS
 		return nil, fmt.Errorf("%w: %v (see: tend help %s)", service.ErrUsage, err, cmdName)
 	}
 	def.Command = fs.Args()
+	if len(def.Command) > 0 && strings.Contains(def.Command[0], "/") && !filepath.IsAbs(def.Command[0]) {
+		// ./server means the one here, not one relative to --dir.
+		abs, err := filepath.Abs(def.Command[0])
+		if err != nil {
+			return nil, err
+		}
+		def.Command = append([]string{abs}, def.Command[1:]...)
+	}
 	def.Env = *envs
 	for _, f := range *envFiles {
 		abs, err := filepath.Abs(f)
