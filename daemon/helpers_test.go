@@ -74,6 +74,9 @@ func daemonMain() int {
 		select {}
 	case "never":
 		select {}
+	case "ready-exit":
+		d.Ready()
+		return 0
 	}
 	if path := os.Getenv("TEST_CHILD_FACTS"); path != "" {
 		cmd := exec.Command("/proc/self/exe")
