@@ -94,8 +94,8 @@ type Config struct {
 	// a dynamically linked test binary). daemon(7) allows it only for
 	// programs that open every file that might be a terminal with
 	// O_NOCTTY, since a session leader without a controlling terminal
-	// acquires one on the first such open without it. Go's os.OpenFile
-	// adds O_NOCTTY on Linux; code that calls open(2) otherwise must too.
+	// acquires one on the first such open without it. Go's os.Open does
+	// not add O_NOCTTY: pass syscall.O_NOCTTY to os.OpenFile yourself.
 	SkipSecondFork bool
 
 	// OnReady, if set, is called in the launching process with the daemon's

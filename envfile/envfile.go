@@ -39,6 +39,7 @@
 package envfile
 
 import (
+	"syscall"
 	"bufio"
 	"errors"
 	"fmt"
@@ -71,9 +72,12 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("envfile: %s:%d: %s", e.File, e.Line, e.Msg)
 }
 
-// ParseFile parses the environment file at path; see [Parse].
+// ParseFile parses the environment file at path; see [Parse]. The file is
+// opened with O_NOCTTY: a supervisor that is a session leader reads env
+// files, and a terminal named by mistake must not become its controlling
+// terminal.
 func ParseFile(path string) ([]string, error) {
-	f, err := os.Open(path)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOCTTY|syscall.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("envfile: %w", err)
 	}

@@ -158,4 +158,4 @@ func (l *lockedFile) Close() error {
 }
 
 // openNoFollow refuses symlinks when the janitor opens rotated files.
-const openNoFollow = syscall.O_NOFOLLOW | syscall.O_CLOEXEC
+const openNoFollow = syscall.O_NOFOLLOW | syscall.O_NOCTTY | syscall.O_CLOEXEC

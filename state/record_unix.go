@@ -80,7 +80,7 @@ func writeJSON(path string, v any, perm os.FileMode, durable bool) error {
 func createTemp(dir, base string, perm os.FileMode) (*os.File, string, error) {
 	for range 10 {
 		tmp := filepath.Join(dir, "."+base+".tmp-"+rand.Text()[:12])
-		f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW|syscall.O_CLOEXEC, perm)
+		f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW|syscall.O_NOCTTY|syscall.O_CLOEXEC, perm)
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}
@@ -127,7 +127,7 @@ func syncDir(dir string) error {
 // wrapping [ErrCorrupt] (and the decoding error, for errors.As) that names
 // the file and says how to recover. Other I/O errors are wrapped as they are.
 func ReadJSON(path string, v any) error {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_NOCTTY|syscall.O_CLOEXEC, 0)
 	if errors.Is(err, syscall.ELOOP) {
 		return corrupt(path, "is a symbolic link, which tend does not follow")
 	}

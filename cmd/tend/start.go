@@ -65,8 +65,10 @@ func startSupervisor(dir state.Dir, def *service.Definition) int {
 		// The supervisor's own stderr (a panic, say); the command's output
 		// goes to its log.
 		LogFile: dir.Path + "/supervisor.log",
-		// The supervisor opens every file with O_NOCTTY (os.OpenFile on
-		// Linux does), so it may stay a session leader: one exec less.
+		// Every file the supervisor opens by a name a user gives (env
+		// files, logs, pidfile) is opened with O_NOCTTY, and its own files
+		// live in its private folder, so it may stay a session leader
+		// (daemon(7)): one exec less.
 		SkipSecondFork: true,
 		ReadyTimeout:   30 * time.Second,
 		OnReady: func(int) {
