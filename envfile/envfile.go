@@ -39,13 +39,13 @@
 package envfile
 
 import (
-	"syscall"
 	"bufio"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 )
 
