@@ -331,29 +331,46 @@ func TestStartupErrorsReachLauncher(t *testing.T) {
 		{mode: "never", timeout: "300ms", wantErr: []string{"not ready after 300ms; stopping it"}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.mode, func(t *testing.T) {
+		for _, skip := range []string{"", "skip-second-fork"} {
+			t.Run(tt.mode+"/"+skip, func(t *testing.T) { testStartupError(t, tt.mode, tt.timeout, skip != "", tt.wantErr, tt.wantLog) })
+		}
+	}
+}
+
+func testStartupError(t *testing.T, mode, timeout string, skip bool, wantErr []string, wantLog string) {
+	{
+		{
 			dir := t.TempDir()
 			pidPath, logPath := filepath.Join(dir, "d.pid"), filepath.Join(dir, "d.log")
-			env := []string{"TEST_MODE=" + tt.mode, "TEST_PIDFILE=" + pidPath, "TEST_LOG=" + logPath}
-			if tt.timeout != "" {
-				env = append(env, "TEST_READY_TIMEOUT="+tt.timeout)
+			env := []string{"TEST_MODE=" + mode, "TEST_PIDFILE=" + pidPath, "TEST_LOG=" + logPath}
+			if timeout != "" {
+				env = append(env, "TEST_READY_TIMEOUT="+timeout)
 			}
+			if skip {
+				env = append(env, "TEST_SKIP_SECOND_FORK=1")
+			}
+			began := time.Now()
 			code, out, errOut := run(t, env...)
+			// The verdict comes as soon as the daemon is gone, not after a
+			// grace period (the timeout case waits for its 300ms).
+			if took := time.Since(began); took > 1500*time.Millisecond {
+				t.Errorf("launcher took %v to report", took)
+			}
 			if code != 1 {
 				t.Errorf("exit code %d, want 1 (stdout %q)", code, out)
 			}
-			for _, w := range tt.wantErr {
+			for _, w := range wantErr {
 				if !strings.Contains(errOut, w) {
 					t.Errorf("stderr %q lacks %q", errOut, w)
 				}
 			}
-			if tt.wantLog != "" && !fileContains(logPath, tt.wantLog) {
-				t.Errorf("log lacks %q", tt.wantLog)
+			if wantLog != "" && !fileContains(logPath, wantLog) {
+				t.Errorf("log lacks %q", wantLog)
 			}
 			if _, err := os.Stat(pidPath); !os.IsNotExist(err) {
 				t.Errorf("pidfile left behind: %v", err)
 			}
-		})
+		}
 	}
 }
 

@@ -84,7 +84,8 @@ func parseStage(v string) (stage, bool) {
 //
 // In the daemon it returns the handle. It also returns the handle, without
 // detaching, when Config.Foreground is set, when TEND_FOREGROUND is set,
-// under systemd (NOTIFY_SOCKET or INVOCATION_ID set), or as PID 1.
+// under systemd (NOTIFY_SOCKET or INVOCATION_ID set), when handed sockets
+// (LISTEN_PID is this process: see Listeners), or as PID 1.
 //
 // Everything main does before Detach runs again in each stage, so call it
 // first, after flag parsing, and keep that code free of side effects.
@@ -118,6 +119,8 @@ func ForegroundReason(cfg Config) string {
 		return "started by a service manager (NOTIFY_SOCKET is set)"
 	case os.Getenv("INVOCATION_ID") != "":
 		return "started by systemd (INVOCATION_ID is set)"
+	case os.Getenv("LISTEN_PID") == strconv.Itoa(os.Getpid()):
+		return "handed sockets by a service manager (LISTEN_PID is set; see Listeners)"
 	case os.Getpid() == 1:
 		return "running as PID 1"
 	}
@@ -237,13 +240,14 @@ func launch(cfg Config) error {
 
 // launcher waits in the user's terminal for the daemon's verdict.
 type launcher struct {
-	cfg     Config
-	name    string
-	first   *os.Process
-	status  *os.File
-	relay   *os.File
-	log     *os.File
-	pidfile *pidfile.File
+	cfg       Config
+	firstDone chan *os.ProcessState
+	name      string
+	first     *os.Process
+	status    *os.File
+	relay     *os.File
+	log       *os.File
+	pidfile   *pidfile.File
 }
 
 func (l *launcher) wait() int {
@@ -256,7 +260,13 @@ func (l *launcher) wait() int {
 		}
 		io.Copy(w, l.relay)
 	}()
-	go l.first.Wait() // reap the session stage; the daemon's fate comes from the pipe
+	// Reap the first stage: the session leader, or the daemon itself
+	// without the second fork. The daemon's fate comes from the pipe.
+	l.firstDone = make(chan *os.ProcessState, 1)
+	go func() {
+		ps, _ := l.first.Wait()
+		l.firstDone <- ps
+	}()
 	timeout := l.cfg.ReadyTimeout
 	if timeout <= 0 {
 		timeout = DefaultReadyTimeout
@@ -275,13 +285,13 @@ func (l *launcher) wait() int {
 		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
 				fmt.Fprintf(os.Stderr, "%s: not ready after %s; stopping it\n", l.name, timeout)
-				stopChild(pid)
+				l.stopChild(pid)
 				drain(time.Second)
 				l.removePidfile()
 				return 1
 			}
 			drain(time.Second)
-			fmt.Fprintf(os.Stderr, "%s: daemon exited before it was ready: %s\n", l.name, describeDeath(pid))
+			fmt.Fprintf(os.Stderr, "%s: daemon exited before it was ready: %s\n", l.name, l.describeDeath(pid))
 			l.removePidfile()
 			return 1
 		}
@@ -298,7 +308,7 @@ func (l *launcher) wait() int {
 		case strings.HasPrefix(line, "E "):
 			drain(time.Second)
 			fmt.Fprintf(os.Stderr, "%s: %s\n", l.name, line[2:])
-			describeDeath(pid) // reap it
+			l.describeDeath(pid) // reap it
 			l.removePidfile()
 			return 1
 		}
@@ -311,9 +321,25 @@ func (l *launcher) removePidfile() {
 	}
 }
 
-// describeDeath reaps the daemon (our child once the session stage has
-// exited, since we are its subreaper) and says how it ended.
-func describeDeath(pid int) string {
+// describeDeath reaps the daemon and says how it ended. Without the second
+// fork the daemon is our first child, reaped by the goroutine in wait;
+// otherwise it is our child once the session stage has exited, since we are
+// its subreaper.
+func (l *launcher) describeDeath(pid int) string {
+	if pid > 0 && pid == l.first.Pid {
+		select {
+		case ps := <-l.firstDone:
+			if ps == nil {
+				return "no status available"
+			}
+			if ws, ok := ps.Sys().(syscall.WaitStatus); ok {
+				return describeStatus(unix.WaitStatus(ws))
+			}
+			return ps.String()
+		case <-time.After(2 * time.Second):
+			return "it closed its readiness pipe but is still running as pid " + strconv.Itoa(pid)
+		}
+	}
 	if pid <= 0 || !canReapOrphans {
 		return "no status available"
 	}
@@ -322,16 +348,7 @@ func describeDeath(pid int) string {
 		var ws unix.WaitStatus
 		wpid, err := unix.Wait4(pid, &ws, unix.WNOHANG, nil)
 		if wpid == pid {
-			switch {
-			case ws.Exited():
-				return fmt.Sprintf("exit status %d", ws.ExitStatus())
-			case ws.Signaled():
-				s := "killed by signal " + unix.SignalName(ws.Signal())
-				if ws.CoreDump() {
-					s += " (core dumped)"
-				}
-				return s
-			}
+			return describeStatus(ws)
 		}
 		if time.Now().After(deadline) {
 			if err != nil {
@@ -343,9 +360,33 @@ func describeDeath(pid int) string {
 	}
 }
 
+func describeStatus(ws unix.WaitStatus) string {
+	switch {
+	case ws.Exited():
+		return fmt.Sprintf("exit status %d", ws.ExitStatus())
+	case ws.Signaled():
+		s := "killed by signal " + unix.SignalName(ws.Signal())
+		if ws.CoreDump() {
+			s += " (core dumped)"
+		}
+		return s
+	}
+	return fmt.Sprintf("wait status %#x", uint32(ws))
+}
+
 // stopChild ends a daemon that did not become ready. It signals only a
 // process that is our own child (wait4 says so), so a reused pid is never hit.
-func stopChild(pid int) {
+func (l *launcher) stopChild(pid int) {
+	if pid > 0 && pid == l.first.Pid {
+		l.first.Signal(syscall.SIGTERM)
+		select {
+		case <-l.firstDone:
+		case <-time.After(2 * time.Second):
+			l.first.Kill()
+			<-l.firstDone
+		}
+		return
+	}
 	if pid <= 0 || !isOwnChild(pid) {
 		return
 	}

@@ -178,16 +178,21 @@ func (w *writer) hold(p []byte) {
 // fail enters (or stays in) the degraded state and arms the retry timer:
 // Retry after the first failure, doubling after each failed retry up to 30 s.
 func (w *writer) fail(err error) {
-	if w.failErr == nil {
+	first := w.failErr == nil
+	if first {
 		w.failSince = w.l.now()
 		w.backoff = w.l.opts.Retry
-		w.l.emit(Event{Kind: EventWriteFailed, Time: w.failSince, Path: w.f.path, Err: err})
 	} else {
 		w.backoff = min(2*w.backoff, maxRetry)
 	}
 	w.failErr = err
 	since := w.failSince
 	w.l.update(func(s *Stats) { s.Err, s.Since = err, since })
+	if first {
+		// After the update: a handler that reads Stats (the supervisor
+		// writing its status record) must see the error it is told of.
+		w.l.emit(Event{Kind: EventWriteFailed, Time: since, Path: w.f.path, Err: err})
+	}
 	if w.timer == nil {
 		w.timer = time.NewTimer(w.backoff)
 	} else {

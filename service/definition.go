@@ -50,6 +50,24 @@ type Definition struct {
 	LogMaxFiles  int    `json:"log_max_files,omitzero"`
 	LogCompress  bool   `json:"log_compress,omitzero"`
 	NoTimestamps bool   `json:"no_timestamps,omitzero"`
+
+	// Readiness, health and socket handoff; see readiness.go.
+	// Ready is the readiness mode ("" means exec) and ReadyTimeout how
+	// long each incarnation has to become ready (0 means 60s).
+	Ready        string        `json:"ready,omitzero"`
+	ReadyTimeout time.Duration `json:"ready_timeout,omitzero"`
+	// Watchdog, if set, restarts a daemon that has not sent WATCHDOG=1 over
+	// sd_notify for that long.
+	Watchdog time.Duration `json:"watchdog,omitzero"`
+	// Health is a probe run every HealthInterval (0 means 10s); after
+	// HealthThreshold (0 means 3) failures in a row the daemon is
+	// restarted.
+	Health          string        `json:"health,omitzero"`
+	HealthInterval  time.Duration `json:"health_interval,omitzero"`
+	HealthThreshold int           `json:"health_threshold,omitzero"`
+	// Listen are sockets the supervisor binds and hands to every
+	// incarnation: [NAME=]tcp://HOST:PORT or [NAME=]unix:///PATH.
+	Listen []string `json:"listen,omitzero"`
 }
 
 // ErrUsage is wrapped by errors in a definition that the user must fix in
@@ -86,7 +104,10 @@ func (d *Definition) Validate() error {
 			return usagef("--env %q: want KEY=VALUE", kv)
 		}
 	}
-	return nil
+	if err := d.checkSize(); err != nil {
+		return err
+	}
+	return d.validateReadiness()
 }
 
 func cutEnv(kv string) (string, string, bool) {
@@ -288,6 +309,7 @@ func (d *Definition) Args() []string {
 	addInt("log-max-files", int64(d.LogMaxFiles))
 	addBool("log-compress", d.LogCompress)
 	addBool("no-timestamps", d.NoTimestamps)
+	a = append(a, d.readinessArgs()...)
 	return append(append(a, "--"), d.Command...)
 }
 

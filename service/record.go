@@ -1,11 +1,13 @@
 package service
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"time"
 
+	"github.com/tendhq/tend/control"
 	"github.com/tendhq/tend/internal/proc"
 	"github.com/tendhq/tend/pidfile"
 	"github.com/tendhq/tend/state"
@@ -27,8 +29,22 @@ type Record struct {
 	LogError  string `json:"log_error,omitzero"`
 	LostLines int64  `json:"lost_lines,omitzero"`
 	// Status is the last STATUS= line the daemon sent over sd_notify.
-	Status    string    `json:"status,omitzero"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Status string `json:"status,omitzero"`
+	// Ready says that the running child passed its --ready check; until
+	// then State reads "starting". MainPID is the MAINPID= it sent (a
+	// descendant), Phase "reloading" or "stopping" after RELOADING=1 or
+	// STOPPING=1, Errno its last ERRNO=, WatchdogPing its last WATCHDOG=1.
+	Ready        bool      `json:"ready,omitzero"`
+	MainPID      int       `json:"main_pid,omitzero"`
+	Phase        string    `json:"phase,omitzero"`
+	Errno        int       `json:"errno,omitzero"`
+	WatchdogPing time.Time `json:"watchdog_ping,omitzero"`
+	// Health is the --health verdict ("healthy", "unhealthy (1 of 3
+	// failures)"; empty before the first probe) and HealthCheck the last
+	// probe's result.
+	Health      string       `json:"health,omitzero"`
+	HealthCheck *ProbeResult `json:"health_check,omitzero"`
+	UpdatedAt   time.Time    `json:"updated_at"`
 }
 
 // Child returns the identity of the running child, zero when none.
@@ -93,6 +109,13 @@ func Inspect(dir state.Dir) (*View, error) {
 			}
 			return nil, fmt.Errorf("%w: %s", ErrUnknown, dir.Name)
 		}
+		if errors.Is(err, state.ErrCorrupt) {
+			// A running supervisor knows its record: ask it (it also
+			// rewrites the file). Otherwise the error says what to do.
+			if v, aerr := askSupervisor(dir); aerr == nil {
+				return v, nil
+			}
+		}
 		return nil, err
 	}
 	v := &View{Record: rec, Condition: Condition(rec.State)}
@@ -120,4 +143,21 @@ func Inspect(dir state.Dir) (*View, error) {
 
 func final(s supervise.State) bool {
 	return s == supervise.Stopped || s == supervise.Failed || s == supervise.Exited
+}
+
+// askSupervisor returns the view of a daemon whose supervisor holds its
+// lock, from the record the supervisor keeps in memory.
+func askSupervisor(dir state.Dir) (*View, error) {
+	if held, _, err := pidfile.Locked(dir.SupervisorPIDFile()); err != nil || !held {
+		return nil, fmt.Errorf("%s: %w", dir.Name, ErrNotRunning)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), control.DefaultTimeout)
+	defer cancel()
+	var rec Record
+	if err := callRunning(ctx, dir, control.Request{Op: "status"}, &rec); err != nil {
+		return nil, err
+	}
+	v := &View{Record: rec, Condition: Condition(rec.State), SupervisorAlive: true}
+	v.ChildAlive = rec.Child().PID > 0 && rec.Child().Alive()
+	return v, nil
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/tendhq/tend/control"
 	"github.com/tendhq/tend/internal/proc"
 	"github.com/tendhq/tend/logcap"
+	"github.com/tendhq/tend/pidfile"
 	"github.com/tendhq/tend/state"
 	"github.com/tendhq/tend/supervise"
 )
@@ -46,9 +47,15 @@ type Supervisor struct {
 	proc   *supervise.Process
 	server *control.Server
 	served chan struct{}
+	rd     *readiness // --ready, --watchdog, --health, --listen
+
+	// keepFolder's, while it runs; see folder.go.
+	watchQuit, watchDone chan struct{}
+	pidf                 *pidfile.File
 
 	mu      sync.Mutex
 	rec     Record
+	sealed  bool          // the final record is written; write no more
 	stopped chan struct{} // closed when a stop was requested
 	stopOne sync.Once
 }
@@ -72,7 +79,12 @@ func Start(cfg Config) (*Supervisor, error) {
 		if err := s.refuseLostChild(); err != nil {
 			return nil, err
 		}
-		if err := state.WriteJSON(cfg.Dir.DefinitionFile(), s.def, 0o600); err != nil {
+		// A supervisor killed mid-write (kill -9, the OOM killer) leaves
+		// a temporary file; we hold the lock, so none is being written.
+		cfg.Dir.RemoveTemps()
+		// Atomic now, durable once the child runs (syncDurably, below):
+		// its two fsyncs cost milliseconds on the start path (bench/).
+		if err := state.WriteVolatileJSON(cfg.Dir.DefinitionFile(), s.def, 0o600); err != nil {
 			return nil, err
 		}
 		s.events, s.closer, err = logcap.NewEventLogger(cfg.Dir.EventLog())
@@ -91,6 +103,11 @@ func Start(cfg Config) (*Supervisor, error) {
 		s.cleanup()
 		return nil, err
 	}
+	if err := s.setupReadiness(&spec); err != nil {
+		s.cleanup()
+		return nil, err
+	}
+	crashAt("start-setup")
 	s.proc = supervise.New(spec, s.changed)
 	if err := s.proc.Start(); err != nil {
 		s.events.Error("start failed", "err", err)
@@ -101,12 +118,21 @@ func Start(cfg Config) (*Supervisor, error) {
 	}
 	snap := s.proc.Snapshot()
 	s.update(func(r *Record) { r.Snapshot = snap }) // on disk before anyone is told it runs
+	crashAt("start-spawned")
 	if s.stateful() {
 		if err := s.listen(); err != nil {
 			s.proc.Stop(context.Background())
 			s.cleanup()
 			return nil, err
 		}
+	}
+	if s.stateful() {
+		s.watchQuit, s.watchDone = make(chan struct{}), make(chan struct{})
+		go s.keepFolder(s.watchQuit, s.watchDone)
+	}
+	crashAt("start-listening")
+	if s.stateful() {
+		go syncDurably(cfg.Dir.DefinitionFile())
 	}
 	return s, nil
 }
@@ -203,6 +229,7 @@ func (s *Supervisor) changed(snap supervise.Snapshot) {
 	// Record the latest state, not snap: deliveries may trail behind a
 	// transition that Start or Wait has already recorded.
 	latest := s.proc.Snapshot()
+	s.rd.track(latest)
 	s.update(func(r *Record) { r.Snapshot = latest })
 }
 
@@ -219,6 +246,9 @@ func (s *Supervisor) update(f func(*Record)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	f(&s.rec)
+	if s.rd != nil {
+		s.rd.fill(&s.rec)
+	}
 	if s.log != nil {
 		st := s.log.Stats()
 		s.rec.LostLines = st.LostLines
@@ -228,7 +258,7 @@ func (s *Supervisor) update(f func(*Record)) {
 		}
 	}
 	s.rec.UpdatedAt = time.Now()
-	if !s.stateful() {
+	if !s.stateful() || s.sealed {
 		return
 	}
 	if err := state.WriteVolatileJSON(s.cfg.Dir.StatusFile(), &s.rec, 0o600); err != nil {
@@ -272,6 +302,8 @@ type SignalResult struct {
 func (s *Supervisor) handle(ctx context.Context, req control.Request) control.Response {
 	switch req.Op {
 	case "status":
+		// Asked only when the record on disk cannot be read: rewrite it.
+		s.update(func(*Record) {})
 		return reply(s.Snapshot(), nil)
 	case "stop":
 		how, err := s.Stop(ctx)
@@ -289,6 +321,9 @@ func (s *Supervisor) handle(ctx context.Context, req control.Request) control.Re
 		return reply(SignalResult{PID: snap.PID}, nil)
 	case "rotate":
 		return reply(nil, s.withLog((*logcap.Log).Rotate))
+	case "restart":
+		pid, err := s.Restart(ctx)
+		return reply(RestartResult{PID: pid}, err)
 	case "reopen":
 		return reply(nil, s.withLog((*logcap.Log).Reopen))
 	}
@@ -327,10 +362,12 @@ func (s *Supervisor) Stop(ctx context.Context) (string, error) {
 		s.events.Info("stop requested")
 		close(s.stopped)
 	})
+	crashAt("stop-requested")
 	exit, err := s.proc.Stop(ctx)
 	if err != nil {
 		return "", err
 	}
+	crashAt("stop-stopped")
 	if exit == nil {
 		return "was not running", nil
 	}
@@ -360,6 +397,10 @@ func (s *Supervisor) Wait(ctx context.Context) int {
 // output pipes, waits for the capture to write what is left, and closes
 // the logs.
 func (s *Supervisor) shutdown() {
+	if s.watchQuit != nil {
+		close(s.watchQuit)
+		<-s.watchDone
+	}
 	if s.server != nil {
 		s.server.Close()
 		<-s.served
@@ -367,6 +408,12 @@ func (s *Supervisor) shutdown() {
 	snap := s.proc.Snapshot()
 	s.update(func(r *Record) { r.Snapshot = snap })
 	s.cleanup()
+	// The process exits next: a late update from another goroutine (a
+	// change delivery trailing the last transition) must not be cut off
+	// halfway and leave its temporary file behind.
+	s.mu.Lock()
+	s.sealed = true
+	s.mu.Unlock()
 }
 
 func (s *Supervisor) cleanup() {
@@ -374,6 +421,9 @@ func (s *Supervisor) cleanup() {
 		w.Close()
 	}
 	s.pipes = nil
+	if s.rd != nil {
+		s.rd.close()
+	}
 	drained := make(chan struct{})
 	go func() { s.reads.Wait(); close(drained) }()
 	select {

@@ -29,6 +29,7 @@ type Process struct {
 	timer      *time.Timer   // the pending restart, while BackingOff
 	thr        *throttle
 	stop       *stopCall // the Stop in progress or done
+	restarting bool      // a Restart is replacing the child
 	doneClosed bool
 	pending    []Snapshot // onChange deliveries, in order
 	delivering bool
@@ -154,6 +155,8 @@ func (p *Process) childExited(pid int, ws unix.WaitStatus) {
 	close(p.exited)
 	p.snap.PID, p.snap.StartTime, p.snap.LastExit = 0, 0, exit
 	switch {
+	case p.wantUp && p.restarting:
+		// Restart starts the next child once everything is gone.
 	case p.wantUp:
 		p.afterExitLocked(now, now.Sub(p.snap.StartedAt), exit.Code)
 	case p.stop != nil && p.stop.finished():
@@ -189,7 +192,7 @@ func (p *Process) afterExitLocked(now time.Time, ranFor time.Duration, code int)
 // meanwhile (and failed to stop the timer in time): wantUp says.
 func (p *Process) restart() {
 	p.mu.Lock()
-	if !p.wantUp || p.snap.State != BackingOff {
+	if !p.wantUp || p.restarting || p.snap.State != BackingOff {
 		p.mu.Unlock()
 		return
 	}

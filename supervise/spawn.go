@@ -25,7 +25,20 @@ var umaskMu sync.Mutex
 // with the reaper. os.StartProcess reports exec failures synchronously; the
 // os.Process is released at once because only the reaper may wait.
 func (p *Process) spawn() (pid int, start uint64, err error) {
+	var inc Incarnation
+	if p.spec.Prepare != nil {
+		if inc, err = p.spec.Prepare(); err != nil {
+			return 0, 0, fmt.Errorf("supervise: start %s: %w", p.spec.Path, err)
+		}
+	}
+	if inc.Started != nil {
+		defer func() { inc.Started(pid) }()
+	}
 	path := p.spec.Path
+	args := p.spec.Args
+	if len(inc.Args) > 0 {
+		path, args = inc.Args[0], inc.Args[1:]
+	}
 	if !strings.Contains(path, "/") {
 		if path, err = exec.LookPath(path); err != nil {
 			return 0, 0, fmt.Errorf("supervise: start %s: %w", p.spec.Path, err)
@@ -45,11 +58,14 @@ func (p *Process) spawn() (pid int, start uint64, err error) {
 	defer null.Close()
 	files := []*os.File{null, orFile(p.spec.Stdout, null), orFile(p.spec.Stderr, null)}
 	files = append(files, p.spec.ExtraFiles...)
-	args := p.spec.Args
+	files = append(files, inc.Files...)
 	if len(args) == 0 {
 		args = []string{p.spec.Path}
 	}
 	env := p.spec.Env
+	if inc.Env != nil {
+		env = inc.Env
+	}
 	if env == nil {
 		env = os.Environ()
 	}

@@ -41,6 +41,11 @@ type Spec struct {
 	// ExtraFiles are passed as file descriptors 3, 4, ... of each
 	// incarnation, as in exec.Cmd; a nil entry leaves that descriptor closed.
 	ExtraFiles []*os.File
+	// Prepare, if not nil, is called before each incarnation is started,
+	// with the Process's lock held: it must not call the Process's methods.
+	// It returns what that incarnation alone gets (see Incarnation), or an
+	// error that counts as a failed start.
+	Prepare func() (Incarnation, error)
 	// Restart says when an exited child is started again; the zero value is
 	// OnFailure.
 	Restart RestartPolicy
@@ -50,6 +55,23 @@ type Spec struct {
 	StartLimit StartLimit
 	// Stop is the schedule Stop runs; empty means DefaultSchedule().
 	Stop Schedule
+}
+
+// Incarnation is what Spec.Prepare hands to one start of the child.
+type Incarnation struct {
+	// Files are passed after Spec.ExtraFiles, as the next descriptors; a
+	// nil entry leaves that descriptor closed.
+	Files []*os.File
+	// Env, if not nil, replaces Spec.Env for this start.
+	Env []string
+	// Args, if not empty, replaces Spec.Path and Spec.Args for this start:
+	// Args[0] is the program's path (looked up like Spec.Path) and the rest
+	// its arguments, argv[0] included (for a wrapper such as a shell).
+	Args []string
+	// Started, if not nil, is called once the start is over, with the
+	// Process's lock held: with the child's pid, or 0 when it failed. It is
+	// where the caller closes its copies of Files.
+	Started func(pid int)
 }
 
 // State is where a Process is in its life. It is a string so that it reads

@@ -25,6 +25,8 @@ var helpers = map[string]func() int{
 	"orphans":     helperOrphans,
 	"spawn-short": helperSpawnShort,
 	"print":       helperPrint,
+	"ready":       helperReady, // ready_helpers_test.go
+	"probe":       helperProbe, // security_test.go
 }
 
 // tendBin is the tend binary under test, built once by TestMain.

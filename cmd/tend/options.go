@@ -40,6 +40,7 @@ func defineFlags(fs *flag.FlagSet, def *service.Definition) (envs, envFiles *mul
 	fs.IntVar(&def.LogMaxFiles, "log-max-files", 0, "rotated log files to keep (default 5)")
 	fs.BoolVar(&def.LogCompress, "log-compress", false, "gzip rotated log files")
 	fs.BoolVar(&def.NoTimestamps, "no-timestamps", false, "do not prefix log lines with a timestamp and stream")
+	defineReadinessFlags(fs, def)
 	return envs, envFiles
 }
 
@@ -96,7 +97,8 @@ func parseDefinition(cmdName, name string, args []string, extra func(*flag.FlagS
 func withoutTendEnv(env []string) []string {
 	out := make([]string, 0, len(env))
 	for _, kv := range env {
-		if strings.HasPrefix(kv, "NOTIFY_SOCKET=") || strings.HasPrefix(kv, "TEND_FOREGROUND=") {
+		if strings.HasPrefix(kv, "NOTIFY_SOCKET=") || strings.HasPrefix(kv, "TEND_FOREGROUND=") ||
+			strings.HasPrefix(kv, service.CrashPointEnv+"=") {
 			continue
 		}
 		out = append(out, kv)

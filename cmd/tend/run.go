@@ -81,6 +81,10 @@ func runRun(args []string) int {
 			s.Signal(sig.(syscall.Signal), false)
 		}
 	}()
+	if code, ok := runReady(ctx, s, def); !ok {
+		signal.Stop(fwd)
+		return code
+	}
 	code := s.Wait(ctx)
 	signal.Stop(fwd)
 	return code

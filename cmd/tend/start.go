@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -70,7 +71,9 @@ func startSupervisor(dir state.Dir, def *service.Definition) int {
 		// live in its private folder, so it may stay a session leader
 		// (daemon(7)): one exec less.
 		SkipSecondFork: true,
-		ReadyTimeout:   30 * time.Second,
+		// The supervisor says ready or not within the daemon's own ready
+		// timeout, and a failed daemon is stopped before it says not.
+		ReadyTimeout: readyVerdictTimeout(def),
 		OnReady: func(int) {
 			if v, err := service.Inspect(dir); err == nil && v.PID > 0 {
 				fmt.Printf("started %s (pid %d)\n", def.Name, v.PID)
@@ -107,7 +110,31 @@ func superviseHere(d *daemon.Daemon, dir state.Dir, def *service.Definition) int
 		d.Fail(err)
 		return exitFailure
 	}
+	if err := s.WaitReady(d.Context()); err != nil {
+		// Nothing keeps running: stop the child, drain its output into the
+		// log, and show the end of the log with the reason.
+		s.Stop(context.Background())
+		s.Wait(context.Background())
+		logTail(def, s.Snapshot().Log)
+		d.Fail(err)
+		return exitFailure
+	}
 	d.Ready()
 	s.Wait(d.Context())
 	return exitOK
+}
+
+// readyVerdictTimeout bounds the launcher's wait: the daemon's ready
+// timeout, the stop schedule of a daemon that was not ready, and a margin.
+func readyVerdictTimeout(def *service.Definition) time.Duration {
+	t := def.ReadyTimeout
+	if t <= 0 {
+		t = service.DefaultReadyTimeout
+	}
+	if sched, err := def.Schedule(); err == nil {
+		for _, step := range sched {
+			t += step.Wait
+		}
+	}
+	return t + 30*time.Second
 }

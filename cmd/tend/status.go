@@ -81,6 +81,7 @@ func printStatus(w io.Writer, v *service.View) {
 	if v.Status != "" {
 		row("status", "%s", v.Status)
 	}
+	readinessRows(v, row)
 	row("command", "%s", strings.Join(v.Command, " "))
 	if v.Log != "" {
 		row("log", "%s", v.Log)
@@ -135,6 +136,12 @@ type statusJSON struct {
 	LostLines       int64     `json:"lost_lines,omitzero"`
 	Status          string    `json:"status,omitzero"`
 	Stale           bool      `json:"stale,omitzero"`
+	Ready           bool      `json:"ready,omitzero"`
+	MainPID         int       `json:"main_pid,omitzero"`
+	Phase           string    `json:"phase,omitzero"`
+	Errno           int       `json:"errno,omitzero"`
+	Health          string    `json:"health,omitzero"`
+	HealthCheck     any       `json:"health_check,omitzero"`
 	StatusExitCode  int       `json:"status_exit_code"`
 	SupervisorAlive bool      `json:"supervisor_alive"`
 }
@@ -151,6 +158,13 @@ func jsonView(v *service.View) statusJSON {
 	if v.SupervisorAlive {
 		j.SupervisorPID = v.Supervisor.PID
 	}
+	if v.ChildAlive {
+		j.Ready, j.MainPID, j.Phase, j.Health = v.Ready, v.MainPID, v.Phase, v.Health
+		if v.HealthCheck != nil {
+			j.HealthCheck = v.HealthCheck
+		}
+	}
+	j.Errno = v.Errno
 	if v.LastExit != nil {
 		j.LastExit = v.LastExit
 	}

@@ -63,6 +63,9 @@ func stopOne(name string) int {
 	}
 	how, err := service.Stop(context.Background(), dir)
 	switch {
+	case errors.Is(err, service.ErrStale):
+		fmt.Println(err)
+		return exitOK
 	case errors.Is(err, service.ErrNotRunning):
 		fmt.Printf("%s is not running\n", name)
 		return exitOK
@@ -77,9 +80,13 @@ func restartCommand() *command {
 	return &command{
 		name:    "restart",
 		usage:   "NAME",
-		summary: "stop NAME, then start it again with the same definition",
-		help: `Stop the daemon (see: tend help stop), then start it again exactly as it
-was started, with the environment it was started with (env files are read
+		summary: "restart NAME's command; start it if it is not running",
+		help: `Restart the daemon's command and return once the new one is ready. While
+its supervisor runs, the supervisor stays: it stops the command with the
+stop schedule and starts it again at once with the definition it runs,
+keeping its --listen sockets open, so that connections queue instead of
+being refused. Otherwise the daemon is started again exactly as it was
+started, with the environment it was started with (env files are read
 again). Works on a stopped daemon too.`,
 		run: runRestart,
 	}
@@ -96,6 +103,9 @@ func runRestart(args []string) int {
 	def, err := service.LoadDefinition(dir)
 	if err != nil {
 		return fail(fmt.Errorf("%s has no stored definition to restart from: %w", args[0], err))
+	}
+	if code, done := restartInPlace(dir, def); done {
+		return code
 	}
 	if c := stopOne(args[0]); c != exitOK {
 		return c

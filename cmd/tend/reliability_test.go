@@ -1,0 +1,650 @@
+package main
+
+// The reliability suite: races, faults and identity, through the real
+// binary (see RELIABILITY.md for what each test guarantees). Figures worth
+// reporting are logged with t.Logf under "figures:".
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/tendhq/tend/internal/proc"
+	"github.com/tendhq/tend/pidfile"
+	"github.com/tendhq/tend/service"
+)
+
+// tendEnv runs tend with extra environment variables.
+func (e *env) tendEnv(extra []string, args ...string) result {
+	e.t.Helper()
+	cmd := exec.Command(tendBin, args...)
+	cmd.Env = append(append(os.Environ(), "TEND_HOME="+e.home), extra...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		e.t.Fatalf("tend %v: %v", args, err)
+	}
+	return r
+}
+
+// notedPIDs returns every pid the helpers noted with the given verb
+// ("running 123").
+func (e *env) notedPIDs(verb string) []int {
+	b, _ := os.ReadFile(e.note)
+	var pids []int
+	for _, m := range regexp.MustCompile(`(?m)^`+verb+` (\d+)$`).FindAllStringSubmatch(string(b), -1) {
+		pid, _ := strconv.Atoi(m[1])
+		pids = append(pids, pid)
+	}
+	return pids
+}
+
+// checkFolder checks that a daemon that is not running left its folder
+// consistent: a readable record in a final state, its supervisor lock
+// free, no control socket, no temporary files.
+func (e *env) checkFolder(name string) {
+	e.t.Helper()
+	dir := filepath.Join(e.home, name)
+	if held, pid, err := pidfile.Locked(filepath.Join(dir, "supervisor.pid")); err != nil || held {
+		e.t.Errorf("%s: supervisor lock held by %d (%v)", name, pid, err)
+	}
+	if _, err := os.Lstat(filepath.Join(dir, "control.sock")); err == nil {
+		e.t.Errorf("%s: control.sock left behind", name)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, de := range entries {
+		if strings.Contains(de.Name(), ".tmp-") {
+			e.t.Errorf("%s: temporary file %s left behind", name, de.Name())
+		}
+	}
+	s, code := e.status(name)
+	if code != 3 || s.State != "stopped" && s.State != "exited" {
+		e.t.Errorf("%s: status %d %+v; want stopped", name, code, s)
+	}
+}
+
+// okCode fails the test on a result that is neither success nor one of
+// the allowed failures.
+func okCode(t *testing.T, what string, r result, allowed ...string) {
+	t.Helper()
+	if strings.Contains(r.stderr, "panic") || strings.Contains(r.stderr, "goroutine ") {
+		t.Errorf("%s: %v", what, r)
+		return
+	}
+	if r.code == 0 {
+		return
+	}
+	for _, a := range allowed {
+		if r.code == 1 && strings.Contains(r.stderr, a) {
+			return
+		}
+	}
+	t.Errorf("%s: %v", what, r)
+}
+
+func TestRaceFiftyStarts(t *testing.T) {
+	e := newEnv(t)
+	const n = 50
+	results := make([]result, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { results[i] = e.start("one", "sleep") })
+	}
+	wg.Wait()
+	winners := 0
+	for _, r := range results {
+		switch {
+		case r.code == 0:
+			winners++
+		case r.code == 1 && regexp.MustCompile(`^tend: one is already running( \(pid \d+\))?\n$`).MatchString(r.stderr):
+		default:
+			t.Errorf("unexpected result: %v", r)
+		}
+	}
+	if winners != 1 {
+		t.Fatalf("%d of %d starts won, want exactly 1", winners, n)
+	}
+	eventually(t, "the winner's child", func() bool { return len(e.notedPIDs("running")) > 0 })
+	if r := e.tend("stop", "one"); r.code != 0 {
+		t.Fatalf("stop: %v", r)
+	}
+	pids := e.notedPIDs("running")
+	if len(pids) != 1 {
+		t.Errorf("%d children started, want 1: %v", len(pids), pids)
+	}
+	for _, pid := range pids {
+		if alive(pid) {
+			t.Errorf("child %d survived stop", pid)
+		}
+	}
+	e.checkFolder("one")
+	t.Logf("figures: %d concurrent starts, %d won", n, winners)
+}
+
+// TestRaceManyNames starts, restarts and stops 20 daemons concurrently for
+// several rounds, with a restart and a stop of the same name racing each
+// other in every round.
+func TestRaceManyNames(t *testing.T) {
+	e := newEnv(t)
+	const names, rounds = 20, 5
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ops := 0
+	count := func() { mu.Lock(); ops++; mu.Unlock() }
+	for i := range names {
+		name := fmt.Sprintf("d%02d", i)
+		wg.Go(func() {
+			for range rounds {
+				okCode(t, "start "+name, e.start(name, "sleep"), "already running")
+				count()
+				var inner sync.WaitGroup
+				inner.Go(func() {
+					// A restart that a stop overtakes may fail (exit 1) in
+					// several ways; what matters is what is left afterwards.
+					okCode(t, "restart "+name, e.tend("restart", name), "")
+					count()
+				})
+				inner.Go(func() { okCode(t, "stop "+name, e.tend("stop", name)); count() })
+				inner.Wait()
+				okCode(t, "stop "+name, e.tend("stop", name))
+				count()
+			}
+		})
+	}
+	wg.Wait()
+	pids := e.notedPIDs("running")
+	for _, pid := range pids {
+		if alive(pid) {
+			t.Errorf("child %d still runs after every stop", pid)
+		}
+	}
+	for i := range names {
+		e.checkFolder(fmt.Sprintf("d%02d", i))
+	}
+	t.Logf("figures: %d names x %d rounds: %d tend commands, %d children started, 0 left running", names, rounds, ops, len(pids))
+}
+
+// TestStopRacesCrashRestart stops a daemon whose child crashes and is
+// restarted every few milliseconds, so that stop lands in every phase:
+// running, backing off, starting.
+func TestStopRacesCrashRestart(t *testing.T) {
+	e := newEnv(t)
+	const rounds = 15
+	for i := range rounds {
+		r := e.start("crashy", "exit", "--env", "TEST_EXIT=3", "--restart", "always",
+			"--backoff", "1ms", "--backoff-max", "2ms", "--start-limit", "-1")
+		okCode(t, "start", r)
+		want := i + 2
+		eventually(t, "a few crashes", func() bool { return len(e.notedPIDs("exiting")) >= want })
+		okCode(t, "stop", e.tend("stop", "crashy"))
+		for _, pid := range e.notedPIDs("exiting") {
+			if alive(pid) {
+				t.Fatalf("round %d: child %d alive after stop", i, pid)
+			}
+		}
+		e.checkFolder("crashy")
+		if t.Failed() {
+			return
+		}
+	}
+	n := len(e.notedPIDs("exiting"))
+	time.Sleep(50 * time.Millisecond) // long enough for a dozen restarts, had one been left behind
+	if m := len(e.notedPIDs("exiting")); m != n {
+		t.Errorf("%d children started after the last stop", m-n)
+	}
+	t.Logf("figures: %d stops racing a crash loop of %d children", rounds, n)
+}
+
+// fatalSignals are the signals whose default action ends a process.
+var fatalSignals = []syscall.Signal{
+	unix.SIGHUP, unix.SIGINT, unix.SIGQUIT, unix.SIGILL, unix.SIGTRAP, unix.SIGABRT, unix.SIGBUS,
+	unix.SIGFPE, unix.SIGKILL, unix.SIGUSR1, unix.SIGSEGV, unix.SIGUSR2, unix.SIGPIPE, unix.SIGALRM,
+	unix.SIGTERM, unix.SIGSTKFLT, unix.SIGXCPU, unix.SIGXFSZ, unix.SIGVTALRM, unix.SIGPROF,
+	unix.SIGIO, unix.SIGPWR, unix.SIGSYS, syscall.Signal(34), syscall.Signal(64), // RTMIN, RTMAX
+}
+
+// noCores keeps children from dumping core for the rest of the test.
+func noCores(t *testing.T) {
+	var old unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_CORE, &old); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Setrlimit(unix.RLIMIT_CORE, &unix.Rlimit{Cur: 0, Max: old.Max}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Setrlimit(unix.RLIMIT_CORE, &old) })
+}
+
+// TestChildKilledByEverySignal kills a (non-Go) child with every fatal
+// signal in turn: each exit is recorded as 128+N, named, and restarted.
+func TestChildKilledByEverySignal(t *testing.T) {
+	noCores(t)
+	sleep, err := exec.LookPath("sleep")
+	if err != nil {
+		t.Skip("no sleep(1)")
+	}
+	e := newEnv(t)
+	r := e.tend("start", "sig", "--backoff", "1ms", "--backoff-max", "1ms", "--start-limit", "-1", "--", sleep, "1000")
+	if r.code != 0 {
+		t.Fatalf("start: %v", r)
+	}
+	s, _ := e.status("sig")
+	for i, sig := range fatalSignals {
+		old := s.PID
+		if err := syscall.Kill(old, sig); err != nil {
+			t.Fatalf("kill %d: %v", old, err)
+		}
+		eventually(t, "restart after "+sig.String(), func() bool {
+			s, _ = e.status("sig")
+			return s.State == "running" && s.PID != old && s.PID != 0
+		})
+		name := proc.SignalName(sig)
+		if s.LastExit == nil || s.LastExit.Code != 128+int(sig) || !strings.Contains(s.LastExit.Description, "killed by signal "+name) {
+			t.Errorf("after SIG%s: last exit %+v; want code %d, killed by signal %s", name, s.LastExit, 128+int(sig), name)
+		}
+		if s.Restarts != i+1 {
+			t.Errorf("after SIG%s: %d restarts, want %d", name, s.Restarts, i+1)
+		}
+		if old != 0 && alive(old) {
+			t.Errorf("old child %d still alive", old)
+		}
+	}
+	// --restart never leaves a killed child down, and says how it ended.
+	r = e.tend("start", "once", "--restart", "never", "--", sleep, "1000")
+	if r.code != 0 {
+		t.Fatalf("start: %v", r)
+	}
+	s, _ = e.status("once")
+	syscall.Kill(s.PID, syscall.SIGTERM)
+	var code int
+	eventually(t, "exited", func() bool { s, code = e.status("once"); return s.State == "exited" })
+	if code != 1 || s.LastExit == nil || s.LastExit.Code != 128+15 {
+		t.Errorf("--restart never after TERM: status %d %+v", code, s)
+	}
+	t.Logf("figures: %d fatal signals, each recorded and restarted", len(fatalSignals))
+}
+
+// crashPoints are the supervisor's fault-injection points (see
+// service.CrashPointEnv), in order.
+var crashPoints = []string{"start-setup", "start-spawned", "start-listening", "stop-requested", "stop-stopped"}
+
+// TestSupervisorKilledAtEachPoint kills the supervisor with SIGKILL at each
+// step of start and stop. Whatever it leaves, status tells the truth, stop
+// ends what runs, and the name can be started again.
+func TestSupervisorKilledAtEachPoint(t *testing.T) {
+	for _, point := range crashPoints {
+		t.Run(point, func(t *testing.T) {
+			e := newEnv(t)
+			crash := []string{service.CrashPointEnv + "=" + point}
+			r := e.tendEnv(crash, append([]string{"start", "x"}, e.helper("sleep")...)...)
+			if strings.HasPrefix(point, "start-") {
+				if r.code != 1 || !strings.Contains(r.stderr, "exited before it was ready") {
+					t.Errorf("start killed at %s: %v", point, r)
+				}
+			} else {
+				if r.code != 0 {
+					t.Fatalf("start: %v", r)
+				}
+				eventually(t, "the child", func() bool { return len(e.notedPIDs("running")) > 0 })
+				r := e.tend("stop", "x")
+				if r.code != 0 || !strings.Contains(r.stdout, "stopped x") {
+					t.Errorf("stop whose supervisor is killed at %s: %v", point, r)
+				}
+				for _, pid := range e.notedPIDs("running") {
+					if alive(pid) {
+						t.Errorf("child %d alive after stop returned", pid)
+					}
+				}
+			}
+			// Whatever is left: status explains it, stop cleans up.
+			s, code := e.status("x")
+			children := e.notedPIDs("running")
+			switch {
+			case len(children) > 0 && alive(children[0]):
+				if code != 1 || s.State != "lost" || s.PID != children[0] {
+					t.Errorf("status with the child left running: %d %+v", code, s)
+				}
+			case code == 0:
+				t.Errorf("status says running with nothing running: %+v", s)
+			}
+			if r := e.tend("stop", "x"); r.code != 0 {
+				t.Errorf("stop after the crash: %v", r)
+			}
+			for _, pid := range e.notedPIDs("running") {
+				if alive(pid) {
+					t.Errorf("child %d alive after stop", pid)
+				}
+			}
+			if code := e.tend("status", "x").code; code == 0 {
+				t.Errorf("status after stop: %d", code)
+			}
+			pid := e.mustStart("x", "sleep")
+			if r := e.tend("stop", "x"); r.code != 0 || alive(pid) {
+				t.Errorf("stop of the new start: %v", r)
+			}
+			e.checkFolder("x")
+		})
+	}
+}
+
+// TestCorruptStateFile damages status.json (truncated, emptied, garbage)
+// under a running daemon and under a stopped one.
+func TestCorruptStateFile(t *testing.T) {
+	damage := map[string]func(path string) error{
+		"truncated": func(p string) error { b, _ := os.ReadFile(p); return os.WriteFile(p, b[:len(b)/2], 0o600) },
+		"empty":     func(p string) error { return os.WriteFile(p, nil, 0o600) },
+		"garbage":   func(p string) error { return os.WriteFile(p, []byte("\x00\xff{{not json"), 0o600) },
+	}
+	for what, spoil := range damage {
+		t.Run(what, func(t *testing.T) {
+			e := newEnv(t)
+			pid := e.mustStart("c", "sleep")
+			rec := filepath.Join(e.home, "c", "status.json")
+			if err := spoil(rec); err != nil {
+				t.Fatal(err)
+			}
+			// Running: the supervisor still knows; tend asks it.
+			if s, code := e.status("c"); code != 0 || s.PID != pid {
+				t.Errorf("status of a running daemon with a %s record: %d %+v", what, code, s)
+			}
+			if r := e.tend("list"); r.code != 0 || !strings.Contains(r.stdout, "running") {
+				t.Errorf("list: %v", r)
+			}
+			if r := e.tend("stop", "c"); r.code != 0 || alive(pid) {
+				t.Fatalf("stop: %v", r)
+			}
+			// Stopped: a clear error naming the file and the remedy.
+			if err := spoil(rec); err != nil {
+				t.Fatal(err)
+			}
+			r := e.tend("status", "c")
+			if r.code != 1 || !strings.Contains(r.stderr, rec) || !strings.Contains(r.stderr, "corrupt") || !strings.Contains(r.stderr, "remove it") {
+				t.Errorf("status with a %s record: %v", what, r)
+			}
+			if r := e.tend("list"); r.code != 0 || !strings.Contains(r.stderr, "corrupt") {
+				t.Errorf("list: %v", r)
+			}
+			if r := e.tend("stop", "c"); r.code != 1 || !strings.Contains(r.stderr, "corrupt") {
+				t.Errorf("stop: %v", r)
+			}
+			// start recovers: it rewrites the record.
+			pid = e.mustStart("c", "sleep")
+			if s, code := e.status("c"); code != 0 || s.PID != pid {
+				t.Errorf("status after start: %d %+v", code, s)
+			}
+			// And a damaged definition: restart says why, start recovers.
+			spoil(filepath.Join(e.home, "c", "definition.json"))
+			if r := e.tend("restart", "c"); r.code != 1 || !strings.Contains(r.stderr, "definition") {
+				t.Errorf("restart with a %s definition: %v", what, r)
+			}
+			e.tend("stop", "c")
+			e.mustStart("c", "sleep")
+			if r := e.tend("restart", "c"); r.code != 0 {
+				t.Errorf("restart after start: %v", r)
+			}
+		})
+	}
+}
+
+// TestStateFolderRemoved removes a running daemon's folder: the supervisor
+// keeps its child, puts its folder back, and stays the only supervisor.
+func TestStateFolderRemoved(t *testing.T) {
+	e := newEnv(t)
+	pid := e.mustStart("gone", "print", "--env", "TEST_LINES=1")
+	folder := filepath.Join(e.home, "gone")
+	if err := os.RemoveAll(folder); err != nil {
+		t.Fatal(err)
+	}
+	var s statusOut
+	eventually(t, "the folder back", func() bool {
+		var code int
+		s, code = e.status("gone")
+		return code == 0 && s.PID == pid
+	})
+	if r := e.start("gone", "sleep"); r.code != 1 || !strings.Contains(r.stderr, "already running") {
+		t.Errorf("second start after the folder came back: %v", r)
+	}
+	for _, f := range []string{"definition.json", "status.json", "supervisor.pid", "control.sock"} {
+		if _, err := os.Lstat(filepath.Join(folder, f)); err != nil {
+			t.Errorf("%s not recreated: %v", f, err)
+		}
+	}
+	if fi, err := os.Stat(folder); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("recreated folder: %v %v", fi.Mode(), err)
+	}
+	if r := e.tend("signal", "gone", "CONT"); r.code != 0 {
+		t.Errorf("signal: %v", r)
+	}
+	if r := e.tend("stop", "gone"); r.code != 0 || alive(pid) {
+		t.Errorf("stop: %v", r)
+	}
+	e.checkFolder("gone")
+}
+
+// TestLogDiskFull fills the file system holding the log: status reports
+// the error, the daemon keeps running, the lines are held in memory, and
+// once there is room again every one of them is written.
+func TestLogDiskFull(t *testing.T) {
+	dir := t.TempDir()
+	if err := unix.Mount("tmpfs", dir, "tmpfs", 0, "size=4m"); err != nil {
+		t.Skipf("cannot mount tmpfs: %v", err)
+	}
+	t.Cleanup(func() { unix.Unmount(dir, unix.MNT_DETACH) })
+	filler := filepath.Join(dir, "filler")
+	if err := os.WriteFile(filler, make([]byte, 4<<20-32<<10), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t)
+	const lines = 20000 // about 1 MB of records: held in memory, not dropped
+	logPath := filepath.Join(dir, "out.log")
+	pid := e.mustStart("full", "print", "--env", "TEST_LINES="+strconv.Itoa(lines), "--log", logPath)
+	var text string
+	eventually(t, "status to report the full disk", func() bool {
+		r := e.tend("status", "full")
+		text = r.stdout
+		return strings.Contains(text, "log error") && strings.Contains(text, "no space left on device")
+	})
+	eventually(t, "the child to finish printing", func() bool { b, _ := os.ReadFile(e.note); return strings.Contains(string(b), "printed") })
+	if s, _ := e.status("full"); !alive(pid) || s.PID != pid {
+		t.Fatalf("daemon died of a full log disk: %+v", s)
+	}
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	// Rotate retries at once instead of waiting for the retry timer.
+	eventually(t, "the log to recover", func() bool {
+		e.tend("logs", "--rotate", "full")
+		r := e.tend("status", "full")
+		return r.code == 0 && !strings.Contains(r.stdout, "log error")
+	})
+	out := e.tend("logs", "-n", strconv.Itoa(2*lines), "full").stdout
+	missing := 0
+	for i := 1; i <= lines; i++ {
+		if !strings.Contains(out, fmt.Sprintf(" stdout line %d\n", i)) {
+			missing++
+		}
+	}
+	if missing > 0 {
+		t.Errorf("%d of %d lines missing from the log after recovery", missing, lines)
+	}
+	t.Logf("figures: log disk full: %d lines through a full disk, %d lost; status said %q", lines+lines/10, missing,
+		regexp.MustCompile(`log error:.*`).FindString(text))
+}
+
+// procStatus returns the supervisor's open descriptors, threads and
+// resident memory (KiB), from /proc.
+func procStatus(t *testing.T, pid int) (fds, threads, rssKiB int) {
+	entries, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	field := func(name string) int {
+		m := regexp.MustCompile(`(?m)^` + name + `:\s+(\d+)`).FindSubmatch(b)
+		if m == nil {
+			return -1
+		}
+		n, _ := strconv.Atoi(string(m[1]))
+		return n
+	}
+	return len(entries), field("Threads"), field("VmRSS")
+}
+
+// TestThousandRestarts crash-loops a child a thousand times and checks the
+// supervisor's descriptors, threads and memory stay flat.
+func TestThousandRestarts(t *testing.T) {
+	falseBin, err := exec.LookPath("false")
+	if err != nil {
+		t.Skip("no false(1)")
+	}
+	e := newEnv(t)
+	r := e.tend("start", "loop", "--restart", "always", "--backoff", "1ms", "--backoff-max", "1ms",
+		"--start-limit", "-1", "--", falseBin)
+	if r.code != 0 && !strings.Contains(r.stderr, "exited") {
+		t.Logf("start: %v", r)
+	}
+	var s statusOut
+	restarts := func(n int) func() bool {
+		return func() bool { s, _ = e.status("loop"); return s.Restarts >= n }
+	}
+	waitFor := func(n int) {
+		deadline := time.Now().Add(2 * time.Minute)
+		for !restarts(n)() {
+			if time.Now().After(deadline) {
+				t.Fatalf("only %d restarts after 2 minutes", s.Restarts)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	// sample takes the smallest descriptor count of a few readings, so
+	// that one caught mid-spawn (with /dev/null open) does not count.
+	sample := func() (fds, threads, rss int) {
+		fds = 1 << 30
+		for range 5 {
+			f, th, m := procStatus(t, s.SupervisorPID)
+			fds, threads, rss = min(fds, f), max(threads, th), max(rss, m)
+			time.Sleep(5 * time.Millisecond)
+		}
+		return
+	}
+	waitFor(100) // warmed up
+	fds0, th0, rss0 := sample()
+	start := s.Restarts
+	waitFor(start + 1000)
+	fds1, th1, rss1 := sample()
+	t.Logf("figures: %d restarts: fds %d -> %d, threads %d -> %d, VmRSS %d -> %d KiB", s.Restarts-start, fds0, fds1, th0, th1, rss0, rss1)
+	if fds1 > fds0 {
+		t.Errorf("descriptors grew from %d to %d over 1000 restarts", fds0, fds1)
+	}
+	if th1 > th0+3 {
+		t.Errorf("threads grew from %d to %d over 1000 restarts", th0, th1)
+	}
+	if rss1 > rss0+4096 {
+		t.Errorf("VmRSS grew from %d to %d KiB over 1000 restarts", rss0, rss1)
+	}
+	if s.State == "failed" {
+		t.Errorf("marked failed with --start-limit -1: %+v", s)
+	}
+}
+
+// victim starts a process the test owns, to stand for an unrelated process
+// that reused a daemon's pid.
+func victim(t *testing.T) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(testBin)
+	cmd.Env = append(helperEnvFor("sleep"), "TEST_NOTE=/dev/null")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // a group of its own, as a daemon's child has
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	return cmd
+}
+
+// TestStaleRecordNeverSignalled writes a record naming a live process the
+// test started, with a wrong start time (pid reuse): stop, restart and
+// signal never touch it, and status reports the record as stale.
+func TestStaleRecordNeverSignalled(t *testing.T) {
+	e := newEnv(t)
+	// A real record and definition to damage: start and stop a daemon.
+	e.mustStart("old", "sleep")
+	if r := e.tend("stop", "old"); r.code != 0 {
+		t.Fatal(r)
+	}
+	v := victim(t)
+	// Catch every signal the victim gets: it is in a stopped (T) state
+	// only if someone sent it STOP, and dead if anything else reached it.
+	recPath := filepath.Join(e.home, "old", "status.json")
+	var rec map[string]any
+	b, _ := os.ReadFile(recPath)
+	if err := json.Unmarshal(b, &rec); err != nil {
+		t.Fatal(err)
+	}
+	rec["state"], rec["pid"], rec["start_time"] = "running", v.Process.Pid, 12345
+	b, _ = json.Marshal(rec)
+	if err := os.WriteFile(recPath, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pid := strconv.Itoa(v.Process.Pid)
+
+	r := e.tend("status", "old")
+	if r.code != 1 || !strings.Contains(r.stdout, "pid "+pid+" now belongs to another process (stale)") {
+		t.Errorf("status: %v", r)
+	}
+	if s, _ := e.status("old"); s.PID != 0 {
+		t.Errorf("status --json shows the stale pid as the daemon's: %+v", s)
+	}
+	if r := e.tend("status", "--json", "old"); !strings.Contains(r.stdout, `"stale": true`) {
+		t.Errorf("status --json does not say stale: %v", r)
+	}
+	for _, sig := range []string{"TERM", "KILL"} {
+		r := e.tend("signal", "old", sig)
+		if r.code != 1 || !strings.Contains(r.stderr, "stale") {
+			t.Errorf("signal %s: %v", sig, r)
+		}
+		r = e.tend("signal", "--group", "old", sig)
+		if r.code != 1 || !strings.Contains(r.stderr, "stale") {
+			t.Errorf("signal --group %s: %v", sig, r)
+		}
+	}
+	r = e.tend("stop", "old")
+	if r.code != 0 || !strings.Contains(r.stdout, "not running") || !strings.Contains(r.stdout, "stale") {
+		t.Errorf("stop: %v", r)
+	}
+	if !alive(v.Process.Pid) {
+		t.Fatal("the unrelated process was killed")
+	}
+	// restart starts the daemon anew and leaves the stranger alone.
+	if err := os.WriteFile(recPath, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = e.tend("restart", "old")
+	if r.code != 0 || !strings.Contains(r.stdout, "started old") {
+		t.Errorf("restart: %v", r)
+	}
+	if r := e.tend("stop", "old"); r.code != 0 {
+		t.Errorf("stop: %v", r)
+	}
+	if !alive(v.Process.Pid) {
+		t.Fatal("the unrelated process was killed")
+	}
+}

@@ -1,0 +1,569 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+
+	"github.com/tendhq/tend/config"
+	"github.com/tendhq/tend/service"
+	"github.com/tendhq/tend/state"
+)
+
+func upCommand() *command {
+	return &command{
+		name:    "up",
+		usage:   "[-f FILE] [--foreground] [NAME...]",
+		summary: "start, restart or stop daemons to match tend.toml or a Procfile",
+		help: `Bring the running daemons in line with a file: tend.toml (or any
+FILE ending in .toml) declaring daemons with the options of tend start,
+or a Procfile (name: command lines, a .env beside it applying to all).
+Without -f, tend.toml in the current directory, else Procfile.
+
+Daemons are started in dependency order (after = [...]): each only once
+those it comes after are ready; independent ones in parallel. A daemon
+whose definition changed (anything but the caller's environment; edits
+to its env files count) is stopped and started again; one that runs as
+defined is left alone; one started from this file and no longer in it is
+stopped. One line per daemon says what was done: started, restarted,
+unchanged, stopped. With NAMEs, only those and what they come after are
+brought up, and nothing is stopped.
+
+A cycle or an unknown dependency, like any mistake in the file (printed as
+FILE:LINE: KEY: problem), is refused before anything changes (exit 2).
+If a daemon cannot be started, those after it are not, the rest are, and
+the exit status is 1.
+
+--foreground stays, for a service manager: once all are up (sd_notify
+READY=1 under systemd) it waits; SIGHUP runs up again with the file as it
+is then; SIGTERM or SIGINT runs down and exits.
+
+Options:
+  -f FILE        the file (default: ./tend.toml, else ./Procfile)
+  --foreground   stay until SIGTERM, then stop them all`,
+		run: runUp,
+	}
+}
+
+func downCommand() *command {
+	return &command{
+		name:    "down",
+		usage:   "[-f FILE] [NAME...]",
+		summary: "stop the daemons of tend.toml or a Procfile, dependents first",
+		help: `Stop the daemons of the file (see: tend help up), and those started from
+it that it no longer lists, each only after the daemons that come after
+it are stopped. With NAMEs, stop those and the daemons that come after
+them.
+
+Options:
+  -f FILE   the file (default: ./tend.toml, else ./Procfile)`,
+		run: runDown,
+	}
+}
+
+// upFlags parses the options shared by up and down.
+func upFlags(cmd string, args []string, foreground *bool) (file string, names []string, code int) {
+	fs := flag.NewFlagSet("tend "+cmd, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.StringVar(&file, "f", "", "")
+	fs.StringVar(&file, "file", "", "")
+	if foreground != nil {
+		fs.BoolVar(foreground, "foreground", false, "")
+	}
+	if err := fs.Parse(args); err != nil {
+		return "", nil, usageError("%s: %v (see: tend help %s)", cmd, err, cmd)
+	}
+	names = fs.Args()
+	for _, n := range names {
+		if err := state.ValidateName(n); err != nil {
+			return "", nil, fail(err)
+		}
+	}
+	return file, names, -1
+}
+
+// loadFile loads the file given, or the one found here.
+func loadFile(path string) (*config.File, error) {
+	if path == "" {
+		p, err := config.Find(".")
+		if err != nil {
+			return nil, err
+		}
+		path = p
+	}
+	return config.Load(path)
+}
+
+// upper does one run of up or down.
+type upper struct {
+	file  *config.File
+	store *state.Store
+	out   sync.Mutex // one report line at a time
+}
+
+func newUpper(path string) (*upper, int) {
+	f, err := loadFile(path)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "tend: %v\n", err)
+		return nil, exitUsage
+	}
+	store, err := openStore()
+	if err != nil {
+		return nil, fail(err)
+	}
+	return &upper{file: f, store: store}, exitOK
+}
+
+func (u *upper) report(name, format string, args ...any) {
+	u.out.Lock()
+	defer u.out.Unlock()
+	fmt.Printf("%s: %s\n", name, fmt.Sprintf(format, args...))
+}
+
+func runUp(args []string) int {
+	var foreground bool
+	path, names, code := upFlags("up", args, &foreground)
+	if code >= 0 {
+		return code
+	}
+	u, code := newUpper(path)
+	if u == nil {
+		return code
+	}
+	var sigs chan os.Signal
+	if foreground {
+		// Before anything starts, so that a TERM during up still runs down.
+		sigs = make(chan os.Signal, 1)
+		signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	}
+	code = u.up(names)
+	if !foreground {
+		return code
+	}
+	if code != exitOK {
+		u.down(names)
+		return code
+	}
+	return u.foreground(path, names, sigs)
+}
+
+func runDown(args []string) int {
+	path, names, code := upFlags("down", args, nil)
+	if code >= 0 {
+		return code
+	}
+	u, code := newUpper(path)
+	if u == nil {
+		return code
+	}
+	return u.down(names)
+}
+
+// foreground waits for signals after up: HUP runs up again, TERM and INT
+// run down and return.
+func (u *upper) foreground(path string, names []string, sigs chan os.Signal) int {
+	sdNotify("READY=1\nSTATUS=up")
+	for sig := range sigs {
+		if sig != syscall.SIGHUP {
+			break
+		}
+		sdNotify("RELOADING=1")
+		if nu, _ := newUpper(path); nu != nil {
+			u = nu
+			u.up(names)
+		}
+		sdNotify("READY=1\nSTATUS=up")
+	}
+	sdNotify("STOPPING=1")
+	signal.Stop(sigs)
+	return u.down(names)
+}
+
+// sdNotify sends state to the service manager, if tend runs under one.
+func sdNotify(msg string) {
+	addr := os.Getenv("NOTIFY_SOCKET")
+	if addr == "" {
+		return
+	}
+	if addr[0] == '@' {
+		addr = "\x00" + addr[1:]
+	}
+	c, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: addr, Net: "unixgram"})
+	if err != nil {
+		return
+	}
+	c.Write([]byte(msg))
+	c.Close()
+}
+
+// upMarker is up.json in a daemon's folder: which file the daemon was
+// last brought up from, and a digest of its env files' contents then.
+type upMarker struct {
+	Source    string `json:"source"`
+	EnvDigest string `json:"env_digest,omitzero"`
+}
+
+func markerPath(dir state.Dir) string { return filepath.Join(dir.Path, "up.json") }
+
+func readMarker(dir state.Dir) (upMarker, bool) {
+	var m upMarker
+	err := state.ReadJSON(markerPath(dir), &m)
+	return m, err == nil
+}
+
+// envDigest hashes the env files' contents, so that editing one counts as
+// a change of the definition.
+func envDigest(files []string) string {
+	if len(files) == 0 {
+		return ""
+	}
+	h := sha256.New()
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			b = []byte("\x00missing")
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", f, len(b))
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// expected is the definition `tend start` will store for d: its options
+// rendered and parsed again the way tend start parses them.
+func expected(d *config.Daemon) (*service.Definition, error) {
+	def, err := parseDefinition("start", d.Name, d.Definition.Args(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", d.Name, err)
+	}
+	return def, nil
+}
+
+// changes names the fields in which two definitions differ. BaseEnv, the
+// environment of whoever ran tend up or tend start, is not compared.
+func changes(old, new *service.Definition) []string {
+	a, b := reflect.ValueOf(*old), reflect.ValueOf(*new)
+	var out []string
+	for i := 0; i < a.NumField(); i++ {
+		f := a.Type().Field(i)
+		if f.Name == "BaseEnv" || !f.IsExported() {
+			continue
+		}
+		x, y := a.Field(i), b.Field(i)
+		if x.Kind() == reflect.Slice && x.Len() == 0 && y.Len() == 0 {
+			continue // nil and empty are the same
+		}
+		if !reflect.DeepEqual(x.Interface(), y.Interface()) {
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// up brings the daemons in line with the file.
+func (u *upper) up(names []string) int {
+	order, err := u.file.Order(names)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "tend: %v\n", err)
+		return exitUsage
+	}
+	want := map[string]*service.Definition{}
+	for _, d := range order {
+		def, err := expected(d)
+		if err != nil {
+			return fail(fmt.Errorf("%s:%d: %w", u.file.Name, d.Line, err))
+		}
+		want[d.Name] = def
+	}
+	code := exitOK
+	if len(names) == 0 {
+		if c := u.stopRemoved(); c != exitOK {
+			code = c
+		}
+	}
+	errs := runGraph(order, func(d *config.Daemon) []string { return d.After }, func(d *config.Daemon) error {
+		return u.bringUp(d, want[d.Name])
+	}, u.report)
+	if len(errs) > 0 {
+		code = exitFailure
+	}
+	return code
+}
+
+// stopRemoved stops the daemons brought up from this file that it no
+// longer lists.
+func (u *upper) stopRemoved() int {
+	all, err := u.store.List()
+	if err != nil {
+		return fail(err)
+	}
+	code := exitOK
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, name := range all {
+		if u.file.Daemon(name) != nil {
+			continue
+		}
+		dir, err := u.store.Dir(name)
+		if err != nil {
+			continue
+		}
+		if m, ok := readMarker(dir); !ok || m.Source != u.file.Path {
+			continue
+		}
+		wg.Go(func() {
+			how, err := service.Stop(context.Background(), dir)
+			switch {
+			case errors.Is(err, service.ErrNotRunning):
+			case err != nil:
+				u.report(name, "not stopped: %v", err)
+				mu.Lock()
+				code = exitFailure
+				mu.Unlock()
+				return
+			default:
+				u.report(name, "stopped (removed from %s): %s", u.file.Name, how)
+			}
+			os.Remove(markerPath(dir))
+		})
+	}
+	wg.Wait()
+	return code
+}
+
+// bringUp starts, restarts or leaves alone one daemon, and says which.
+func (u *upper) bringUp(d *config.Daemon, want *service.Definition) error {
+	dir, err := u.store.Create(d.Name)
+	if err != nil {
+		return err
+	}
+	digest := envDigest(want.EnvFiles)
+	action, detail := "started", ""
+	v, err := service.Inspect(dir)
+	if err != nil && !errors.Is(err, service.ErrUnknown) {
+		return err
+	}
+	if err == nil && (v.SupervisorAlive || v.ChildAlive) {
+		var why []string
+		if !v.SupervisorAlive {
+			why = []string{"its supervisor was gone"}
+		} else if old, err := service.LoadDefinition(dir); err != nil {
+			why = []string{"no stored definition"}
+		} else {
+			why = changes(old, want)
+			if m, ok := readMarker(dir); ok && m.EnvDigest != digest {
+				why = append(why, "env file contents")
+			}
+		}
+		if len(why) == 0 {
+			if err := state.WriteJSON(markerPath(dir), upMarker{Source: u.file.Path, EnvDigest: digest}, 0o600); err != nil {
+				return err
+			}
+			u.report(d.Name, "unchanged (pid %d)", v.PID)
+			return nil
+		}
+		if _, err := service.Stop(context.Background(), dir); err != nil && !errors.Is(err, service.ErrNotRunning) {
+			return fmt.Errorf("stop to restart: %w", err)
+		}
+		action, detail = "restarted", "; changed: "+strings.Join(why, ", ")
+	}
+	if err := state.WriteJSON(markerPath(dir), upMarker{Source: u.file.Path, EnvDigest: digest}, 0o600); err != nil {
+		return err
+	}
+	pid, err := u.start(d, want)
+	if err != nil {
+		return err
+	}
+	u.report(d.Name, "%s (pid %d%s)", action, pid, detail)
+	return nil
+}
+
+var startedRE = regexp.MustCompile(`started \S+ \(pid (\d+)\)`)
+
+// start runs `tend start NAME <options> -- CMD` as a child: the supervisor
+// becomes a daemon by re-executing the tend binary with its arguments, so
+// it cannot be started from inside this process. It returns once tend
+// start does, that is once the daemon is ready.
+func (u *upper) start(d *config.Daemon, want *service.Definition) (int, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return 0, err
+	}
+	cmd := exec.Command(self, append([]string{"start", d.Name}, d.Definition.Args()...)...)
+	cmd.Dir = filepath.Dir(u.file.Path)
+	cmd.Env = childEnv(os.Environ(), u.store.Root())
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err = cmd.Run()
+	if err != nil {
+		msg := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(errb.String()), "tend: "))
+		if msg == "" {
+			msg = err.Error()
+		}
+		return 0, errors.New(msg)
+	}
+	m := startedRE.FindStringSubmatch(out.String())
+	if m == nil {
+		return 0, nil
+	}
+	pid, _ := strconv.Atoi(m[1])
+	return pid, nil
+}
+
+// childEnv is the environment of a tend start run by up: this one, with
+// the state directory made explicit, and without what tells tend it runs
+// under a service manager (up --foreground may; the daemons it starts
+// must detach, not stay in the foreground and notify in its name).
+func childEnv(env []string, home string) []string {
+	out := make([]string, 0, len(env)+1)
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case "NOTIFY_SOCKET", "INVOCATION_ID", "TEND_FOREGROUND", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
+			"WATCHDOG_USEC", "WATCHDOG_PID", "TEND_HOME":
+			continue
+		}
+		out = append(out, kv)
+	}
+	return append(out, "TEND_HOME="+home)
+}
+
+// down stops the daemons of the file, each after those that come after it.
+func (u *upper) down(names []string) int {
+	order, err := u.file.Order(nil)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "tend: %v\n", err)
+		return exitUsage
+	}
+	sel := map[string]bool{}
+	for _, n := range names {
+		if u.file.Daemon(n) == nil {
+			fmt.Fprintf(os.Stderr, "tend: %s: no daemon %q\n", u.file.Name, n)
+			return exitUsage
+		}
+		sel[n] = true
+		for _, dep := range u.file.Dependents(n) {
+			sel[dep] = true
+		}
+	}
+	var todo []*config.Daemon
+	for i := len(order) - 1; i >= 0; i-- {
+		if len(names) == 0 || sel[order[i].Name] {
+			todo = append(todo, order[i])
+		}
+	}
+	code := exitOK
+	if len(names) == 0 {
+		code = u.stopRemoved()
+	}
+	inTodo := map[string]bool{}
+	for _, d := range todo {
+		inTodo[d.Name] = true
+	}
+	errs := runGraph(todo, func(d *config.Daemon) []string {
+		var deps []string
+		for _, n := range u.file.Dependents(d.Name) {
+			if inTodo[n] {
+				deps = append(deps, n)
+			}
+		}
+		return deps
+	}, u.stop, u.report)
+	if len(errs) > 0 {
+		code = exitFailure
+	}
+	return code
+}
+
+func (u *upper) stop(d *config.Daemon) error {
+	dir, err := u.store.Dir(d.Name)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Lstat(dir.Path); errors.Is(err, fs.ErrNotExist) {
+		u.report(d.Name, "not running")
+		return nil
+	}
+	how, err := service.Stop(context.Background(), dir)
+	switch {
+	case errors.Is(err, service.ErrNotRunning):
+		u.report(d.Name, "not running")
+		return nil
+	case err != nil:
+		return err
+	}
+	u.report(d.Name, "stopped: %s", how)
+	return nil
+}
+
+// maxParallel bounds how many daemons up and down handle at once.
+const maxParallel = 8
+
+// runGraph runs do for every daemon of order (which lists every daemon
+// after those deps names for it), each once do has returned for its deps,
+// independent ones in parallel. A daemon whose deps failed is skipped.
+// Failures are reported and returned by name.
+func runGraph(order []*config.Daemon, deps func(*config.Daemon) []string, do func(*config.Daemon) error,
+	report func(name, format string, args ...any)) map[string]error {
+	done := map[string]chan struct{}{}
+	for _, d := range order {
+		done[d.Name] = make(chan struct{})
+	}
+	var mu sync.Mutex
+	errs := map[string]error{}
+	sem := make(chan struct{}, maxParallel)
+	var wg sync.WaitGroup
+	for _, d := range order {
+		wg.Go(func() {
+			defer close(done[d.Name])
+			var failed []string
+			for _, dep := range deps(d) {
+				if ch, ok := done[dep]; ok {
+					<-ch
+					mu.Lock()
+					if errs[dep] != nil {
+						failed = append(failed, dep)
+					}
+					mu.Unlock()
+				}
+			}
+			var err error
+			if len(failed) > 0 {
+				err = fmt.Errorf("skipped: %s failed", strings.Join(failed, ", "))
+				report(d.Name, "%v", err)
+			} else {
+				sem <- struct{}{}
+				err = do(d)
+				<-sem
+				if err != nil {
+					report(d.Name, "failed: %v", err)
+				}
+			}
+			mu.Lock()
+			if err != nil {
+				errs[d.Name] = err
+			}
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return errs
+}

@@ -1,0 +1,160 @@
+package notify
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	sddaemon "github.com/coreos/go-systemd/v22/daemon"
+
+	"github.com/tendhq/tend/daemon"
+)
+
+const helperEnv = "TEND_TEST_HELPER"
+
+func TestMain(m *testing.M) {
+	switch os.Getenv(helperEnv) {
+	case "daemon-ready":
+		// A program written with tend's daemon package, run by a manager.
+		d, err := daemon.Detach(daemon.Config{})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		d.Notify("STATUS=warming up")
+		if err := d.Ready(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// receive returns the next datagram, failing the test after a deadline.
+func receive(t *testing.T, s *Server) Datagram {
+	t.Helper()
+	type res struct {
+		d   Datagram
+		err error
+	}
+	c := make(chan res, 1)
+	go func() { d, err := s.Receive(); c <- res{d, err} }()
+	select {
+	case r := <-c:
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		return r.d
+	case <-time.After(20 * time.Second):
+		t.Fatal("no datagram within 20s")
+	}
+	return Datagram{}
+}
+
+func TestGoSystemdClient(t *testing.T) {
+	s, err := Listen(filepath.Join(t.TempDir(), "notify.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if fi, err := os.Stat(s.Addr()); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("socket file: %v %v", fi, err)
+	}
+	t.Setenv("NOTIFY_SOCKET", s.Addr())
+	sent, err := sddaemon.SdNotify(false, sddaemon.SdNotifyReady+"\nSTATUS=ok")
+	if !sent || err != nil {
+		t.Fatalf("SdNotify: %v %v", sent, err)
+	}
+	d := receive(t, s)
+	if !d.Ready || d.Status != "ok" || d.PID != os.Getpid() || d.UID != os.Getuid() {
+		t.Errorf("got %+v, want READY from pid %d", d, os.Getpid())
+	}
+	sddaemon.SdNotify(false, sddaemon.SdNotifyWatchdog)
+	if d := receive(t, s); !d.Watchdog {
+		t.Errorf("got %+v, want WATCHDOG=1", d)
+	}
+}
+
+func TestOversizedAndAbstract(t *testing.T) {
+	name := fmt.Sprintf("@tend-test-%d-%d", os.Getpid(), time.Now().UnixNano())
+	s, err := Listen(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// An oversized datagram is dropped whole; the next one is delivered.
+	if err := Send(name, "STATUS="+strings.Repeat("x", MaxMessage)); err != nil {
+		t.Fatal(err)
+	}
+	if err := Send(name, "READY=1"); err != nil {
+		t.Fatal(err)
+	}
+	if d := receive(t, s); !d.Ready || d.HasStatus {
+		t.Errorf("got %+v, want only READY=1", d)
+	}
+}
+
+func TestPathTooLong(t *testing.T) {
+	long := "/tmp/" + strings.Repeat("x", MaxPath)
+	if _, err := Listen(long); err == nil || !strings.Contains(err.Error(), "too long") {
+		t.Errorf("Listen(long path): %v", err)
+	}
+}
+
+func TestFileDescriptorsAreClosed(t *testing.T) {
+	s, err := Listen(filepath.Join(t.TempDir(), "n.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	f, _ := os.Open(os.DevNull)
+	defer f.Close()
+	before := countFDs(t)
+	if err := sendWithFD(s.Addr(), "FDSTORE=1", int(f.Fd())); err != nil {
+		t.Fatal(err)
+	}
+	receive(t, s)
+	if after := countFDs(t); after > before {
+		t.Errorf("descriptors: %d before, %d after receiving one", before, after)
+	}
+}
+
+// TestDaemonPackageReady runs a program built on tend's daemon package
+// with NOTIFY_SOCKET set: Detach stays in the foreground and Ready speaks
+// sd_notify to our server.
+func TestDaemonPackageReady(t *testing.T) {
+	s, err := Listen(filepath.Join(t.TempDir(), "notify.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	exe, _ := os.Executable()
+	cmd := exec.Command(exe)
+	cmd.Env = append(os.Environ(), helperEnv+"=daemon-ready", "NOTIFY_SOCKET="+s.Addr())
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	d := receive(t, s)
+	if d.Status != "warming up" || d.PID != cmd.Process.Pid {
+		t.Errorf("first datagram %+v, want STATUS from pid %d", d, cmd.Process.Pid)
+	}
+	d = receive(t, s)
+	if !d.Ready || d.MainPID != cmd.Process.Pid || d.PID != cmd.Process.Pid {
+		t.Errorf("second datagram %+v, want READY=1 MAINPID=%d", d, cmd.Process.Pid)
+	}
+}
+
+func countFDs(t *testing.T) int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}

@@ -1,0 +1,220 @@
+package service
+
+import (
+	"fmt"
+	"net"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tendhq/tend/probe"
+)
+
+// Defaults of the readiness and health options.
+const (
+	DefaultReadyTimeout    = 60 * time.Second
+	DefaultHealthInterval  = 10 * time.Second
+	DefaultHealthThreshold = 3
+	// healthTimeout bounds one health probe (and the interval, if shorter).
+	healthTimeout = 5 * time.Second
+)
+
+// Readiness kinds: how the supervisor learns that an incarnation is ready.
+const (
+	ReadyExec   = "exec"   // as soon as the command was executed
+	ReadyNotify = "notify" // READY=1 over sd_notify
+	ReadyFD     = "fd"     // a newline on a descriptor (s6's notification-fd)
+	ReadyProbe  = "probe"  // a polled probe answers (tcp, unix, http, file)
+	ReadyAfter  = "after"  // still running after a delay
+)
+
+// Readiness is a parsed --ready mode.
+type Readiness struct {
+	Kind  string
+	FD    int           // for ReadyFD
+	Probe probe.Probe   // for ReadyProbe
+	After time.Duration // for ReadyAfter
+}
+
+// ParseReady parses a --ready mode: exec, notify, fd:N, tcp:HOST:PORT,
+// unix:PATH, http://HOST:PORT/PATH, file:PATH or after:DURATION.
+func ParseReady(s string) (Readiness, error) {
+	switch {
+	case s == "" || s == ReadyExec:
+		return Readiness{Kind: ReadyExec}, nil
+	case s == ReadyNotify:
+		return Readiness{Kind: ReadyNotify}, nil
+	case strings.HasPrefix(s, "fd:"):
+		n, err := strconv.Atoi(s[3:])
+		if err != nil || n < 3 || n > 255 {
+			return Readiness{}, fmt.Errorf("%q: want fd:N with N from 3 to 255", s)
+		}
+		return Readiness{Kind: ReadyFD, FD: n}, nil
+	case strings.HasPrefix(s, "after:"):
+		d, err := time.ParseDuration(s[6:])
+		if err != nil || d < 0 {
+			return Readiness{}, fmt.Errorf("%q: want after:DURATION, such as after:2s", s)
+		}
+		return Readiness{Kind: ReadyAfter, After: d}, nil
+	}
+	p, err := probe.Parse(s)
+	if err != nil || p.Kind == probe.Exec {
+		return Readiness{}, fmt.Errorf("%q: want exec, notify, fd:N, tcp:HOST:PORT, unix:PATH, http://HOST:PORT/PATH, file:PATH or after:DURATION", s)
+	}
+	return Readiness{Kind: ReadyProbe, Probe: p}, nil
+}
+
+// ListenSocket is one --listen socket: [NAME=]tcp://HOST:PORT or
+// [NAME=]unix:///PATH.
+type ListenSocket struct {
+	// Name is the socket's LISTEN_FDNAMES entry (default: the daemon's name).
+	Name    string
+	Network string // "tcp" or "unix"
+	Address string // HOST:PORT, or an absolute path
+}
+
+// String returns the socket as --listen reads it, without its name.
+func (l ListenSocket) String() string { return l.Network + "://" + l.Address }
+
+// ParseListen parses a --listen value; defaultName is used when it names
+// no NAME.
+func ParseListen(s, defaultName string) (ListenSocket, error) {
+	name, addr := defaultName, s
+	if i := strings.Index(s, "="); i >= 0 && !strings.Contains(s[:i], "://") {
+		name, addr = s[:i], s[i+1:]
+	}
+	if name == "" || len(name) > 255 || strings.ContainsAny(name, ":\n\r\t ") {
+		return ListenSocket{}, fmt.Errorf("--listen %q: the name must be 1-255 characters without ':' or spaces", s)
+	}
+	network, rest, ok := strings.Cut(addr, "://")
+	switch {
+	case ok && network == "tcp":
+		if _, port, err := net.SplitHostPort(rest); err != nil || port == "" {
+			return ListenSocket{}, fmt.Errorf("--listen %q: want tcp://HOST:PORT", s)
+		}
+	case ok && network == "unix":
+		if !filepath.IsAbs(rest) {
+			return ListenSocket{}, fmt.Errorf("--listen %q: want unix:///ABSOLUTE/PATH", s)
+		}
+	default:
+		return ListenSocket{}, fmt.Errorf("--listen %q: want tcp://HOST:PORT or unix:///PATH", s)
+	}
+	return ListenSocket{Name: name, Network: network, Address: rest}, nil
+}
+
+// Readiness returns the parsed Ready mode (exec if it does not parse:
+// Validate has refused it already).
+func (d *Definition) Readiness() Readiness {
+	r, err := ParseReady(d.Ready)
+	if err != nil {
+		return Readiness{Kind: ReadyExec}
+	}
+	return r
+}
+
+// ListenSockets returns the parsed Listen sockets.
+func (d *Definition) ListenSockets() ([]ListenSocket, error) {
+	var out []ListenSocket
+	for _, s := range d.Listen {
+		l, err := ParseListen(s, d.Name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// HealthProbe returns the parsed Health probe; ok is false without one.
+func (d *Definition) HealthProbe() (p probe.Probe, ok bool, err error) {
+	if d.Health == "" {
+		return probe.Probe{}, false, nil
+	}
+	p, err = probe.Parse(d.Health)
+	if err != nil || p.Kind == probe.File {
+		return probe.Probe{}, false, fmt.Errorf("--health %q: want tcp:HOST:PORT, unix:PATH, http://HOST:PORT/PATH or exec:COMMAND", d.Health)
+	}
+	return p, true, nil
+}
+
+func (d *Definition) readyTimeout() time.Duration {
+	if d.ReadyTimeout > 0 {
+		return d.ReadyTimeout
+	}
+	return DefaultReadyTimeout
+}
+
+func (d *Definition) healthInterval() time.Duration {
+	if d.HealthInterval > 0 {
+		return d.HealthInterval
+	}
+	return DefaultHealthInterval
+}
+
+func (d *Definition) healthThreshold() int {
+	if d.HealthThreshold > 0 {
+		return d.HealthThreshold
+	}
+	return DefaultHealthThreshold
+}
+
+// needsNotifySocket says whether the child gets a NOTIFY_SOCKET.
+func (d *Definition) needsNotifySocket() bool {
+	return d.Readiness().Kind == ReadyNotify || d.Watchdog > 0
+}
+
+func (d *Definition) validateReadiness() error {
+	r, err := ParseReady(d.Ready)
+	if err != nil {
+		return usagef("--ready %v", err)
+	}
+	for _, c := range []struct {
+		flag string
+		v    time.Duration
+	}{{"ready-timeout", d.ReadyTimeout}, {"watchdog", d.Watchdog}, {"health-interval", d.HealthInterval}} {
+		if c.v < 0 {
+			return usagef("--%s must not be negative", c.flag)
+		}
+	}
+	if d.HealthThreshold < 0 {
+		return usagef("--health-threshold must not be negative")
+	}
+	if _, _, err := d.HealthProbe(); err != nil {
+		return usagef("%v", err)
+	}
+	socks, err := d.ListenSockets()
+	if err != nil {
+		return usagef("%v", err)
+	}
+	if r.Kind == ReadyFD && r.FD < 3+len(socks) {
+		return usagef("--ready fd:%d: descriptors 3 to %d carry the --listen sockets; pick fd:%d or more", r.FD, 2+len(socks), 3+len(socks))
+	}
+	return nil
+}
+
+// readinessArgs returns the options of `tend start` for these fields.
+func (d *Definition) readinessArgs() []string {
+	var a []string
+	if d.Ready != "" && d.Ready != ReadyExec {
+		a = append(a, "--ready="+d.Ready)
+	}
+	dur := func(flag string, v time.Duration) {
+		if v != 0 {
+			a = append(a, "--"+flag+"="+v.String())
+		}
+	}
+	dur("ready-timeout", d.ReadyTimeout)
+	dur("watchdog", d.Watchdog)
+	if d.Health != "" {
+		a = append(a, "--health="+d.Health)
+	}
+	dur("health-interval", d.HealthInterval)
+	if d.HealthThreshold != 0 {
+		a = append(a, "--health-threshold="+strconv.Itoa(d.HealthThreshold))
+	}
+	for _, l := range d.Listen {
+		a = append(a, "--listen="+l)
+	}
+	return a
+}

@@ -1,0 +1,261 @@
+package systemd
+
+import (
+	"bufio"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tendhq/tend/service"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// definitions are the cases of the golden and validity tests.
+func definitions() map[string]*service.Definition {
+	return map[string]*service.Definition{
+		"plain": {
+			Name: "plain", Command: []string{"/bin/sleep", "1000"}, Restart: "on-failure",
+			BaseEnv: []string{"PATH=/usr/bin:/bin", "HOME=/root"},
+		},
+		"full": {
+			Name:    "full",
+			Command: []string{"/bin/sh", "-c", `echo "$HOME" 50% ; done`, "", ";", "tab\there"},
+			Dir:     "/srv/web dir", ClearEnv: true,
+			EnvFiles: []string{"/etc/web.env"},
+			Env:      []string{"GREETING=hello world", `QUOTE="q" \ back`, "PCT=100%", "DOLLAR=$HOME"},
+			User:     "nobody", Group: "nogroup", Umask: "027",
+			Restart: "always", BackoffInitial: 250 * time.Millisecond, BackoffMax: time.Minute,
+			StartLimitBurst: 3, StartLimitInterval: 30 * time.Second,
+			StopSchedule: "INT/20/KILL/5",
+			Ready:        "notify", Watchdog: 30 * time.Second,
+			Health: "http://127.0.0.1:8080/health",
+			Listen: []string{"tcp://127.0.0.1:8080", "unix:///run/full.sock"},
+		},
+		"oddschedule": {
+			Name: "oddschedule", Command: []string{"/bin/true"}, Restart: "never", ClearEnv: true,
+			StopSchedule: "HUP/1/TERM/2/KILL/3", StartLimitBurst: -1, Ready: "tcp:127.0.0.1:9000",
+		},
+	}
+}
+
+func render(t *testing.T, def *service.Definition) Units {
+	t.Helper()
+	if err := def.Validate(); err != nil {
+		t.Fatalf("%s: %v", def.Name, err)
+	}
+	u, err := Render(def, def.Command)
+	if err != nil {
+		t.Fatalf("%s: %v", def.Name, err)
+	}
+	return u
+}
+
+func TestGolden(t *testing.T) {
+	for name, def := range definitions() {
+		u := render(t, def)
+		files := map[string]string{name + ".service": u.Service}
+		if u.Socket != "" {
+			files[name+".socket"] = u.Socket
+		}
+		for file, got := range files {
+			path := filepath.Join("testdata", file)
+			if *update {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test ./systemd -update to create it)", err)
+			}
+			if got != string(want) {
+				t.Errorf("%s differs from the golden file:\n%s", file, got)
+			}
+		}
+	}
+}
+
+// TestParseBack reads every unit back as systemd would and checks every
+// key against the definition. It runs always, systemd or not.
+func TestParseBack(t *testing.T) {
+	def := definitions()["full"]
+	u := render(t, def)
+	svc := parseUnit(t, u.Service)
+	want := map[string][]string{
+		"Unit/Description":           {"full (exported by tend)"},
+		"Unit/Requires":              {"full.socket"},
+		"Unit/After":                 {"full.socket"},
+		"Unit/StartLimitIntervalSec": {"30s"},
+		"Unit/StartLimitBurst":       {"3"},
+		"Service/Type":               {"notify"},
+		"Service/NotifyAccess":       {"all"},
+		"Service/WorkingDirectory":   {"/srv/web dir"},
+		"Service/EnvironmentFile":    {"/etc/web.env"},
+		"Service/User":               {"nobody"},
+		"Service/Group":              {"nogroup"},
+		"Service/UMask":              {"0027"},
+		"Service/Restart":            {"always"},
+		"Service/RestartSec":         {"250ms"},
+		"Service/KillMode":           {"control-group"},
+		"Service/KillSignal":         {"SIGINT"},
+		"Service/TimeoutStopSec":     {"20s"},
+		"Service/SendSIGKILL":        {"yes"},
+		"Service/WatchdogSec":        {"30s"},
+		"Install/WantedBy":           {"multi-user.target"},
+		"Service/ExecStart":          nil, // checked below
+		"Service/Environment":        nil,
+	}
+	for k, v := range svc {
+		w, ok := want[k]
+		if !ok {
+			t.Errorf("unexpected key %s=%q", k, v)
+			continue
+		}
+		if w != nil && strings.Join(w, "|") != strings.Join(v, "|") {
+			t.Errorf("%s = %q, want %q", k, v, w)
+		}
+	}
+	for k := range want {
+		if _, ok := svc[k]; !ok {
+			t.Errorf("missing key %s", k)
+		}
+	}
+	if got := splitExec(t, svc["Service/ExecStart"][0]); strings.Join(got, "\x00") != strings.Join(def.Command, "\x00") {
+		t.Errorf("ExecStart reads back as %q, want %q", got, def.Command)
+	}
+	var env []string
+	for _, e := range svc["Service/Environment"] {
+		env = append(env, splitExec(t, e)...)
+	}
+	if strings.Join(env, "\x00") != strings.Join(def.Env, "\x00") {
+		t.Errorf("Environment reads back as %q, want %q", env, def.Env)
+	}
+	sock := parseUnit(t, u.Socket)
+	if got := strings.Join(sock["Socket/ListenStream"], " "); got != "127.0.0.1:8080 /run/full.sock" {
+		t.Errorf("ListenStream = %q", got)
+	}
+	if got := sock["Socket/FileDescriptorName"]; len(got) != 1 || got[0] != "full" {
+		t.Errorf("FileDescriptorName = %q", got)
+	}
+}
+
+// TestSystemdAnalyzeVerify has systemd itself check the units, when
+// systemd-analyze is installed (TestParseBack runs either way).
+func TestSystemdAnalyzeVerify(t *testing.T) {
+	analyze, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Skip("systemd-analyze is not installed; TestParseBack checked the units")
+	}
+	for name, def := range definitions() {
+		def = cloneForVerify(def)
+		u := render(t, def)
+		dir := t.TempDir()
+		files := []string{filepath.Join(dir, name+".service")}
+		os.WriteFile(files[0], []byte(u.Service), 0o644)
+		if u.Socket != "" {
+			files = append(files, filepath.Join(dir, name+".socket"))
+			os.WriteFile(files[1], []byte(u.Socket), 0o644)
+		}
+		cmd := exec.Command(analyze, append([]string{"verify", "--man=no"}, files...)...)
+		out, err := cmd.CombinedOutput()
+		if err != nil || len(strings.TrimSpace(string(out))) > 0 {
+			t.Errorf("systemd-analyze verify %s: %v\n%s\n%s", name, err, out, u.Service)
+		}
+	}
+}
+
+// cloneForVerify points what verify checks on this machine (the working
+// directory, env files) at things that exist.
+func cloneForVerify(def *service.Definition) *service.Definition {
+	d := *def
+	if d.Dir != "" {
+		d.Dir = "/tmp"
+	}
+	d.EnvFiles = nil
+	if d.User != "" {
+		d.User, d.Group = "root", "root" // verify warns about nobody
+	}
+	return &d
+}
+
+// parseUnit reads a unit file: "Section/Key" to its values in order.
+func parseUnit(t *testing.T, text string) map[string][]string {
+	t.Helper()
+	keys := map[string][]string{}
+	section := ""
+	s := bufio.NewScanner(strings.NewReader(text))
+	for s.Scan() {
+		line := s.Text()
+		switch {
+		case line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, ";"):
+		case strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]"):
+			section = line[1 : len(line)-1]
+		default:
+			k, v, ok := strings.Cut(line, "=")
+			if !ok || section == "" || strings.HasSuffix(line, `\`) {
+				t.Fatalf("bad unit line %q", line)
+			}
+			if k != "ExecStart" && k != "Environment" {
+				v = strings.ReplaceAll(v, "%%", "%")
+			}
+			keys[section+"/"+k] = append(keys[section+"/"+k], v)
+		}
+	}
+	return keys
+}
+
+// splitExec splits a command line or Environment= value as systemd does:
+// words, double quotes with C escapes, %% and $$ unescaped.
+func splitExec(t *testing.T, s string) []string {
+	t.Helper()
+	var words []string
+	var cur strings.Builder
+	inWord, quoted := false, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '%' && i+1 < len(s) && s[i+1] == '%':
+			cur.WriteByte('%')
+			i++
+		case c == '$' && i+1 < len(s) && s[i+1] == '$':
+			cur.WriteByte('$')
+			i++
+		case c == '\\' && i+1 < len(s):
+			i++
+			switch s[i] {
+			case 'n':
+				cur.WriteByte('\n')
+			case 't':
+				cur.WriteByte('\t')
+			default:
+				cur.WriteByte(s[i])
+			}
+			inWord = true
+		case c == '"':
+			quoted = !quoted
+			inWord = true
+		case c == ' ' && !quoted:
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		default:
+			cur.WriteByte(c)
+			inWord = true
+		}
+	}
+	if quoted {
+		t.Fatalf("unterminated quote in %q", s)
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	return words
+}
