@@ -98,7 +98,7 @@ func withoutTendEnv(env []string) []string {
 	out := make([]string, 0, len(env))
 	for _, kv := range env {
 		if strings.HasPrefix(kv, "NOTIFY_SOCKET=") || strings.HasPrefix(kv, "TEND_FOREGROUND=") ||
-			strings.HasPrefix(kv, service.CrashPointEnv+"=") {
+			strings.HasPrefix(kv, service.CrashPointEnv+"=") || strings.HasPrefix(kv, hiddenEnvVar+"=") {
 			continue
 		}
 		out = append(out, kv)

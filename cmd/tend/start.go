@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/tendhq/tend/daemon"
@@ -43,6 +45,9 @@ func runStart(args []string) int {
 	}
 	def, err := parseDefinition("start", name, args[1:], nil)
 	if err != nil {
+		return fail(err)
+	}
+	if err := hideEnvFromArgs(def); err != nil {
 		return fail(err)
 	}
 	store, err := openStore()
@@ -137,4 +142,39 @@ func readyVerdictTimeout(def *service.Definition) time.Duration {
 		}
 	}
 	return t + 30*time.Second
+}
+
+// hiddenEnvVar carries the --env values of tend start from the launcher to
+// the supervisor it re-executes, instead of its command line: a process's
+// command line is readable by every user (ps), its environment only by its
+// owner.
+const hiddenEnvVar = "TEND_START_ENV"
+
+// hideEnvFromArgs moves def.Env out of os.Args (which the daemon package
+// re-executes) into hiddenEnvVar; in the re-executed stages, it puts them
+// back into def.
+func hideEnvFromArgs(def *service.Definition) error {
+	if v, ok := os.LookupEnv(hiddenEnvVar); ok {
+		if len(def.Env) > 0 {
+			return nil // a tend start of its own, with --env: not ours to take
+		}
+		var env []string
+		if err := json.Unmarshal([]byte(v), &env); err != nil {
+			return fmt.Errorf("%s: %w", hiddenEnvVar, err)
+		}
+		def.Env = env
+		return nil
+	}
+	if len(def.Env) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(def.Env)
+	if err != nil {
+		return err
+	}
+	os.Setenv(hiddenEnvVar, string(b))
+	withoutEnv := *def
+	withoutEnv.Env = nil
+	os.Args = append([]string{os.Args[0], "start", def.Name}, withoutEnv.Args()...)
+	return nil
 }

@@ -482,3 +482,24 @@ func TestRunForwardsSignalsAndStops(t *testing.T) {
 		t.Errorf("child %d survived tend run", s.PID)
 	}
 }
+
+// TestEnvNotOnCommandLine: --env values reach the command but not the
+// supervisor's command line, which every user can read with ps.
+func TestEnvNotOnCommandLine(t *testing.T) {
+	e := newEnv(t)
+	r := e.tend("start", "secret", "--env", "SECRET=hunter2", "--", "/bin/sh", "-c", `echo "got $SECRET"; exec sleep 600`)
+	if r.code != 0 {
+		t.Fatalf("start: %v", r)
+	}
+	s, _ := e.status("secret")
+	cmdline, err := os.ReadFile("/proc/" + strconv.Itoa(s.SupervisorPID) + "/cmdline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(cmdline, []byte("hunter2")) {
+		t.Errorf("supervisor command line shows the secret: %q", cmdline)
+	}
+	eventually(t, "the command got the variable", func() bool {
+		return strings.Contains(e.tend("logs", "secret").stdout, "got hunter2")
+	})
+}
