@@ -51,11 +51,7 @@ func (p *Process) Restart(ctx context.Context) error {
 	p.mu.Unlock()
 	p.deliver()
 
-	sched := p.spec.Stop
-	if len(sched) == 0 {
-		sched = DefaultSchedule()
-	}
-	err := t.run(ctx, sched)
+	err := t.run(ctx, p.schedule())
 
 	p.mu.Lock()
 	p.restarting = false

@@ -68,11 +68,7 @@ func (p *Process) Stop(ctx context.Context) (*Exit, error) {
 	p.mu.Unlock()
 	p.deliver()
 
-	sched := p.spec.Stop
-	if len(sched) == 0 {
-		sched = DefaultSchedule()
-	}
-	err := t.run(ctx, sched)
+	err := t.run(ctx, p.schedule())
 
 	p.mu.Lock()
 	if err != nil {
@@ -253,4 +249,12 @@ func isClosed(c <-chan struct{}) bool {
 	default:
 		return false
 	}
+}
+
+// schedule is the stop schedule of the spec, or the default.
+func (p *Process) schedule() Schedule {
+	if len(p.spec.Stop) == 0 {
+		return DefaultSchedule()
+	}
+	return p.spec.Stop
 }

@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -333,41 +332,6 @@ func TestCrashLoopFails(t *testing.T) {
 	})
 	if s.Restarts < 2 || s.LastExit == nil || s.LastExit.Code != 3 {
 		t.Errorf("failed status: %+v", s)
-	}
-}
-
-func TestConcurrentStarts(t *testing.T) {
-	e := newEnv(t)
-	const n = 12
-	results := make([]result, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { results[i] = e.start("one", "sleep") })
-	}
-	wg.Wait()
-	winners := 0
-	for _, r := range results {
-		switch {
-		case r.code == 0:
-			winners++
-		case r.code == 1 && strings.Contains(r.stderr, "already running"):
-		default:
-			t.Errorf("unexpected result: %v", r)
-		}
-	}
-	if winners != 1 {
-		t.Fatalf("%d starts won, want exactly 1", winners)
-	}
-	// Every loser has returned, having started nothing; the winner's child
-	// notes itself once it runs.
-	eventually(t, "the winner's child", func() bool {
-		b, _ := os.ReadFile(e.note)
-		return strings.Contains(string(b), "running")
-	})
-	e.tend("stop", "one")
-	notes, _ := os.ReadFile(e.note)
-	if c := strings.Count(string(notes), "running"); c != 1 {
-		t.Errorf("%d children started, want 1:\n%s", c, notes)
 	}
 }
 
