@@ -1,0 +1,28 @@
+# tend: one supervisor process per daemon (cmd/tend, built by bench/run with CGO_ENABLED=0).
+# TEND_FLAGS adds options to every start (tend-nots.sh and tend-nobackoff.sh use it).
+SUPERVISES=1 RESIDENT=1 CAPTURES=1
+TEND=${TEND:-$BIN/tend}
+export TEND_HOME=$S/home
+t_version() { "$TEND" --version 2>/dev/null | head -n1 || echo "tend (this checkout)"; }
+t_start() {
+  local n=$1 l=$2; shift 2
+  "$TEND" start "$n" --log "$l" --log-max-size -1 ${TEND_FLAGS:-} -- "$@"
+}
+# Readiness: the child writes a newline to fd 3 (--ready fd:3), when this tend has --ready.
+if "$TEND" help start 2>&1 | grep -q -- '--ready'; then
+  READY=1
+  t_start_ready() {
+    local n=$1 l=$2; shift 2
+    "$TEND" start "$n" --log "$l" --log-max-size -1 --ready fd:3 ${TEND_FLAGS:-} -- "$@"
+  }
+fi
+t_stop() { "$TEND" stop "$1"; }
+t_pids() { pids_from_files "$TEND_HOME"/*/supervisor.pid; }
+# Each line gets the prefix "2026-11-23T19:45:47.021944Z stdout " (35 bytes); with
+# --no-timestamps, "stdout " (7 bytes).
+t_logbytes() {
+  case " ${TEND_FLAGS:-} " in
+  *" --no-timestamps "*) echo $(($1 * 107)) ;;
+  *) echo $(($1 * 135)) ;;
+  esac
+}
