@@ -10,27 +10,39 @@ import (
 	"github.com/tendhq/tend/state"
 )
 
-// folderCheck is how often a supervisor checks that its folder is still
-// there (see keepFolder).
-const folderCheck = time.Second
+// folderSettle is how long keepFolder lets a removal of the folder finish
+// before it restores it.
+const folderSettle = 200 * time.Millisecond
 
 // keepFolder runs while the supervisor does, and puts the daemon's folder
 // back when someone removes it (rm -rf of the state directory): without it
 // the daemon would run on unreachable, and a new `tend start` of the name
 // would find the name free and start a second copy. It checks for the
-// supervisor's pidfile, which is what makes the name taken.
+// supervisor's pidfile, which is what makes the name taken, each time
+// waitFolder says the folder may have changed (on Linux an inotify watch:
+// an idle supervisor does not wake up for it).
 func (s *Supervisor) keepFolder(quit <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
-	tick := time.NewTicker(folderCheck)
-	defer tick.Stop()
 	for {
+		w, err := watchFolder(s.cfg.Dir.Path)
+		if err == nil {
+			if _, err := os.Lstat(s.cfg.Dir.SupervisorPIDFile()); !errors.Is(err, os.ErrNotExist) {
+				more := w.wait(quit)
+				w.close()
+				if !more {
+					return
+				}
+				continue // look again, with a new watch
+			}
+			w.close()
+		}
+		// Something removed the pidfile, most likely the whole folder
+		// (rm -rf): let it finish before restoring, so that the removal
+		// and the restoration do not race.
 		select {
 		case <-quit:
 			return
-		case <-tick.C:
-		}
-		if _, err := os.Lstat(s.cfg.Dir.SupervisorPIDFile()); !errors.Is(err, os.ErrNotExist) {
-			continue
+		case <-time.After(folderSettle):
 		}
 		if err := s.restoreFolder(); err != nil {
 			s.events.Error("the daemon's folder was removed and cannot be restored; "+

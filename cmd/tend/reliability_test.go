@@ -408,9 +408,10 @@ func TestStateFolderRemoved(t *testing.T) {
 	e := newEnv(t)
 	pid := e.mustStart("gone", "print", "--env", "TEST_LINES=1")
 	folder := filepath.Join(e.home, "gone")
-	if err := os.RemoveAll(folder); err != nil {
-		t.Fatal(err)
-	}
+	// The live supervisor may write into the folder while it is being
+	// removed (a status record, its log): like rm -rf, RemoveAll can then
+	// fail with "directory not empty", and a user would run it again.
+	eventually(t, "the folder removed", func() bool { return os.RemoveAll(folder) == nil })
 	var s statusOut
 	eventually(t, "the folder back", func() bool {
 		var code int
