@@ -56,6 +56,7 @@ type readiness struct {
 
 	mu      sync.Mutex
 	cur     *incarnation
+	first   *incarnation // the one whose verdict tend start waits for
 	started bool
 	closed  bool
 }
@@ -242,6 +243,9 @@ func (rd *readiness) begin(pid int, fdRead *os.File) {
 	}
 	rd.mu.Lock()
 	inc.first = !rd.started
+	if inc.first {
+		rd.first = inc
+	}
 	rd.started = true
 	old := rd.cur
 	rd.cur = inc
@@ -260,19 +264,22 @@ func (rd *readiness) begin(pid int, fdRead *os.File) {
 // longer the running one, and is gone, has ended.
 func (rd *readiness) track(snap supervise.Snapshot) {
 	rd.mu.Lock()
-	inc := rd.cur
+	inc, first := rd.cur, rd.first
 	rd.mu.Unlock()
-	if inc == nil || inc.ctx.Err() != nil || snap.PID == inc.id.PID || inc.id.Alive() {
-		return
-	}
-	inc.cancel()
-	if inc.first && !inc.readyNow() {
+	// The first child's verdict is decided by its own exit, even when the
+	// restart policy has already started its successor (the first
+	// restart is immediate, so that may come before this snapshot).
+	if first != nil && !first.readyNow() && snap.PID != first.id.PID && !first.id.Alive() {
 		how := "exited"
 		if snap.LastExit != nil {
 			how = snap.LastExit.Description
 		}
 		rd.decide(fmt.Errorf("%s %s before it was ready", rd.s.def.Name, how))
 	}
+	if inc == nil || inc.ctx.Err() != nil || snap.PID == inc.id.PID || inc.id.Alive() {
+		return
+	}
+	inc.cancel()
 	inc.notRdFn.Do(func() { close(inc.notRdy) })
 }
 

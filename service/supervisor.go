@@ -170,7 +170,10 @@ func (s *Supervisor) openOutput(spec *supervise.Spec) error {
 		MaxFiles:     s.def.LogMaxFiles,
 		Compress:     s.def.LogCompress,
 		NoTimestamps: s.def.NoTimestamps,
-		OnEvent:      s.logEvent,
+		// Bare lines: no stream name either, so that capture takes the
+		// fast path that writes whole lines straight from the pipe.
+		NoStreamNames: s.def.NoTimestamps,
+		OnEvent:       s.logEvent,
 	})
 	if err != nil {
 		return err

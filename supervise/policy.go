@@ -55,10 +55,12 @@ func (r RestartPolicy) restarts(code int) bool {
 	return code != 0
 }
 
-// Default backoff and start limit. They follow systemd (RestartSec=100ms,
+// Default backoff and start limit. The first restart after a crash is
+// immediate (as with runit, libslack daemon and pm2): a one-off crash costs
+// no downtime. Further consecutive restarts follow systemd (RestartSec=100ms,
 // StartLimitBurst=5 within StartLimitIntervalSec=10s): a child that crashes
-// at once is started at 0, 0.1, 0.3, 0.7 and 1.5 s, and is declared Failed
-// when it crashes the fifth time, because a sixth start (at 3.1 s) would be
+// at once is started at 0, 0, 0.1, 0.3 and 0.7 s, and is declared Failed
+// when it crashes the fifth time, because a sixth start (at 1.5 s) would be
 // the sixth within 10 s.
 const (
 	// DefaultBackoffInitial is the first restart delay.
@@ -76,8 +78,9 @@ const (
 )
 
 // Backoff is the delay between a child's exit and its restart. The first
-// restart waits Initial; each further consecutive restart waits twice as long
-// as the one before, up to Max. Once a child has run for Reset or longer, its
+// restart is immediate, the second waits Initial, and each further
+// consecutive restart waits twice as long as the one before, up to Max.
+// Once a child has run for Reset or longer, its
 // exit counts as the first again. Zero (or negative) fields take the
 // defaults DefaultBackoffInitial, DefaultBackoffMax and DefaultBackoffReset;
 // a Max below Initial is raised to Initial.
@@ -135,6 +138,7 @@ type throttle struct {
 	backoff Backoff
 	limit   StartLimit
 	delay   time.Duration // the last backoff delay; 0 before the first
+	streak  int           // consecutive restarts, each after a short run
 	starts  []time.Time   // the most recent start times, at most Burst
 }
 
@@ -158,9 +162,12 @@ func (t *throttle) started(now time.Time) {
 // start limit.
 func (t *throttle) next(now time.Time, ranFor time.Duration) (delay time.Duration, ok bool) {
 	if ranFor >= t.backoff.Reset {
-		t.delay = 0
+		t.delay, t.streak = 0, 0
 	}
+	t.streak++
 	switch {
+	case t.streak == 1:
+		t.delay = 0 // the first restart of a streak is immediate
 	case t.delay == 0:
 		t.delay = t.backoff.Initial
 	case t.delay >= t.backoff.Max/2:

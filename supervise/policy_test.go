@@ -51,14 +51,14 @@ func TestBackoffSequence(t *testing.T) {
 		want    []time.Duration
 	}{
 		{"defaults double to the cap", Backoff{}, make([]time.Duration, 12),
-			[]time.Duration{100 * ms, 200 * ms, 400 * ms, 800 * ms, 1600 * ms, 3200 * ms, 6400 * ms, 12800 * ms, 25600 * ms, 30 * time.Second, 30 * time.Second, 30 * time.Second}},
+			[]time.Duration{0, 100 * ms, 200 * ms, 400 * ms, 800 * ms, 1600 * ms, 3200 * ms, 6400 * ms, 12800 * ms, 25600 * ms, 30 * time.Second, 30 * time.Second}},
 		{"custom cap", Backoff{Initial: 10 * ms, Max: 50 * ms}, make([]time.Duration, 5),
-			[]time.Duration{10 * ms, 20 * ms, 40 * ms, 50 * ms, 50 * ms}},
+			[]time.Duration{0, 10 * ms, 20 * ms, 40 * ms, 50 * ms}},
 		{"max below initial", Backoff{Initial: time.Second, Max: ms}, make([]time.Duration, 3),
-			[]time.Duration{time.Second, time.Second, time.Second}},
+			[]time.Duration{0, time.Second, time.Second}},
 		{"long run resets", Backoff{Initial: 10 * ms, Reset: time.Second},
 			[]time.Duration{0, 0, 0, time.Second, 0, 999 * ms, 2 * time.Second},
-			[]time.Duration{10 * ms, 20 * ms, 40 * ms, 10 * ms, 20 * ms, 40 * ms, 10 * ms}},
+			[]time.Duration{0, 10 * ms, 20 * ms, 0, 10 * ms, 20 * ms, 0}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -89,11 +89,11 @@ func TestStartLimit(t *testing.T) {
 		wantStarts   int           // starts before giving up; maxStarts = never gave up
 		wantGiveUpAt time.Duration // when it gave up
 	}{
-		{"defaults: instant crash fails after 5 starts", Backoff{}, StartLimit{}, 0, 50, 5, 1500 * ms},
-		{"burst 3", Backoff{Initial: 10 * ms}, StartLimit{Burst: 3, Interval: time.Minute}, 0, 50, 3, 30 * ms},
+		{"defaults: instant crash fails after 5 starts", Backoff{}, StartLimit{}, 0, 50, 5, 700 * ms},
+		{"burst 3", Backoff{Initial: 10 * ms}, StartLimit{Burst: 3, Interval: time.Minute}, 0, 50, 3, 10 * ms},
 		{"backoff outruns the interval", Backoff{Initial: time.Second}, StartLimit{Burst: 3, Interval: 2 * time.Second}, 0, 20, 20, 0},
 		{"disabled", Backoff{Initial: ms, Max: ms}, StartLimit{Burst: -1}, 0, 1000, 1000, 0},
-		{"long runs reset backoff but not the limit", Backoff{Initial: ms, Reset: 50 * ms}, StartLimit{Burst: 4, Interval: time.Second}, 100 * ms, 50, 4, 403 * ms},
+		{"long runs reset backoff but not the limit", Backoff{Initial: ms, Reset: 50 * ms}, StartLimit{Burst: 4, Interval: time.Second}, 100 * ms, 50, 4, 400 * ms},
 		{"slow crashes never fail", Backoff{Initial: ms}, StartLimit{Burst: 4, Interval: time.Second}, 300 * ms, 50, 50, 0},
 	}
 	for _, tt := range tests {

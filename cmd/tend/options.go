@@ -39,7 +39,7 @@ func defineFlags(fs *flag.FlagSet, def *service.Definition) (envs, envFiles *mul
 	fs.Int64Var(&def.LogMaxSize, "log-max-size", 0, "rotate the log at this many bytes (default 10 MiB; -1: never)")
 	fs.IntVar(&def.LogMaxFiles, "log-max-files", 0, "rotated log files to keep (default 5)")
 	fs.BoolVar(&def.LogCompress, "log-compress", false, "gzip rotated log files")
-	fs.BoolVar(&def.NoTimestamps, "no-timestamps", false, "do not prefix log lines with a timestamp and stream")
+	fs.BoolVar(&def.NoTimestamps, "no-timestamps", false, "write the output bare: no timestamp or stream name (fastest; logs --since/--stdout/--stderr then cannot filter)")
 	defineReadinessFlags(fs, def)
 	return envs, envFiles
 }
