@@ -24,7 +24,7 @@ const folderSettle = 200 * time.Millisecond
 func (s *Supervisor) keepFolder(quit <-chan struct{}, done chan<- struct{}) {
 	defer close(done)
 	for {
-		w, err := watchFolder(s.cfg.Dir.Path)
+		w, err := watchFolder(s.cfg.Dir.Path, s.cfg.Dir.SupervisorPIDFile())
 		if err == nil {
 			if _, err := os.Lstat(s.cfg.Dir.SupervisorPIDFile()); !errors.Is(err, os.ErrNotExist) {
 				more := w.wait(quit)

@@ -1,18 +1,24 @@
 package service
 
 import (
+	"bytes"
 	"os"
+	"path/filepath"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
 // folderWatch is an inotify watch on the daemon's folder.
-type folderWatch struct{ f *os.File }
+type folderWatch struct {
+	f       *os.File
+	pidfile string // the pidfile's name in the folder
+}
 
 // watchFolder watches the folder for its own removal or renaming, and for
-// the removal or renaming of an entry in it. It fails when the folder is
-// not there.
-func watchFolder(path string) (*folderWatch, error) {
+// the removal or renaming of the supervisor's pidfile in it (rm -rf removes
+// the entries first). It fails when the folder is not there.
+func watchFolder(path, pidfilePath string) (*folderWatch, error) {
 	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
 	if err != nil {
 		return nil, err
@@ -22,7 +28,7 @@ func watchFolder(path string) (*folderWatch, error) {
 		unix.Close(fd)
 		return nil, err
 	}
-	return &folderWatch{f: os.NewFile(uintptr(fd), "inotify")}, nil
+	return &folderWatch{f: os.NewFile(uintptr(fd), "inotify"), pidfile: filepath.Base(pidfilePath)}, nil
 }
 
 // wait blocks until an event arrives (true) or quit is closed (false). The
@@ -31,8 +37,18 @@ func (w *folderWatch) wait(quit <-chan struct{}) bool {
 	got := make(chan bool, 1)
 	go func() {
 		buf := make([]byte, 4096)
-		_, err := w.f.Read(buf)
-		got <- err == nil
+		for {
+			n, err := w.f.Read(buf)
+			if err != nil {
+				got <- false
+				return
+			}
+			if relevant(buf[:n], w.pidfile) {
+				got <- true
+				return
+			}
+			// A status record renamed into place, say: not our business.
+		}
 	}()
 	select {
 	case ok := <-got:
@@ -45,3 +61,24 @@ func (w *folderWatch) wait(quit <-chan struct{}) bool {
 }
 
 func (w *folderWatch) close() { w.f.Close() }
+
+// relevant reports whether a batch of inotify events includes the folder's
+// own removal or renaming, or that of the pidfile.
+func relevant(b []byte, pidfileName string) bool {
+	for len(b) >= unix.SizeofInotifyEvent {
+		ev := (*unix.InotifyEvent)(unsafe.Pointer(&b[0]))
+		end := unix.SizeofInotifyEvent + int(ev.Len)
+		if end > len(b) {
+			return true // cut short: look anyway
+		}
+		if ev.Mask&(unix.IN_DELETE_SELF|unix.IN_MOVE_SELF|unix.IN_IGNORED|unix.IN_Q_OVERFLOW) != 0 {
+			return true
+		}
+		name := string(bytes.TrimRight(b[unix.SizeofInotifyEvent:end], "\x00"))
+		if name == pidfileName {
+			return true
+		}
+		b = b[end:]
+	}
+	return false
+}

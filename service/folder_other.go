@@ -10,7 +10,7 @@ import (
 // folderWatch checks the folder once a second where there is no inotify.
 type folderWatch struct{}
 
-func watchFolder(path string) (*folderWatch, error) {
+func watchFolder(path, pidfilePath string) (*folderWatch, error) {
 	if _, err := os.Lstat(path); err != nil {
 		return nil, err
 	}

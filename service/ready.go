@@ -257,6 +257,13 @@ func (rd *readiness) begin(pid int, fdRead *os.File) {
 	if closed {
 		cancel()
 	}
+	if rd.mode.Kind == ReadyExec && !closed {
+		// Executed is ready: say so now, before the Process can report
+		// this child's exit, so that a command that exits at once was
+		// still ready (and is restarted per its policy).
+		rd.markReady(inc)
+		return
+	}
 	go rd.await(inc)
 }
 

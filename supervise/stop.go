@@ -105,11 +105,15 @@ func (t *stopTarget) run(ctx context.Context, sched Schedule) error {
 		return nil // never started
 	}
 	t.tracked = map[int]proc.Identity{}
-	for _, step := range sched {
-		if t.gone() {
-			return nil
+	for i, step := range sched {
+		if i == 0 {
+			t.sendFirst(step.Signal)
+		} else {
+			if t.gone() {
+				return nil
+			}
+			t.send(step.Signal)
 		}
-		t.send(step.Signal)
 		if t.wait(ctx, step.Wait) {
 			return nil
 		}
@@ -226,6 +230,27 @@ func (t *stopTarget) send(sig syscall.Signal) {
 		unix.Kill(-t.pgid, sig) // all members at once, even ones just forked
 	}
 	for _, id := range t.tracked {
+		id.Signal(sig)
+	}
+}
+
+// sendFirst delivers the first signal of the schedule without scanning
+// /proc first: to the main child and its group at once, then to the
+// descendants that left the group, which the scan finds. A descendant
+// that the first signal orphans is reparented to us (the supervisor is a
+// subreaper) and found by the next scan.
+func (t *stopTarget) sendFirst(sig syscall.Signal) {
+	if t.child.PID != 0 {
+		t.child.Signal(sig)
+	}
+	if t.groupIsOurs() {
+		unix.Kill(-t.pgid, sig)
+	}
+	t.refresh()
+	for _, id := range t.tracked {
+		if g, err := id.ProcessGroup(); err == nil && g == t.pgid {
+			continue // the group signal reached it
+		}
 		id.Signal(sig)
 	}
 }
