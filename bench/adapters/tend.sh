@@ -19,10 +19,10 @@ fi
 t_stop() { "$TEND" stop "$1"; }
 t_pids() { pids_from_files "$TEND_HOME"/*/supervisor.pid; }
 # Each line gets the prefix "2026-11-23T19:45:47.021944Z stdout " (35 bytes); with
-# --no-timestamps, "stdout " (7 bytes).
+# --no-timestamps, none (the bare 100-byte lines).
 t_logbytes() {
   case " ${TEND_FLAGS:-} " in
-  *" --no-timestamps "*) echo $(($1 * 107)) ;;
+  *" --no-timestamps "*) echo $(($1 * 100)) ;;
   *) echo $(($1 * 135)) ;;
   esac
 }
