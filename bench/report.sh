@@ -69,7 +69,7 @@ END {
   # restart
   b = best("restart_ms", -1)
   for (k = 1; k <= 2; k++) {
-    t = (k == 1) ? "tend" : "tend-nobackoff"; lbl = (k == 1) ? "first restart after kill -9, ms (default 100 ms backoff)" : "first restart, ms, tend --backoff 1ns"
+    t = (k == 1) ? "tend" : "tend-nobackoff"; lbl = (k == 1) ? "first restart after kill -9, ms (defaults: first restart at once)" : "first restart, ms, tend --backoff 1ns"
     if (!has(t, "restart_ms")) continue
     c = v(t, "restart_ms") <= 1.5 * v("daemon", "restart_ms")
     printf "| %s | %s | %s %s (daemon %s) | %s (vs daemon %s) | gofloor %s | %s | <= 1.5x daemon | %s |\n", lbl,
