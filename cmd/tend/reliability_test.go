@@ -5,7 +5,6 @@ package main
 // reporting are logged with t.Logf under "figures:".
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -29,18 +28,7 @@ import (
 // tendEnv runs tend with extra environment variables.
 func (e *env) tendEnv(extra []string, args ...string) result {
 	e.t.Helper()
-	cmd := exec.Command(tendBin, args...)
-	cmd.Env = append(append(os.Environ(), "TEND_HOME="+e.home), extra...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		e.t.Fatalf("tend %v: %v", args, err)
-	}
-	return r
+	return e.tendIn("", extra, args...)
 }
 
 // notedPIDs returns every pid the helpers noted with the given verb

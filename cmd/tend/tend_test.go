@@ -45,8 +45,16 @@ func (r result) String() string {
 // tend runs the tend binary with args and returns what it did.
 func (e *env) tend(args ...string) result {
 	e.t.Helper()
+	return e.tendIn("", nil, args...)
+}
+
+// tendIn runs tend in dir ("" for the test's own) with extra environment
+// variables.
+func (e *env) tendIn(dir string, extra []string, args ...string) result {
+	e.t.Helper()
 	cmd := exec.Command(tendBin, args...)
-	cmd.Env = append(os.Environ(), "TEND_HOME="+e.home)
+	cmd.Dir = dir
+	cmd.Env = append(append(os.Environ(), "TEND_HOME="+e.home), extra...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,19 +14,7 @@ import (
 // upIn runs tend in dir (for the file tend up finds there).
 func (e *env) upIn(dir string, args ...string) result {
 	e.t.Helper()
-	cmd := exec.Command(tendBin, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "TEND_HOME="+e.home)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	r := result{stdout: out.String(), stderr: errb.String()}
-	if ee, ok := err.(*exec.ExitError); ok {
-		r.code = ee.ExitCode()
-	} else if err != nil {
-		e.t.Fatalf("tend %v: %v", args, err)
-	}
-	return r
+	return e.tendIn(dir, nil, args...)
 }
 
 var upLine = regexp.MustCompile(`(?m)^(\S+): (started|restarted|unchanged) \(pid (\d+)[;)]`)
