@@ -10,14 +10,14 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tendhq/tend/internal/testexec"
 )
 
 // asNobody prepares to run the test binary as user nobody with the given
@@ -26,37 +26,15 @@ import (
 // (and its parent, made by t.TempDir) for traversal.
 func asNobody(t *testing.T, helper string, args ...string) (*exec.Cmd, string) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to run a helper as another user")
-	}
-	u, err := user.Lookup("nobody")
-	if err != nil {
-		t.Skipf("no user nobody: %v", err)
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	dir := t.TempDir()
-	for _, d := range []string{filepath.Dir(dir), dir} {
-		if err := os.Chmod(d, 0o711); err != nil {
-			t.Fatal(err)
-		}
-	}
+	cred, dir := testexec.Nobody(t)
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(dir, "control.test")
-	data, err := os.ReadFile(self)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(bin, data, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(os.Environ(), "TEND_TEST_HELPER="+helper)
+	cmd := exec.Command(testexec.CopyExecutable(t, self, dir), args...)
+	cmd.Env = testexec.Environ(helper)
 	cmd.Dir = dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	return cmd, dir
 }
 

@@ -1,11 +1,12 @@
 package daemon_test
 
 import (
-	"os"
 	"os/exec"
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tendhq/tend/internal/testexec"
 )
 
 // BenchmarkDetach measures a launch from the launcher's start to its exit
@@ -23,7 +24,7 @@ func BenchmarkDetach(b *testing.B) {
 			for b.Loop() {
 				cmd := exec.Command("/proc/self/exe")
 				cmd.Args = []string{"testd"}
-				cmd.Env = append(append(os.Environ(), helperEnv+"=daemon-main", "TEST_MODE=ready-exit"), mode.env...)
+				cmd.Env = testexec.Environ("daemon-main", append([]string{"TEST_MODE=ready-exit"}, mode.env...)...)
 				if out, err := cmd.CombinedOutput(); err != nil {
 					b.Fatalf("launcher: %v: %s", err, out)
 				}

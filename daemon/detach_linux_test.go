@@ -16,6 +16,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tendhq/tend/pidfile"
+
+	"github.com/tendhq/tend/internal/testexec"
 )
 
 // run starts the test binary as the daemon-main launcher with env added and
@@ -38,7 +40,7 @@ func run(t *testing.T, env ...string) (int, string, string) {
 func launcher(env ...string) *exec.Cmd {
 	cmd := exec.Command("/proc/self/exe")
 	cmd.Args = []string{"testd"}
-	cmd.Env = append(append(os.Environ(), helperEnv+"=daemon-main"), env...)
+	cmd.Env = testexec.Environ("daemon-main", env...)
 	return cmd
 }
 
@@ -157,7 +159,7 @@ func TestDetachFacts(t *testing.T) {
 			defer leaked.Close()
 			cmd := exec.Command("/proc/self/exe")
 			cmd.Args = []string{"testd"}
-			cmd.Env = append(os.Environ(), helperEnv+"=blocked-exec", "TEST_PIDFILE="+pidPath, "TEST_LOG="+logPath,
+			cmd.Env = testexec.Environ("blocked-exec", "TEST_PIDFILE="+pidPath, "TEST_LOG="+logPath,
 				"TEST_LAUNCHER_FACTS="+filepath.Join(dir, "launcher"), "TEST_CHILD_FACTS="+filepath.Join(dir, "child"))
 			if skip {
 				cmd.Env = append(cmd.Env, "TEST_SKIP_SECOND_FORK=1")

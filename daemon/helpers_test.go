@@ -8,18 +8,19 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/tendhq/tend/daemon"
+
+	"github.com/tendhq/tend/internal/testexec"
 )
 
 // daemonMain is the program under test: a small daemon configured by TEST_*
 // environment variables.
-func daemonMain() int {
+func daemonMain([]string) int {
 	if path := os.Getenv("TEST_LAUNCHER_FACTS"); path != "" {
 		// Only the first process (the launcher) creates it.
 		if f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
@@ -80,7 +81,7 @@ func daemonMain() int {
 	}
 	if path := os.Getenv("TEST_CHILD_FACTS"); path != "" {
 		cmd := exec.Command("/proc/self/exe")
-		cmd.Env = append(os.Environ(), helperEnv+"=report-sigs", "TEST_OUT="+path)
+		cmd.Env = testexec.Environ("report-sigs", "TEST_OUT="+path)
 		if err := cmd.Run(); err != nil {
 			d.Fail(fmt.Errorf("child: %w", err))
 		}
@@ -111,7 +112,7 @@ func daemonMain() int {
 }
 
 // reportSignals writes this process's signal mask and ignored set to TEST_OUT.
-func reportSignals() int {
+func reportSignals([]string) int {
 	status, _ := os.ReadFile("/proc/self/status")
 	return writeFile(os.Getenv("TEST_OUT"), status)
 }
@@ -126,7 +127,7 @@ func writeFile(path string, b []byte) int {
 // blockedExec replaces itself with daemon-main after blocking SIGUSR1 and
 // SIGTERM and ignoring SIGHUP, as a launcher started under nohup from a
 // shell with blocked signals would be.
-func blockedExec() int {
+func blockedExec([]string) int {
 	runtime.LockOSThread()
 	var set unix.Sigset_t
 	for _, s := range []syscall.Signal{syscall.SIGUSR1, syscall.SIGTERM} {
@@ -136,13 +137,7 @@ func blockedExec() int {
 		return 1
 	}
 	signal.Ignore(syscall.SIGHUP)
-	env := []string{}
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, helperEnv+"=") {
-			env = append(env, kv)
-		}
-	}
-	env = append(env, helperEnv+"=daemon-main")
+	env := testexec.Environ("daemon-main")
 	err := syscall.Exec("/proc/self/exe", []string{"testd"}, env)
 	fmt.Fprintln(os.Stderr, err)
 	return 1

@@ -2,7 +2,6 @@ package logcap
 
 import (
 	"bufio"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,20 +9,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tendhq/tend/internal/testexec"
 )
 
 // TestMain lets the test binary act as the child whose output is captured:
 // with TEND_TEST_HELPER=lines it writes numbered lines and exits.
 func TestMain(m *testing.M) {
-	switch os.Getenv("TEND_TEST_HELPER") {
-	case "":
-		os.Exit(m.Run())
-	case "lines":
-		os.Exit(helperLines(os.Args[1:]))
-	default:
-		fmt.Fprintln(os.Stderr, "unknown helper", os.Getenv("TEND_TEST_HELPER"))
-		os.Exit(2)
-	}
+	testexec.Dispatch(map[string]testexec.Helper{"lines": helperLines})
+	os.Exit(m.Run())
 }
 
 // helperLines writes N numbered lines (args: N, "stdout" or "both") as fast

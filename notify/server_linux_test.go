@@ -12,27 +12,29 @@ import (
 	sddaemon "github.com/coreos/go-systemd/v22/daemon"
 
 	"github.com/tendhq/tend/daemon"
+
+	"github.com/tendhq/tend/internal/testexec"
 )
 
-const helperEnv = "TEND_TEST_HELPER"
-
 func TestMain(m *testing.M) {
-	switch os.Getenv(helperEnv) {
-	case "daemon-ready":
-		// A program written with tend's daemon package, run by a manager.
-		d, err := daemon.Detach(daemon.Config{})
-		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		d.Notify("STATUS=warming up")
-		if err := d.Ready(); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
+	testexec.Dispatch(map[string]testexec.Helper{"daemon-ready": helperDaemonReady})
 	os.Exit(m.Run())
+}
+
+// helperDaemonReady is a program written with tend's daemon package, run
+// by a manager.
+func helperDaemonReady([]string) int {
+	d, err := daemon.Detach(daemon.Config{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	d.Notify("STATUS=warming up")
+	if err := d.Ready(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
 }
 
 // receive returns the next datagram, failing the test after a deadline.
@@ -135,7 +137,7 @@ func TestDaemonPackageReady(t *testing.T) {
 	defer s.Close()
 	exe, _ := os.Executable()
 	cmd := exec.Command(exe)
-	cmd.Env = append(os.Environ(), helperEnv+"=daemon-ready", "NOTIFY_SOCKET="+s.Addr())
+	cmd.Env = testexec.Environ("daemon-ready", "NOTIFY_SOCKET="+s.Addr())
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

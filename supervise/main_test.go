@@ -21,34 +21,24 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tendhq/tend/internal/proc"
-)
 
-// helperEnv names the helper a re-executed test binary runs. It travels in
-// the environment, so argv stays free for the helper's arguments.
-const helperEnv = "TEND_TEST_HELPER"
+	"github.com/tendhq/tend/internal/testexec"
+)
 
 // TestMain runs a helper when asked to; otherwise it makes the test binary
 // a child subreaper, as tend's supervisor is, and runs the tests.
 func TestMain(m *testing.M) {
-	if name := os.Getenv(helperEnv); name != "" {
-		helpers := map[string]func(args []string) int{
-			"exit":        helperExit,
-			"sleep":       helperSleep,
-			"ignore-term": helperIgnoreTerm,
-			"abort":       helperAbort,
-			"segv":        helperSegv,
-			"family":      helperFamily,
-			"orphan":      helperOrphan,
-			"signals":     helperSignals,
-			"report":      helperReport,
-		}
-		f, ok := helpers[name]
-		if !ok {
-			fmt.Fprintf(os.Stderr, "unknown helper %q\n", name)
-			os.Exit(2)
-		}
-		os.Exit(f(os.Args[1:]))
-	}
+	testexec.Dispatch(map[string]testexec.Helper{
+		"exit":        helperExit,
+		"sleep":       helperSleep,
+		"ignore-term": helperIgnoreTerm,
+		"abort":       helperAbort,
+		"segv":        helperSegv,
+		"family":      helperFamily,
+		"orphan":      helperOrphan,
+		"signals":     helperSignals,
+		"report":      helperReport,
+	})
 	if err := proc.SetChildSubreaper(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -140,7 +130,7 @@ func helperReport(args []string) int {
 func startSub(name string, setsid bool) int {
 	exe, _ := os.Executable()
 	cmd := exec.Command(exe)
-	cmd.Env = helperEnviron(name)
+	cmd.Env = testexec.Environ(name)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: setsid}
 	out, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
@@ -150,12 +140,6 @@ func startSub(name string, setsid bool) int {
 		panic(err)
 	}
 	return cmd.Process.Pid
-}
-
-// helperEnviron is the environment of a helper: ours, the helper's name,
-// and no 1 s pause at exit from the race detector.
-func helperEnviron(name string) []string {
-	return append(os.Environ(), helperEnv+"="+name, "GORACE=atexit_sleep_ms=0")
 }
 
 // helperSpec returns a Spec that runs the named helper with output to a
@@ -174,7 +158,7 @@ func helperSpec(t *testing.T, name string, args ...string) (Spec, *lineReader) {
 	return Spec{
 		Path:   exe,
 		Args:   append([]string{exe}, args...),
-		Env:    helperEnviron(name),
+		Env:    testexec.Environ(name),
 		Dir:    t.TempDir(),
 		Stdout: w,
 		Stop:   Schedule{{syscall.SIGTERM, 5 * time.Second}, {syscall.SIGKILL, 5 * time.Second}},

@@ -11,13 +11,15 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tendhq/tend/internal/testexec"
 )
 
 // helperEnv names the helper program a re-executed test binary should be:
 // the commands that the tests hand to tend.
-const helperEnv = "TEND_TEST_HELPER"
+const helperEnv = testexec.Env
 
-var helpers = map[string]func() int{
+var helpers = map[string]testexec.Helper{
 	"sleep":       helperSleep,
 	"ignore-term": helperIgnoreTerm,
 	"grandchild":  helperGrandchild,
@@ -37,9 +39,7 @@ var testBin string
 
 func TestMain(m *testing.M) {
 	testBin, _ = os.Executable()
-	if name := os.Getenv(helperEnv); name != "" {
-		os.Exit(helpers[name]())
-	}
+	testexec.Dispatch(helpers)
 	dir, err := os.MkdirTemp("", "tend-test-bin")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -52,7 +52,6 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "build tend: %v\n%s", err, out)
 		os.Exit(1)
 	}
-	os.Setenv("GORACE", "atexit_sleep_ms=0")
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -69,14 +68,14 @@ func note(format string, args ...any) {
 	}
 }
 
-func helperSleep() int {
+func helperSleep([]string) int {
 	note("running %d", os.Getpid())
 	fmt.Println("hello from stdout")
 	fmt.Fprintln(os.Stderr, "hello from stderr")
 	select {}
 }
 
-func helperIgnoreTerm() int {
+func helperIgnoreTerm([]string) int {
 	signal.Ignore(syscall.SIGTERM)
 	note("ignoring %d", os.Getpid())
 	select {}
@@ -84,7 +83,7 @@ func helperIgnoreTerm() int {
 
 // helperGrandchild starts a grandchild that leaves the process group with
 // setsid, notes its pid, and waits.
-func helperGrandchild() int {
+func helperGrandchild([]string) int {
 	cmd := exec.Command(testBin)
 	cmd.Env = append(helperEnvFor("sleep"), "TEST_NOTE=/dev/null")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -95,7 +94,7 @@ func helperGrandchild() int {
 	select {}
 }
 
-func helperExit() int {
+func helperExit([]string) int {
 	code, _ := strconv.Atoi(os.Getenv("TEST_EXIT"))
 	note("exiting %d", os.Getpid())
 	return code
@@ -105,7 +104,7 @@ func helperExit() int {
 // and exits at once, so that they are reparented to the subreaper (tend) and
 // become its zombies unless it reaps them. Then it exits with TEST_EXIT
 // once they are gone.
-func helperOrphans() int {
+func helperOrphans([]string) int {
 	cmd := exec.Command(testBin)
 	cmd.Env = helperEnvFor("spawn-short")
 	if err := cmd.Run(); err != nil {
@@ -113,10 +112,10 @@ func helperOrphans() int {
 	}
 	note("orphans made")
 	time.Sleep(300 * time.Millisecond) // their lifetime; the test polls for the reaping
-	return helperExit()
+	return helperExit(nil)
 }
 
-func helperSpawnShort() int {
+func helperSpawnShort([]string) int {
 	for i := 0; i < 5; i++ {
 		cmd := exec.Command("/bin/sh", "-c", "exit 0")
 		cmd.Start() // never waited for: its parent exits first
@@ -125,7 +124,7 @@ func helperSpawnShort() int {
 }
 
 // helperPrint writes TEST_LINES numbered lines to stdout and stderr, then waits.
-func helperPrint() int {
+func helperPrint([]string) int {
 	n, _ := strconv.Atoi(os.Getenv("TEST_LINES"))
 	for i := 1; i <= n; i++ {
 		fmt.Printf("line %d\n", i)
@@ -137,13 +136,14 @@ func helperPrint() int {
 	select {}
 }
 
-// helperEnvFor is this process's environment with the helper name replaced.
+// helperEnvFor is the environment of a helper child that must not write
+// to the test's note file.
 func helperEnvFor(name string) []string {
 	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, helperEnv+"=") && !strings.HasPrefix(kv, "TEST_NOTE=") {
+	for _, kv := range testexec.Environ(name) {
+		if !strings.HasPrefix(kv, "TEST_NOTE=") {
 			env = append(env, kv)
 		}
 	}
-	return append(env, helperEnv+"="+name)
+	return env
 }

@@ -25,7 +25,7 @@ import (
 //	watchdog  ready over sd_notify, pings TEST_PINGS times, then stops pinging
 //	hang      HTTP server on TEST_ADDR that hangs while the file TEST_FILE exists
 //	listen    serves "hello PID" on the sockets of daemon.Listeners; ready over sd_notify
-func helperReady() int {
+func helperReady([]string) int {
 	note("running %d", os.Getpid())
 	fmt.Println("helper starting")
 	delay, _ := time.ParseDuration(os.Getenv("TEST_DELAY"))

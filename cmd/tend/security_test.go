@@ -9,15 +9,15 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/tendhq/tend/control"
+
+	"github.com/tendhq/tend/internal/testexec"
 )
 
 // helperProbe tries to read each file in PROBE_FILES (colon-separated) and
@@ -25,7 +25,7 @@ import (
 // "probe read PATH: ok" or "probe read PATH: denied: ERR". With
 // PROBE_PARENT it also tries its parent's /proc environ. With PROBE_WAIT it
 // then waits (as a daemon), else it exits.
-func helperProbe() int {
+func helperProbe([]string) int {
 	files := strings.Split(os.Getenv("PROBE_FILES"), ":")
 	if os.Getenv("PROBE_PARENT") != "" {
 		files = append(files, fmt.Sprintf("/proc/%d/environ", os.Getppid()))
@@ -76,33 +76,8 @@ type nobody struct {
 
 func asNobody(t *testing.T) *nobody {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("needs root to run processes as another user")
-	}
-	u, err := user.Lookup("nobody")
-	if err != nil {
-		t.Skipf("no user nobody: %v", err)
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	dir := t.TempDir()
-	for _, d := range []string{filepath.Dir(dir), dir} {
-		if err := os.Chmod(d, 0o711); err != nil {
-			t.Fatal(err)
-		}
-	}
-	n := &nobody{cred: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
-	for src, dst := range map[string]*string{testBin: &n.testBin, tendBin: &n.tendBin} {
-		data, err := os.ReadFile(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		*dst = filepath.Join(dir, filepath.Base(src))
-		if err := os.WriteFile(*dst, data, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return n
+	cred, dir := testexec.Nobody(t)
+	return &nobody{cred: cred, testBin: testexec.CopyExecutable(t, testBin, dir), tendBin: testexec.CopyExecutable(t, tendBin, dir)}
 }
 
 // run runs the command as nobody and returns its combined output.

@@ -13,26 +13,16 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tendhq/tend/internal/testexec"
 )
 
-// helperEnv names the helper a re-executed test binary should run; it
-// travels in the environment so that argv stays free for the helper's args.
-const helperEnv = "TEND_TEST_HELPER"
-
 func TestMain(m *testing.M) {
-	if name := os.Getenv(helperEnv); name != "" {
-		helpers := map[string]func(args []string) int{
-			"sleep":       helperSleep,
-			"spawn-child": helperSpawnChild,
-			"subreaper":   helperSubreaper,
-		}
-		f, ok := helpers[name]
-		if !ok {
-			fmt.Fprintf(os.Stderr, "unknown helper %q\n", name)
-			os.Exit(2)
-		}
-		os.Exit(f(os.Args[1:]))
-	}
+	testexec.Dispatch(map[string]testexec.Helper{
+		"sleep":       helperSleep,
+		"spawn-child": helperSpawnChild,
+		"subreaper":   helperSubreaper,
+	})
 	os.Exit(m.Run())
 }
 
@@ -44,7 +34,7 @@ func helperCommand(t testing.TB, name string, args ...string) *exec.Cmd {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(exe, args...)
-	cmd.Env = append(os.Environ(), helperEnv+"="+name, "GORACE=atexit_sleep_ms=0")
+	cmd.Env = testexec.Environ(name)
 	cmd.Stderr = os.Stderr
 	return cmd
 }
