@@ -124,17 +124,6 @@ func reap(t *testing.T, pid int) syscall.WaitStatus {
 	return 0
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func fileContains(path, s string) bool {
 	b, _ := os.ReadFile(path)
 	return strings.Contains(string(b), s)
@@ -254,12 +243,12 @@ func TestDetachFacts(t *testing.T) {
 			if held, _, _ := pidfile.Locked(pidPath); !held {
 				t.Errorf("pidfile not locked while the daemon runs")
 			}
-			waitFor(t, "serving in log", func() bool { return fileContains(logPath, "serving") })
+			testexec.WaitFor(t, 10*time.Second, "serving in log", func() bool { return fileContains(logPath, "serving") })
 
 			// SIGHUP reaches the daemon's Hangup channel; SIGTERM stops it
 			// cleanly and removes the pidfile.
 			unix.Kill(pid, unix.SIGHUP)
-			waitFor(t, "hangup in log", func() bool { return fileContains(logPath, "hangup") })
+			testexec.WaitFor(t, 10*time.Second, "hangup in log", func() bool { return fileContains(logPath, "hangup") })
 			ws := stop(t, pid)
 			if !ws.Exited() || ws.ExitStatus() != 0 {
 				t.Errorf("daemon ended with %v, want exit 0", ws)
@@ -510,7 +499,7 @@ func TestForegroundByEnv(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, "pidfile", func() bool { _, err := pidfile.Read(pidPath); return err == nil })
+			testexec.WaitFor(t, 10*time.Second, "pidfile", func() bool { _, err := pidfile.Read(pidPath); return err == nil })
 			if pid := daemonPID(t, pidPath); pid != cmd.Process.Pid {
 				t.Errorf("detached although %s: pid %d, started %d", env, pid, cmd.Process.Pid)
 			}
@@ -535,7 +524,7 @@ func TestExtraFilesAndUmask(t *testing.T) {
 	}
 	pid := daemonPID(t, pidPath)
 	defer stop(t, pid)
-	waitFor(t, "extra file line", func() bool { return fileContains(logPath, `extra file says "hello"`) })
+	testexec.WaitFor(t, 10*time.Second, "extra file line", func() bool { return fileContains(logPath, `extra file says "hello"`) })
 	if got := statusField(readStatus(t, "/proc/"+strconv.Itoa(pid)+"/status"), "Umask"); got != "0027" {
 		t.Errorf("umask %s, want 0027", got)
 	}

@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tendhq/tend/internal/testexec"
 )
 
 // TestWriteFailedSeenInStats checks that a handler told of a write failure
@@ -38,7 +40,7 @@ func TestWriteFailedSeenInStats(t *testing.T) {
 	go func() { defer close(done); l.Capture(Stdout, r) }()
 	defer func() { w.Close(); <-done; l.Close() }()
 	w.Write([]byte("before\n"))
-	waitFor(t, 10*time.Second, "the first line", func() bool {
+	testexec.WaitFor(t, 10*time.Second, "the first line", func() bool {
 		b, _ := os.ReadFile(filepath.Join(dir, "output.log"))
 		return len(b) > 0
 	})

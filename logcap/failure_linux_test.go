@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tendhq/tend/internal/testexec"
 )
 
 // eventLog records events for checks.
@@ -115,7 +117,7 @@ func TestWriteFailureFSIZE(t *testing.T) {
 	setLimit(100 << 10)
 	const n1 = 20_000 // ~2 MB, many times the pipe buffer
 	waitClosed(t, pump(t, w, 0, n1), "capture stopped draining the pipe")
-	waitFor(t, 5*time.Second, "all lines accounted", func() bool {
+	testexec.WaitFor(t, 5*time.Second, "all lines accounted", func() bool {
 		st := l.Stats()
 		return st.Lines+st.LostLines+st.HeldBytes/99 == n1
 	})
@@ -139,9 +141,9 @@ func TestWriteFailureFSIZE(t *testing.T) {
 	// Phase 2: fail again, then raise the limit; the retry timer recovers.
 	const n2 = 40_000
 	waitClosed(t, pump(t, w, n1, n2), "capture stopped draining the pipe")
-	waitFor(t, 5*time.Second, "degraded again", func() bool { return l.Stats().Degraded() })
+	testexec.WaitFor(t, 5*time.Second, "degraded again", func() bool { return l.Stats().Degraded() })
 	setLimit(old.Cur)
-	waitFor(t, 10*time.Second, "recovery by the retry timer", func() bool { return !l.Stats().Degraded() })
+	testexec.WaitFor(t, 10*time.Second, "recovery by the retry timer", func() bool { return !l.Stats().Degraded() })
 	waitClosed(t, pump(t, w, n2, n2+10), "writing after recovery")
 	w.Close()
 	if err := <-capDone; err != nil {
@@ -188,12 +190,12 @@ func TestWriteFailureENOSPC(t *testing.T) {
 	go func() { capDone <- l.Capture(Stdout, r) }()
 	const n = 10_000 // ~1 MB: more than is left
 	waitClosed(t, pump(t, w, 0, n), "capture stopped draining the pipe")
-	waitFor(t, 5*time.Second, "degraded", func() bool { return l.Stats().Degraded() })
+	testexec.WaitFor(t, 5*time.Second, "degraded", func() bool { return l.Stats().Degraded() })
 	if st := l.Stats(); !errors.Is(st.Err, syscall.ENOSPC) {
 		t.Fatalf("stats %+v", st)
 	}
 	os.Remove(filler)
-	waitFor(t, 10*time.Second, "recovery", func() bool { return !l.Stats().Degraded() })
+	testexec.WaitFor(t, 10*time.Second, "recovery", func() bool { return !l.Stats().Degraded() })
 	w.Close()
 	<-capDone
 	if err := l.Close(); err != nil {

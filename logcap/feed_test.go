@@ -4,6 +4,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/tendhq/tend/internal/testexec"
 )
 
 // feeder is a pipe captured as stdout by a running Capture.
@@ -38,7 +40,7 @@ func (f *feeder) lines(t *testing.T, from, to int) {
 		}
 	}
 	want := base + int64(to-from)
-	waitFor(t, 10*time.Second, "lines written", func() bool { return f.l.Stats().Lines >= want })
+	testexec.WaitFor(t, 10*time.Second, "lines written", func() bool { return f.l.Stats().Lines >= want })
 }
 
 func (f *feeder) close(t *testing.T) {

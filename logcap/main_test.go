@@ -80,18 +80,6 @@ func helperCmd(t testing.TB, name string, args ...string) *exec.Cmd {
 	return cmd
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // allLines returns every line of path's rotated files and path, in order.
 func allLines(t *testing.T, path string) []string {
 	t.Helper()

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tendhq/tend/internal/testexec"
 )
 
 func TestTailFilters(t *testing.T) {
@@ -136,9 +138,9 @@ func followWhile(t *testing.T, path string, n, initial, want int, write func()) 
 	var out syncBuffer
 	done := make(chan error, 1)
 	go func() { done <- Follow(ctx, path, n, &out, Filter{}) }()
-	waitFor(t, 10*time.Second, "initial lines", func() bool { return strings.Count(out.String(), "\n") >= initial })
+	testexec.WaitFor(t, 10*time.Second, "initial lines", func() bool { return strings.Count(out.String(), "\n") >= initial })
 	write()
-	waitFor(t, 10*time.Second, "follow output", func() bool { return strings.Count(out.String(), "\n") >= want })
+	testexec.WaitFor(t, 10*time.Second, "follow output", func() bool { return strings.Count(out.String(), "\n") >= want })
 	defer func() {
 		if t.Failed() {
 			os.WriteFile("/tmp/follow-out.txt", []byte(out.String()), 0o644)

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tendhq/tend/internal/testexec"
 )
 
 // writeLines captures lines from..to-1 (appendLine) as stdout, one Capture
@@ -17,7 +19,7 @@ import (
 func writeLines(t *testing.T, l *Log, from, to int) {
 	t.Helper()
 	want := l.Stats().Lines + int64(to-from)
-	defer waitFor(t, 5*time.Second, "lines written", func() bool { return l.Stats().Lines >= want })
+	defer testexec.WaitFor(t, 5*time.Second, "lines written", func() bool { return l.Stats().Lines >= want })
 	for i := from; i < to; i++ {
 		if err := l.Capture(Stdout, strings.NewReader(string(appendLine(nil, i)))); err != nil {
 			t.Fatal(err)
@@ -64,7 +66,7 @@ func TestRotationKeepsMaxFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	// 95 records: 9 full files rotated, the 10th current with 5 records.
-	waitFor(t, 5*time.Second, "pruning to 3 rotated files", func() bool { return len(rotatedFiles(t, path)) == 3 })
+	testexec.WaitFor(t, 5*time.Second, "pruning to 3 rotated files", func() bool { return len(rotatedFiles(t, path)) == 3 })
 	for _, e := range rotatedFiles(t, path) {
 		st, _ := os.Stat(e.stem)
 		if st.Size() > 1000 {
@@ -89,8 +91,8 @@ func TestCompressAndTail(t *testing.T) {
 		t.Fatal(err)
 	}
 	writeLines(t, l, 0, 60)
-	waitFor(t, 5*time.Second, "lines written", func() bool { return l.Stats().Lines == 60 })
-	waitFor(t, 5*time.Second, "compression of all but the newest rotated file", func() bool {
+	testexec.WaitFor(t, 5*time.Second, "lines written", func() bool { return l.Stats().Lines == 60 })
+	testexec.WaitFor(t, 5*time.Second, "compression of all but the newest rotated file", func() bool {
 		ents := rotatedFiles(t, path)
 		if len(ents) != 4 {
 			return false

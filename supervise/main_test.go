@@ -208,16 +208,6 @@ func start(t *testing.T, p *Process) {
 	})
 }
 
-// waitFor polls cond until it holds, failing the test after timeout.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(timeout); !cond(); time.Sleep(2 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-	}
-}
-
 // waitDone waits for p.Done, failing the test after timeout.
 func waitDone(t *testing.T, p *Process, timeout time.Duration) {
 	t.Helper()

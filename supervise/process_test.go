@@ -19,6 +19,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tendhq/tend/internal/proc"
+
+	"github.com/tendhq/tend/internal/testexec"
 )
 
 // recorder collects the snapshots passed to onChange.
@@ -85,7 +87,7 @@ func TestLifecycle(t *testing.T) {
 		t.Errorf("after Stop: %+v", s)
 	}
 	want := []State{Starting, Running, Stopping, Stopped}
-	waitFor(t, 5*time.Second, "the Stopped event", func() bool { return slices.Contains(rec.states(), Stopped) })
+	testexec.WaitFor(t, 5*time.Second, "the Stopped event", func() bool { return slices.Contains(rec.states(), Stopped) })
 	if got := rec.states(); !slices.Equal(got, want) {
 		t.Errorf("states = %v, want %v", got, want)
 	}
@@ -267,7 +269,7 @@ func TestRestartAfterKill(t *testing.T) {
 		t.Errorf("last exit %+v", e)
 	}
 	want := []State{Starting, Running, BackingOff, Starting, Running}
-	waitFor(t, 5*time.Second, "the second Running event", func() bool { return len(rec.states()) >= len(want) })
+	testexec.WaitFor(t, 5*time.Second, "the second Running event", func() bool { return len(rec.states()) >= len(want) })
 	if got := rec.states(); !slices.Equal(got, want) {
 		t.Errorf("states = %v, want %v", got, want)
 	}
@@ -323,14 +325,14 @@ func TestNoLeaks(t *testing.T) {
 	p := New(Spec{Path: "/bin/true", Restart: Always, Backoff: Backoff{Initial: time.Millisecond, Max: time.Millisecond},
 		StartLimit: StartLimit{Burst: -1}}, func(Snapshot) {})
 	start(t, p)
-	waitFor(t, 30*time.Second, "200 restarts", func() bool { return p.Snapshot().Restarts >= 200 })
+	testexec.WaitFor(t, 30*time.Second, "200 restarts", func() bool { return p.Snapshot().Restarts >= 200 })
 	if _, err := p.Stop(stopCtx(t)); err != nil {
 		t.Fatal(err)
 	}
 	if got := countFDs(t); got > fds {
 		t.Errorf("fds grew from %d to %d", fds, got)
 	}
-	waitFor(t, 5*time.Second, fmt.Sprintf("goroutines back to %d", goroutines), func() bool {
+	testexec.WaitFor(t, 5*time.Second, fmt.Sprintf("goroutines back to %d", goroutines), func() bool {
 		return runtime.NumGoroutine() <= goroutines
 	})
 }

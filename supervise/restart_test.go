@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tendhq/tend/internal/testexec"
 )
 
 func TestRestartReplacesChild(t *testing.T) {
@@ -50,7 +52,7 @@ func TestRestartWhileBackingOff(t *testing.T) {
 	spec.Backoff = Backoff{Initial: time.Hour, Max: time.Hour}
 	p := New(spec, nil)
 	start(t, p)
-	waitFor(t, 10*time.Second, "backing off", func() bool { return p.Snapshot().State == BackingOff })
+	testexec.WaitFor(t, 10*time.Second, "backing off", func() bool { return p.Snapshot().State == BackingOff })
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	p.Restart(ctx) // the child may be gone again before Restart returns

@@ -18,6 +18,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tendhq/tend/internal/proc"
+
+	"github.com/tendhq/tend/internal/testexec"
 )
 
 func TestStopEscalates(t *testing.T) {
@@ -74,7 +76,7 @@ func TestStopContextKills(t *testing.T) {
 	if _, err := p.Stop(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Stop error %v, want DeadlineExceeded", err)
 	}
-	waitFor(t, 15*time.Second, "SIGKILL after ctx expired", func() bool { return gone(pid) })
+	testexec.WaitFor(t, 15*time.Second, "SIGKILL after ctx expired", func() bool { return gone(pid) })
 	waitDone(t, p, 15*time.Second)
 }
 
@@ -115,7 +117,7 @@ func TestStopReachesOrphans(t *testing.T) {
 	}
 	waitDone(t, p, 15*time.Second)
 	// The test binary is a subreaper, so the orphan becomes its child.
-	waitFor(t, 15*time.Second, "reparenting", func() bool {
+	testexec.WaitFor(t, 15*time.Second, "reparenting", func() bool {
 		kids, _ := proc.Children(os.Getpid())
 		return slices.Contains(kids, orphan)
 	})
@@ -139,7 +141,7 @@ func TestStopRacesCrash(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Stop at varied moments of the crash-restart cycle.
-		waitFor(t, 15*time.Second, "restarts", func() bool { return p.Snapshot().Restarts >= i%5 })
+		testexec.WaitFor(t, 15*time.Second, "restarts", func() bool { return p.Snapshot().Restarts >= i%5 })
 		if _, err := p.Stop(stopCtx(t)); err != nil {
 			t.Fatal(err)
 		}
@@ -154,7 +156,7 @@ func TestStopRacesCrash(t *testing.T) {
 			t.Fatalf("iteration %d: restart timer pending after Stop", i)
 		}
 		// onChange may still be delivering on another goroutine.
-		waitFor(t, 5*time.Second, "the Stopped event", func() bool { return slices.Contains(rec.states(), Stopped) })
+		testexec.WaitFor(t, 5*time.Second, "the Stopped event", func() bool { return slices.Contains(rec.states(), Stopped) })
 		states := rec.states()
 		if at := slices.Index(states, Stopping); at < 0 || slices.Contains(states[at:], Starting) {
 			t.Fatalf("iteration %d: states %v: started after Stop", i, states)

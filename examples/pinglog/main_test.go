@@ -18,6 +18,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tendhq/tend/pidfile"
+
+	"github.com/tendhq/tend/internal/testexec"
 )
 
 // asMainEnv, set in a child's environment, makes the test binary run as
@@ -119,7 +121,7 @@ func isOwnChild(pid int) bool {
 func waitExit(t *testing.T, pid int) unix.WaitStatus {
 	t.Helper()
 	var ws unix.WaitStatus
-	waitFor(t, 10*time.Second, fmt.Sprintf("pid %d to exit", pid), func() bool {
+	testexec.WaitFor(t, 10*time.Second, fmt.Sprintf("pid %d to exit", pid), func() bool {
 		wpid, err := unix.Wait4(pid, &ws, unix.WNOHANG, nil)
 		if err != nil {
 			t.Fatalf("wait4 %d: %v", pid, err)
@@ -127,18 +129,6 @@ func waitExit(t *testing.T, pid int) unix.WaitStatus {
 		return wpid == pid
 	})
 	return ws
-}
-
-// waitFor polls cond until it holds, failing the test after timeout.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // fdCount and threadCount read /proc. Each returns the smallest of a few

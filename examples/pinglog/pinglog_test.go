@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/tendhq/tend/internal/testexec"
 )
 
 // TestNoLeaks runs a detached pinglog for 200 probes and checks that its
@@ -25,9 +27,9 @@ func TestNoLeaks(t *testing.T) {
 	log := filepath.Join(dir, "pinglog.log")
 	pid := startDaemon(t, dir, "-interval", "20ms", "-count", "100000", "-debug-goroutines")
 
-	waitFor(t, 10*time.Second, "20 probes", func() bool { return countProbes(t, log) >= 20 })
+	testexec.WaitFor(t, 10*time.Second, "20 probes", func() bool { return countProbes(t, log) >= 20 })
 	fds20, threads20 := fdCount(t, pid), threadCount(t, pid)
-	waitFor(t, 15*time.Second, "200 probes", func() bool { return countProbes(t, log) >= 200 })
+	testexec.WaitFor(t, 15*time.Second, "200 probes", func() bool { return countProbes(t, log) >= 200 })
 	fds200, threads200 := fdCount(t, pid), threadCount(t, pid)
 	if fds200 != fds20 {
 		t.Errorf("open descriptors: %d after 20 probes, %d after 200", fds20, fds200)
@@ -64,12 +66,12 @@ func TestHangupReopensLog(t *testing.T) {
 	log, rotated := filepath.Join(dir, "pinglog.log"), filepath.Join(dir, "pinglog.log.1")
 	pid := startDaemon(t, dir, "-interval", "20ms")
 
-	waitFor(t, 10*time.Second, "10 probes", func() bool { return countProbes(t, log) >= 10 })
+	testexec.WaitFor(t, 10*time.Second, "10 probes", func() bool { return countProbes(t, log) >= 10 })
 	if err := os.Rename(log, rotated); err != nil {
 		t.Fatal(err)
 	}
 	unix.Kill(pid, unix.SIGHUP)
-	waitFor(t, 10*time.Second, "10 probes in the new log", func() bool {
+	testexec.WaitFor(t, 10*time.Second, "10 probes in the new log", func() bool {
 		_, err := os.Stat(log)
 		return err == nil && countProbes(t, log) >= 10
 	})
@@ -101,7 +103,7 @@ func TestTermStopsCleanly(t *testing.T) {
 	dir := t.TempDir()
 	log := filepath.Join(dir, "pinglog.log")
 	pid := startDaemon(t, dir, "-interval", "20ms")
-	waitFor(t, 10*time.Second, "3 probes", func() bool { return countProbes(t, log) >= 3 })
+	testexec.WaitFor(t, 10*time.Second, "3 probes", func() bool { return countProbes(t, log) >= 3 })
 
 	unix.Kill(pid, unix.SIGTERM)
 	if ws := waitExit(t, pid); !ws.Exited() || ws.ExitStatus() != 0 {
@@ -167,7 +169,7 @@ func TestStartupErrors(t *testing.T) {
 					t.Errorf("pidfile %s left behind (stat: %v)", pf, err)
 				}
 			}
-			waitFor(t, 5*time.Second, "no process left", func() bool { return len(processesIn(dir)) == 0 })
+			testexec.WaitFor(t, 5*time.Second, "no process left", func() bool { return len(processesIn(dir)) == 0 })
 		})
 	}
 }
@@ -186,7 +188,7 @@ func TestSecondInstanceRefused(t *testing.T) {
 		t.Errorf("second instance: exit %d, stderr %q; want non-zero and %q", res.code, res.stderr, want)
 	}
 	n := countProbes(t, log)
-	waitFor(t, 10*time.Second, "the first instance to go on", func() bool { return countProbes(t, log) > n+2 })
+	testexec.WaitFor(t, 10*time.Second, "the first instance to go on", func() bool { return countProbes(t, log) > n+2 })
 	unix.Kill(pid, unix.SIGTERM)
 	waitExit(t, pid)
 	lines := readLines(t, log)

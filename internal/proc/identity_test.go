@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tendhq/tend/internal/testexec"
 )
 
 func TestSelf(t *testing.T) {
@@ -133,7 +135,7 @@ func TestGroupAndDescendants(t *testing.T) {
 	cmd.Wait()
 	// The grandchild is in the group too; it is reparented to init (or a
 	// subreaper) and reaped there.
-	waitFor(t, 10*time.Second, "grandchild to die", func() bool { return !gid.Alive() })
+	testexec.WaitFor(t, 10*time.Second, "grandchild to die", func() bool { return !gid.Alive() })
 }
 
 func TestSetChildSubreaper(t *testing.T) {
@@ -141,16 +143,6 @@ func TestSetChildSubreaper(t *testing.T) {
 	out, err := cmd.Output()
 	if err != nil || string(out) != "reparented\n" {
 		t.Fatalf("subreaper helper: %q, %v", out, err)
-	}
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(timeout); !cond(); time.Sleep(2 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"testing"
+	"time"
 )
 
 // Env is the environment variable that names the helper to run.
@@ -49,4 +51,16 @@ func Environ(name string, extra ...string) []string {
 	}
 	env = append(env, Env+"="+name)
 	return append(env, extra...)
+}
+
+// WaitFor polls cond every few milliseconds until it holds, and fails the
+// test if timeout passes first. Tests wait with it instead of sleeping a
+// fixed time.
+func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); !cond(); time.Sleep(2 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+	}
 }
