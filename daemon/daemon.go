@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/tendhq/tend/pidfile"
+	"github.com/tendhq/tend/internal/pidfile"
 )
 
 // DefaultUmask is the file mode creation mask a detached daemon gets when

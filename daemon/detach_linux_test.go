@@ -15,7 +15,7 @@ import (
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
 
-	"github.com/tendhq/tend/pidfile"
+	"github.com/tendhq/tend/internal/pidfile"
 
 	"github.com/tendhq/tend/internal/testexec"
 )

@@ -17,7 +17,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/tendhq/tend/pidfile"
+	"github.com/tendhq/tend/internal/pidfile"
 )
 
 // The stages a detaching program goes through. Each is the same program,

@@ -6,8 +6,8 @@ import (
 	"io"
 	"os"
 
-	"github.com/tendhq/tend/service"
-	"github.com/tendhq/tend/systemd"
+	"github.com/tendhq/tend/internal/service"
+	"github.com/tendhq/tend/internal/systemd"
 )
 
 func exportCommand() *command {

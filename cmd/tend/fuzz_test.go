@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tendhq/tend/service"
+	"github.com/tendhq/tend/internal/service"
 )
 
 // FuzzParseDefinition feeds `tend start NAME` arbitrary options (the input

@@ -4,8 +4,8 @@ import (
 	"errors"
 	"os"
 
-	"github.com/tendhq/tend/pidfile"
-	"github.com/tendhq/tend/state"
+	"github.com/tendhq/tend/internal/pidfile"
+	"github.com/tendhq/tend/internal/state"
 )
 
 // lockSupervisor takes the daemon's supervisor lock for a foreground

@@ -10,8 +10,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/tendhq/tend/logcap"
-	"github.com/tendhq/tend/service"
+	"github.com/tendhq/tend/internal/logcap"
+	"github.com/tendhq/tend/internal/service"
 )
 
 func logsCommand() *command {

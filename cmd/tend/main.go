@@ -9,8 +9,8 @@ import (
 	"io"
 	"os"
 
-	"github.com/tendhq/tend/service"
-	"github.com/tendhq/tend/state"
+	"github.com/tendhq/tend/internal/service"
+	"github.com/tendhq/tend/internal/state"
 )
 
 // Exit statuses. They are part of tend's contract (see `tend help`).

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/tendhq/tend/service"
+	"github.com/tendhq/tend/internal/service"
 )
 
 // multiFlag collects a repeatable option.

@@ -10,10 +10,10 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/tendhq/tend/logcap"
-	"github.com/tendhq/tend/notify"
-	"github.com/tendhq/tend/service"
-	"github.com/tendhq/tend/state"
+	"github.com/tendhq/tend/internal/logcap"
+	"github.com/tendhq/tend/internal/notify"
+	"github.com/tendhq/tend/internal/service"
+	"github.com/tendhq/tend/internal/state"
 )
 
 // listenFlag collects --listen into the definition.

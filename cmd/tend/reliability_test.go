@@ -20,9 +20,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/tendhq/tend/internal/pidfile"
 	"github.com/tendhq/tend/internal/proc"
-	"github.com/tendhq/tend/pidfile"
-	"github.com/tendhq/tend/service"
+	"github.com/tendhq/tend/internal/service"
 )
 
 // tendEnv runs tend with extra environment variables.

@@ -7,8 +7,8 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/tendhq/tend/service"
-	"github.com/tendhq/tend/state"
+	"github.com/tendhq/tend/internal/service"
+	"github.com/tendhq/tend/internal/state"
 )
 
 func runCommand() *command {

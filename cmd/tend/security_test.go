@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tendhq/tend/control"
+	"github.com/tendhq/tend/internal/control"
 
 	"github.com/tendhq/tend/internal/testexec"
 )

@@ -7,7 +7,7 @@ import (
 	"io"
 
 	"github.com/tendhq/tend/internal/proc"
-	"github.com/tendhq/tend/service"
+	"github.com/tendhq/tend/internal/service"
 )
 
 func signalCommand() *command {

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/tendhq/tend/daemon"
-	"github.com/tendhq/tend/pidfile"
-	"github.com/tendhq/tend/service"
-	"github.com/tendhq/tend/state"
+	"github.com/tendhq/tend/internal/pidfile"
+	"github.com/tendhq/tend/internal/service"
+	"github.com/tendhq/tend/internal/state"
 )
 
 func startCommand() *command {

@@ -11,7 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/tendhq/tend/service"
+	"github.com/tendhq/tend/internal/service"
 )
 
 func statusCommand() *command {

@@ -9,8 +9,8 @@ import (
 	"os"
 	"syscall"
 
-	"github.com/tendhq/tend/service"
-	"github.com/tendhq/tend/state"
+	"github.com/tendhq/tend/internal/service"
+	"github.com/tendhq/tend/internal/state"
 )
 
 func stopCommand() *command {

@@ -22,9 +22,9 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/tendhq/tend/config"
-	"github.com/tendhq/tend/service"
-	"github.com/tendhq/tend/state"
+	"github.com/tendhq/tend/internal/config"
+	"github.com/tendhq/tend/internal/service"
+	"github.com/tendhq/tend/internal/state"
 )
 
 func upCommand() *command {

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/tendhq/tend/systemd"
+	"github.com/tendhq/tend/internal/systemd"
 )
 
 // runExportFile is `tend export systemd -f FILE [--dir DIR]`: one unit per

@@ -17,7 +17,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/tendhq/tend/pidfile"
+	"github.com/tendhq/tend/internal/pidfile"
 
 	"github.com/tendhq/tend/internal/testexec"
 )

@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/tendhq/tend/envfile"
-	"github.com/tendhq/tend/state"
+	"github.com/tendhq/tend/internal/envfile"
+	"github.com/tendhq/tend/internal/state"
 )
 
 // DotEnv is the environment file read beside a Procfile.

@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tendhq/tend/supervise"
+	"github.com/tendhq/tend/internal/supervise"
 )
 
 // Kind is what a Probe checks.

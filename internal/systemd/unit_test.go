@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tendhq/tend/service"
+	"github.com/tendhq/tend/internal/service"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/tendhq/tend/control"
-	"github.com/tendhq/tend/state"
+	"github.com/tendhq/tend/internal/control"
+	"github.com/tendhq/tend/internal/state"
 )
 
 // ErrNoSupervisor is returned by Restart when no supervisor runs for the

@@ -7,11 +7,11 @@ import (
 	"io/fs"
 	"time"
 
-	"github.com/tendhq/tend/control"
+	"github.com/tendhq/tend/internal/control"
+	"github.com/tendhq/tend/internal/pidfile"
 	"github.com/tendhq/tend/internal/proc"
-	"github.com/tendhq/tend/pidfile"
-	"github.com/tendhq/tend/state"
-	"github.com/tendhq/tend/supervise"
+	"github.com/tendhq/tend/internal/state"
+	"github.com/tendhq/tend/internal/supervise"
 )
 
 // Record is the status file (status.json) a supervisor writes atomically on

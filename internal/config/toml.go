@@ -13,8 +13,8 @@ import (
 	toml "github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
 
-	"github.com/tendhq/tend/service"
-	"github.com/tendhq/tend/state"
+	"github.com/tendhq/tend/internal/service"
+	"github.com/tendhq/tend/internal/state"
 )
 
 // daemonTOML is one daemon's table. Its keys are the flags of tend start

@@ -14,12 +14,12 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/tendhq/tend/control"
+	"github.com/tendhq/tend/internal/control"
+	"github.com/tendhq/tend/internal/logcap"
+	"github.com/tendhq/tend/internal/pidfile"
 	"github.com/tendhq/tend/internal/proc"
-	"github.com/tendhq/tend/logcap"
-	"github.com/tendhq/tend/pidfile"
-	"github.com/tendhq/tend/state"
-	"github.com/tendhq/tend/supervise"
+	"github.com/tendhq/tend/internal/state"
+	"github.com/tendhq/tend/internal/supervise"
 )
 
 // Config says what a Supervisor runs and where it keeps its state.

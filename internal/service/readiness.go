@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tendhq/tend/probe"
+	"github.com/tendhq/tend/internal/probe"
 )
 
 // Defaults of the readiness and health options.

@@ -3,7 +3,7 @@ package service
 import (
 	"encoding/json"
 
-	"github.com/tendhq/tend/state"
+	"github.com/tendhq/tend/internal/state"
 )
 
 // MaxDefinitionSize bounds a definition's JSON encoding (command,

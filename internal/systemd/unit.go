@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/tendhq/tend/internal/proc"
-	"github.com/tendhq/tend/service"
-	"github.com/tendhq/tend/supervise"
+	"github.com/tendhq/tend/internal/service"
+	"github.com/tendhq/tend/internal/supervise"
 )
 
 // Units is what Render returns. Socket is empty without --listen.

@@ -9,9 +9,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/tendhq/tend/envfile"
 	"github.com/tendhq/tend/internal/account"
-	"github.com/tendhq/tend/supervise"
+	"github.com/tendhq/tend/internal/envfile"
+	"github.com/tendhq/tend/internal/supervise"
 )
 
 // Definition is everything tend needs to run one daemon: the command and

@@ -6,8 +6,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/tendhq/tend/pidfile"
-	"github.com/tendhq/tend/state"
+	"github.com/tendhq/tend/internal/pidfile"
+	"github.com/tendhq/tend/internal/state"
 )
 
 // folderSettle is how long keepFolder lets a removal of the folder finish

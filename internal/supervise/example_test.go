@@ -3,7 +3,7 @@ package supervise_test
 import (
 	"fmt"
 
-	"github.com/tendhq/tend/supervise"
+	"github.com/tendhq/tend/internal/supervise"
 )
 
 func ExampleParseSchedule() {

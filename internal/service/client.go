@@ -8,11 +8,11 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/tendhq/tend/control"
+	"github.com/tendhq/tend/internal/control"
+	"github.com/tendhq/tend/internal/pidfile"
 	"github.com/tendhq/tend/internal/proc"
-	"github.com/tendhq/tend/pidfile"
-	"github.com/tendhq/tend/state"
-	"github.com/tendhq/tend/supervise"
+	"github.com/tendhq/tend/internal/state"
+	"github.com/tendhq/tend/internal/supervise"
 )
 
 // ErrNotRunning is wrapped when an operation needs a running daemon.

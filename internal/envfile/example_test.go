@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/tendhq/tend/envfile"
+	"github.com/tendhq/tend/internal/envfile"
 )
 
 func ExampleParse() {

@@ -15,11 +15,11 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/tendhq/tend/internal/notify"
+	"github.com/tendhq/tend/internal/probe"
 	"github.com/tendhq/tend/internal/proc"
-	"github.com/tendhq/tend/notify"
-	"github.com/tendhq/tend/probe"
-	"github.com/tendhq/tend/state"
-	"github.com/tendhq/tend/supervise"
+	"github.com/tendhq/tend/internal/state"
+	"github.com/tendhq/tend/internal/supervise"
 )
 
 // ProbeResult is the outcome of the last health probe.
