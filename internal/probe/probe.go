@@ -5,6 +5,7 @@
 package probe
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,10 +13,10 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"strings"
+	"syscall"
 	"time"
-
-	"github.com/tendhq/tend/internal/supervise"
 )
 
 // Kind is what a Probe checks.
@@ -39,7 +40,17 @@ type Probe struct {
 	// probe's command (nil: the caller's environment; "": its directory).
 	Env []string
 	Dir string
+	// Run runs an Exec probe's command and says how it ended. Nil means
+	// os/exec, which waits for its own child: a program with a reaper of
+	// its own (tend's supervisor) must pass one that cooperates with it.
+	Run Runner
 }
+
+// Runner runs argv (env nil: the caller's environment; dir "": its
+// directory) until it exits or ctx ends, and returns its exit status
+// (128+N after signal N), a description of how it ended for people, and
+// the start of its combined output.
+type Runner func(ctx context.Context, argv, env []string, dir string) (code int, how string, out []byte, err error)
 
 // ErrSyntax is wrapped by Parse errors.
 var ErrSyntax = errors.New("probe: bad probe")
@@ -124,23 +135,49 @@ func (p Probe) Check(ctx context.Context) (string, error) {
 		}
 		return "exists", nil
 	case Exec:
-		exit, out, err := supervise.Run(ctx, []string{"/bin/sh", "-c", p.Target}, p.Env, p.Dir)
+		run := p.Run
+		if run == nil {
+			run = execRun
+		}
+		code, desc, out, err := run(ctx, []string{"/bin/sh", "-c", p.Target}, p.Env, p.Dir)
 		if err != nil {
 			return "", err
 		}
-		desc := exit.Description
 		if o := lastLine(out); o != "" {
 			desc += ": " + o
 		}
 		if ctx.Err() != nil {
 			return "", fmt.Errorf("timed out (%s)", desc)
 		}
-		if exit.Code != 0 {
+		if code != 0 {
 			return "", errors.New(desc)
 		}
 		return desc, nil
 	}
 	return "", fmt.Errorf("probe: unknown kind %q", p.Kind)
+}
+
+// execRun is the Runner of os/exec.
+func execRun(ctx context.Context, argv, env []string, dir string) (int, string, []byte, error) {
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env, cmd.Dir = env, dir
+	// Its own group, killed whole when ctx ends; a descendant that keeps
+	// the output pipe open is not waited for long.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = 100 * time.Millisecond
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	ps := cmd.ProcessState
+	if ps == nil {
+		return 0, "", nil, err // it never ran
+	}
+	b := out.Bytes()
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal()), "killed by signal " + ws.Signal().String(), b, nil
+	}
+	return ps.ExitCode(), fmt.Sprintf("exited with status %d", ps.ExitCode()), b, nil
 }
 
 func lastLine(b []byte) string {

@@ -1,4 +1,4 @@
-package supervise
+package definition
 
 import (
 	"fmt"
@@ -40,22 +40,22 @@ func ParseSchedule(s string) (Schedule, error) {
 	if len(items) == 1 {
 		d, err := parseTimeout(items[0])
 		if err != nil {
-			return nil, fmt.Errorf("supervise: schedule %q: %w", s, err)
+			return nil, fmt.Errorf("schedule %q: %w", s, err)
 		}
 		return Schedule{{syscall.SIGTERM, d}, {syscall.SIGKILL, d}}, nil
 	}
 	if len(items)%2 != 0 {
-		return nil, fmt.Errorf("supervise: schedule %q: want SIGNAL/TIMEOUT pairs, %q has no timeout", s, items[len(items)-1])
+		return nil, fmt.Errorf("schedule %q: want SIGNAL/TIMEOUT pairs, %q has no timeout", s, items[len(items)-1])
 	}
 	var sched Schedule
 	for i := 0; i < len(items); i += 2 {
 		sig, err := proc.ParseSignal(items[i])
 		if err != nil {
-			return nil, fmt.Errorf("supervise: schedule %q: step %d: %w", s, i/2+1, err)
+			return nil, fmt.Errorf("schedule %q: step %d: %w", s, i/2+1, err)
 		}
 		d, err := parseTimeout(items[i+1])
 		if err != nil {
-			return nil, fmt.Errorf("supervise: schedule %q: step %d: %w", s, i/2+1, err)
+			return nil, fmt.Errorf("schedule %q: step %d: %w", s, i/2+1, err)
 		}
 		sched = append(sched, Step{sig, d})
 	}

@@ -1,4 +1,4 @@
-package supervise
+package definition
 
 import (
 	"slices"
@@ -64,7 +64,7 @@ func FuzzParseSchedule(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		sched, err := ParseSchedule(s)
 		if err != nil {
-			if !strings.HasPrefix(err.Error(), "supervise: schedule ") {
+			if !strings.HasPrefix(err.Error(), "schedule ") {
 				t.Fatalf("ParseSchedule(%q) error %q lacks the prefix", s, err)
 			}
 			return

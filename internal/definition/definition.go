@@ -1,17 +1,15 @@
-package service
+package definition
 
 import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
 	"time"
 
-	"github.com/tendhq/tend/internal/account"
 	"github.com/tendhq/tend/internal/envfile"
-	"github.com/tendhq/tend/internal/supervise"
+	"github.com/tendhq/tend/internal/proc"
 )
 
 // Definition is everything tend needs to run one daemon: the command and
@@ -65,6 +63,13 @@ type Definition struct {
 	Health          string        `json:"health,omitzero"`
 	HealthInterval  time.Duration `json:"health_interval,omitzero"`
 	HealthThreshold int           `json:"health_threshold,omitzero"`
+	// PIDFile names the file in which a command that daemonizes itself
+	// (nginx, a classic double-forking daemon) writes the pid of its real
+	// main process. It is read after the command's first process exits
+	// with status 0, and accepted only if it names one of the daemon's
+	// processes. Without it, the one process left is adopted when there is
+	// exactly one (see the supervisor's package doc).
+	PIDFile string `json:"pidfile,omitzero"`
 	// Listen are sockets the supervisor binds and hands to every
 	// incarnation: [NAME=]tcp://HOST:PORT or [NAME=]unix:///PATH.
 	Listen []string `json:"listen,omitzero"`
@@ -87,7 +92,7 @@ func (d *Definition) Validate() error {
 	if d.Dir != "" && !filepath.IsAbs(d.Dir) {
 		return usagef("--dir %q must be absolute", d.Dir)
 	}
-	if _, err := supervise.ParseRestartPolicy(d.restart()); err != nil {
+	if _, err := ParseRestartPolicy(d.restart()); err != nil {
 		return usagef("--restart: %v", err)
 	}
 	if _, err := d.umask(); err != nil {
@@ -95,6 +100,12 @@ func (d *Definition) Validate() error {
 	}
 	if _, err := d.Schedule(); err != nil {
 		return usagef("%v", err)
+	}
+	if d.PIDFile != "" && !filepath.IsAbs(d.PIDFile) {
+		return usagef("--pidfile %q must be absolute", d.PIDFile)
+	}
+	if err := d.checkRanges(); err != nil {
+		return err
 	}
 	if d.Group != "" && d.User == "" {
 		return usagef("--group needs --user")
@@ -139,17 +150,17 @@ func (d *Definition) umask() (fs.FileMode, error) {
 
 // Schedule returns the stop schedule: StopSchedule, with its signals
 // replaced by StopSignal where only a timeout was given.
-func (d *Definition) Schedule() (supervise.Schedule, error) {
-	sched := supervise.DefaultSchedule()
+func (d *Definition) Schedule() (Schedule, error) {
+	sched := DefaultSchedule()
 	if d.StopSchedule != "" {
-		s, err := supervise.ParseSchedule(d.StopSchedule)
+		s, err := ParseSchedule(d.StopSchedule)
 		if err != nil {
 			return nil, fmt.Errorf("--stop-schedule: %w", err)
 		}
 		sched = s
 	}
 	if d.StopSignal != "" {
-		sig, err := parseSignal(d.StopSignal)
+		sig, err := proc.ParseSignal(d.StopSignal)
 		if err != nil {
 			return nil, fmt.Errorf("--stop-signal: %w", err)
 		}
@@ -189,76 +200,30 @@ func dedupEnv(env []string) []string {
 	return out
 }
 
-// Spec turns the definition into what supervise runs. Stdout and Stderr are
-// left for the caller.
-func (d *Definition) Spec() (supervise.Spec, error) {
-	env, err := d.Environment()
-	if err != nil {
-		return supervise.Spec{}, err
-	}
-	policy, err := supervise.ParseRestartPolicy(d.restart())
-	if err != nil {
-		return supervise.Spec{}, err
-	}
-	sched, err := d.Schedule()
-	if err != nil {
-		return supervise.Spec{}, err
-	}
-	cred, err := account.Lookup(d.User, d.Group)
-	if err != nil {
-		return supervise.Spec{}, err
-	}
-	dir := d.Dir
-	if dir == "" {
-		dir = "/"
-	}
-	path := d.Command[0]
-	if !containsSlash(path) {
-		if p, err := lookPath(path, env); err == nil {
-			path = p
-		}
-	}
-	return supervise.Spec{
-		Path:       path,
-		Args:       d.Command,
-		Dir:        dir,
-		Env:        env,
-		Credential: cred,
-		Restart:    policy,
-		Backoff:    supervise.Backoff{Initial: d.BackoffInitial, Max: d.BackoffMax, Reset: d.BackoffReset},
-		StartLimit: supervise.StartLimit{Burst: d.StartLimitBurst, Interval: d.StartLimitInterval},
-		Stop:       sched,
-	}, nil
+// Policy returns the parsed restart policy (on-failure if it does not
+// parse: Validate has refused it already).
+func (d *Definition) Policy() RestartPolicy {
+	p, _ := ParseRestartPolicy(d.restart())
+	return p
 }
 
-func containsSlash(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '/' {
-			return true
-		}
-	}
-	return false
+// Backoff returns the restart delays.
+func (d *Definition) Backoff() Backoff {
+	return Backoff{Initial: d.BackoffInitial, Max: d.BackoffMax, Reset: d.BackoffReset}
 }
 
-// lookPath finds file in the PATH of the child's environment (falling back
-// to the supervisor's), so that `--env PATH=...` is honoured.
-func lookPath(file string, env []string) (string, error) {
-	pathVar := os.Getenv("PATH")
-	for _, kv := range env {
-		if k, v, _ := cutEnv(kv); k == "PATH" {
-			pathVar = v
-		}
+// StartLimit returns the start limit.
+func (d *Definition) StartLimit() StartLimit {
+	return StartLimit{Burst: d.StartLimitBurst, Interval: d.StartLimitInterval}
+}
+
+// UmaskMode returns the child's umask (022 when unset).
+func (d *Definition) UmaskMode() fs.FileMode {
+	m, err := d.umask()
+	if err != nil {
+		return 0o022
 	}
-	for _, dir := range filepath.SplitList(pathVar) {
-		if dir == "" {
-			dir = "."
-		}
-		p := filepath.Join(dir, file)
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("%q: executable file not found in PATH", file)
+	return m
 }
 
 // Args returns the options and command of `tend start` that produce this
@@ -304,6 +269,7 @@ func (d *Definition) Args() []string {
 	addDur("start-limit-interval", d.StartLimitInterval)
 	add("stop-signal", d.StopSignal)
 	add("stop-schedule", d.StopSchedule)
+	add("pidfile", d.PIDFile)
 	add("log", d.Log)
 	addInt("log-max-size", d.LogMaxSize)
 	addInt("log-max-files", int64(d.LogMaxFiles))
@@ -316,4 +282,30 @@ func (d *Definition) Args() []string {
 // SetEnv returns env with key set to value, replacing an earlier entry.
 func SetEnv(env []string, key, value string) []string {
 	return dedupEnv(append(append([]string{}, env...), key+"="+value))
+}
+
+// checkRanges refuses numbers that mean nothing: negative delays, sizes and
+// counts (-1 is "no limit" where the option says so).
+func (d *Definition) checkRanges() error {
+	for _, c := range []struct {
+		flag string
+		v    time.Duration
+	}{
+		{"backoff", d.BackoffInitial}, {"backoff-max", d.BackoffMax}, {"backoff-reset", d.BackoffReset},
+		{"start-limit-interval", d.StartLimitInterval},
+	} {
+		if c.v < 0 {
+			return usagef("--%s %v: must not be negative", c.flag, c.v)
+		}
+	}
+	if d.StartLimitBurst < -1 {
+		return usagef("--start-limit %d: give a count, or -1 for no limit", d.StartLimitBurst)
+	}
+	if d.LogMaxSize < -1 {
+		return usagef("--log-max-size %d: give a size in bytes, or -1 to never rotate", d.LogMaxSize)
+	}
+	if d.LogMaxFiles < 0 {
+		return usagef("--log-max-files %d: must not be negative", d.LogMaxFiles)
+	}
+	return nil
 }

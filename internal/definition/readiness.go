@@ -1,4 +1,4 @@
-package service
+package definition
 
 import (
 	"fmt"
@@ -16,8 +16,8 @@ const (
 	DefaultReadyTimeout    = 60 * time.Second
 	DefaultHealthInterval  = 10 * time.Second
 	DefaultHealthThreshold = 3
-	// healthTimeout bounds one health probe (and the interval, if shorter).
-	healthTimeout = 5 * time.Second
+	// ProbeTimeout bounds one health probe (and the interval, if shorter).
+	ProbeTimeout = 5 * time.Second
 )
 
 // Readiness kinds: how the supervisor learns that an incarnation is ready.
@@ -138,29 +138,33 @@ func (d *Definition) HealthProbe() (p probe.Probe, ok bool, err error) {
 	return p, true, nil
 }
 
-func (d *Definition) readyTimeout() time.Duration {
+// ReadyTimeoutOrDefault is how long an incarnation has to become ready.
+func (d *Definition) ReadyTimeoutOrDefault() time.Duration {
 	if d.ReadyTimeout > 0 {
 		return d.ReadyTimeout
 	}
 	return DefaultReadyTimeout
 }
 
-func (d *Definition) healthInterval() time.Duration {
+// HealthIntervalOrDefault is the time between health probes.
+func (d *Definition) HealthIntervalOrDefault() time.Duration {
 	if d.HealthInterval > 0 {
 		return d.HealthInterval
 	}
 	return DefaultHealthInterval
 }
 
-func (d *Definition) healthThreshold() int {
+// HealthThresholdOrDefault is how many failed probes in a row restart
+// the daemon.
+func (d *Definition) HealthThresholdOrDefault() int {
 	if d.HealthThreshold > 0 {
 		return d.HealthThreshold
 	}
 	return DefaultHealthThreshold
 }
 
-// needsNotifySocket says whether the child gets a NOTIFY_SOCKET.
-func (d *Definition) needsNotifySocket() bool {
+// NeedsNotifySocket says whether the child gets a NOTIFY_SOCKET.
+func (d *Definition) NeedsNotifySocket() bool {
 	return d.Readiness().Kind == ReadyNotify || d.Watchdog > 0
 }
 
