@@ -92,3 +92,13 @@ func (id Identity) check() (stat, error) {
 	}
 	return s, nil
 }
+
+// Parent returns the pid of pid's parent. It returns an error wrapping
+// ErrNotFound when pid does not exist.
+func Parent(pid int) (int, error) {
+	s, err := readStat(pid)
+	if err != nil {
+		return 0, err
+	}
+	return s.PPID, nil
+}

@@ -1,0 +1,401 @@
+package supervisor
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/tendhq/tend/internal/control"
+	"github.com/tendhq/tend/internal/definition"
+	"github.com/tendhq/tend/internal/logcap"
+	"github.com/tendhq/tend/internal/pidfile"
+	"github.com/tendhq/tend/internal/proc"
+	"github.com/tendhq/tend/internal/state"
+	"github.com/tendhq/tend/internal/status"
+)
+
+// Config says what a Supervisor runs and where it keeps its state.
+type Config struct {
+	Definition *definition.Definition
+	// Dir is the daemon's folder. The zero Dir (a nameless `tend run`)
+	// keeps no state: no record, no control socket, no event log.
+	Dir state.Dir
+	// Passthrough gives the daemon the supervisor's own stdout and stderr
+	// instead of a captured log, when Definition.Log is empty (`tend run`
+	// in a container, whose runtime collects the output).
+	Passthrough bool
+	// NoCgroup keeps the daemon out of a cgroup of its own even where one
+	// could be made: its processes are then tracked as the supervisor's
+	// descendants (it is their subreaper). The environment variable
+	// TEND_CGROUP=off does the same.
+	NoCgroup bool
+}
+
+// InvocationEnv names the variable that every process of a daemon finds in
+// its environment: one random value per supervisor, recorded in the
+// daemon's status, by which tend finds the daemon's processes again when
+// the supervisor is gone and no cgroup holds them.
+const InvocationEnv = "TEND_INVOCATION_ID"
+
+// CgroupEnv, set to "off", is Config.NoCgroup for supervisors that tend
+// starts.
+const CgroupEnv = "TEND_CGROUP"
+
+// Supervisor runs one daemon. Its state belongs to one goroutine, the
+// loop, which the machine (machine.go) tells what to do; every other
+// goroutine (the reaper, timers, readiness and health probes, the notify
+// socket, the control socket, the folder watch) sends it messages through
+// its inbox. The exported methods are safe for concurrent use.
+type Supervisor struct {
+	cfg   Config
+	def   *definition.Definition
+	inbox inbox
+
+	// Fixed at Start.
+	self     proc.Identity
+	invID    string
+	events   *slog.Logger
+	closer   io.Closer
+	reaper   *reaper
+	spawner  spawner
+	tracker  tracker
+	readying *readiness
+	output   *output
+
+	// The loop's own.
+	m        *machine
+	incs     map[int]*running
+	rec      status.Record
+	server   *control.Server
+	served   chan struct{}
+	watch    *folderWatcher
+	pidf     *pidfile.File
+	finished bool
+
+	verdict     chan error    // the first incarnation's verdict, once
+	done        chan struct{} // closed when the loop has ended
+	lastMu      sync.Mutex
+	last        status.Record // the record as of the last message, for Record
+	shutdownErr error
+}
+
+// Start sets up the log, the sockets and the record, and starts the
+// daemon's first incarnation. An error means nothing runs: the command
+// could not be started, or the supervisor's own setup failed. It must run
+// under the daemon's lock (the supervisor pidfile).
+func Start(cfg Config) (*Supervisor, error) {
+	def := cfg.Definition
+	s := &Supervisor{
+		cfg: cfg, def: def, incs: map[int]*running{},
+		verdict: make(chan error, 1), done: make(chan struct{}),
+		m: newMachine(newMachineConfig(def)),
+	}
+	s.inbox.init()
+	proc.SetChildSubreaper() // every process the daemon forks stays ours to find and reap
+	self, err := proc.Self()
+	if err != nil {
+		return nil, err
+	}
+	s.self = self
+	s.invID = newInvocationID()
+	unix.Umask(int(def.UmaskMode())) // one daemon per supervisor: its umask is ours
+	s.rec = status.Record{Name: def.Name, Command: def.Command, Supervisor: self, State: status.Starting,
+		WantUp: true, InvocationID: s.invID}
+	if s.stateful() {
+		if err := s.refuseLeftovers(); err != nil {
+			return nil, err
+		}
+		// A supervisor killed mid-write (kill -9, the OOM killer) leaves
+		// a temporary file; we hold the lock, so none is being written.
+		cfg.Dir.RemoveTemps()
+		// Atomic now, durable once the daemon runs (syncDurably, below):
+		// its fsyncs cost milliseconds on the start path (bench/).
+		if err := state.WriteVolatileJSON(cfg.Dir.DefinitionFile(), def, 0o600); err != nil {
+			return nil, err
+		}
+		s.events, s.closer, err = logcap.NewEventLogger(cfg.Dir.EventLog())
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		s.events = slog.New(slog.DiscardHandler)
+	}
+	fail := func(err error) (*Supervisor, error) {
+		s.release()
+		return nil, err
+	}
+	if s.spawner, err = newSpawner(def); err != nil {
+		return fail(err)
+	}
+	if s.output, err = openOutput(s, cfg); err != nil {
+		return fail(err)
+	}
+	if s.readying, err = setupReadiness(s); err != nil {
+		return fail(err)
+	}
+	s.tracker = newTracker(s, cfg)
+	s.rec.Cgroup = s.tracker.path()
+	s.rec.Log = s.output.path()
+	s.reaper = sharedReaper()
+	s.reaper.subscribe(s)
+	// Write-ahead: where the daemon's processes will be is on disk before
+	// the first of them exists, so that nothing it starts is ever
+	// invisible to a later tend, whenever this supervisor dies.
+	if err := s.writeRecord(); err != nil && s.stateful() {
+		return fail(err)
+	}
+	crashAt("start-setup")
+	s.apply(s.m.step(event{kind: evStart, at: time.Now()}))
+	if s.finished {
+		// The command could not be started at all.
+		err := errors.New(s.m.err)
+		s.events.Error("start failed", "err", s.m.err)
+		s.writeRecord()
+		s.release()
+		return nil, fmt.Errorf("cannot start %s: %w", def.Name, err)
+	}
+	s.writeRecord() // on disk before anyone is told it runs
+	crashAt("start-spawned")
+	if s.stateful() {
+		if err := s.listen(); err != nil {
+			s.killAll()
+			s.release()
+			return nil, err
+		}
+		s.watch = watchFolder(s)
+	}
+	crashAt("start-listening")
+	if s.stateful() {
+		go syncDurably(cfg.Dir.DefinitionFile())
+	}
+	s.publish()
+	go s.loop()
+	return s, nil
+}
+
+func (s *Supervisor) stateful() bool { return s.cfg.Dir.Path != "" }
+
+func newInvocationID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// refuseLeftovers keeps a new supervisor from starting a second copy while
+// processes of a supervisor that was killed still run.
+func (s *Supervisor) refuseLeftovers() error {
+	var old status.Record
+	if err := state.ReadJSON(s.cfg.Dir.StatusFile(), &old); err != nil {
+		return nil // no usable record: nothing to protect
+	}
+	if ids := Leftovers(&old); len(ids) > 0 {
+		return fmt.Errorf("%s's processes (pid %s) still run without a supervisor; stop them first with: tend stop %s",
+			s.def.Name, pidList(ids), s.def.Name)
+	}
+	return nil
+}
+
+// WaitReady waits for the verdict on the first incarnation: nil once it
+// is ready (per --ready), else why not: it exited first, could not be
+// started, or the ready timeout passed. The caller then stops the daemon.
+func (s *Supervisor) WaitReady(ctx context.Context) error {
+	select {
+	case err := <-s.verdict:
+		s.verdict <- err // for the next caller
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Wait blocks until the daemon will not run again (stopped, failed, or
+// exited under its restart policy) or ctx is done, in which case it stops
+// the daemon. It then returns the exit status of the last main process
+// (128+N after signal N), for `tend run`.
+func (s *Supervisor) Wait(ctx context.Context) int {
+	select {
+	case <-s.done:
+	case <-ctx.Done():
+		s.Stop(context.Background())
+		<-s.done
+	}
+	rec := s.Record()
+	if rec.LastExit != nil && rec.LastExit.Code > 0 {
+		return rec.LastExit.Code
+	}
+	return 0
+}
+
+// Done is closed when the supervisor has ended: nothing of the daemon
+// runs, the last record is written and the sockets are closed.
+func (s *Supervisor) Done() <-chan struct{} { return s.done }
+
+// Record returns the daemon's record as of the last change.
+func (s *Supervisor) Record() status.Record {
+	s.lastMu.Lock()
+	defer s.lastMu.Unlock()
+	return s.last
+}
+
+// Stop runs the stop schedule and returns how the main process ended.
+// Later calls wait for the same result.
+func (s *Supervisor) Stop(ctx context.Context) (string, error) {
+	w := newWaiter()
+	if !s.post(ctx, event{kind: evStop, reply: w}) {
+		return "was not running", nil
+	}
+	select {
+	case r := <-w.c:
+		return r.how, r.err
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
+}
+
+// Restart replaces the running incarnation (stop schedule, then a new one
+// at once, whatever the restart policy says) and returns the new main
+// process's pid once it is ready. The supervisor, its control socket and
+// its --listen sockets stay, so that connections queue meanwhile.
+func (s *Supervisor) Restart(ctx context.Context) (int, error) {
+	w := newWaiter()
+	if !s.post(ctx, event{kind: evRestart, reply: w}) {
+		return 0, ErrStopped
+	}
+	select {
+	case r := <-w.c:
+		return r.pid, r.err
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+}
+
+// Signal sends sig to the daemon's main process, or, with all or when no
+// main process is known, to every process of the daemon. It returns the
+// pid signalled (0 for all).
+func (s *Supervisor) Signal(sig syscall.Signal, all bool) (int, error) {
+	r := make(chan signalResult, 1)
+	select {
+	case <-s.done:
+		return 0, ErrNotRunning
+	default:
+	}
+	s.inbox.post(signalRequest{sig: sig, all: all, reply: r})
+	select {
+	case res := <-r:
+		return res.pid, res.err
+	case <-s.done:
+		return 0, ErrNotRunning
+	}
+}
+
+// ErrNotRunning answers a signal when nothing of the daemon runs.
+var ErrNotRunning = errors.New("not running")
+
+// post hands an event to the loop; false if the loop has ended.
+func (s *Supervisor) post(ctx context.Context, ev event) bool {
+	select {
+	case <-s.done:
+		return false
+	default:
+	}
+	ev.at = time.Now()
+	s.inbox.post(ev)
+	return true
+}
+
+// loop is the supervisor's one goroutine that owns its state.
+func (s *Supervisor) loop() {
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	armed := time.Time{}
+	for !s.finished {
+		if d := s.m.nextDeadline(); !d.Equal(armed) {
+			timer.Stop()
+			armed = d
+			if !d.IsZero() {
+				timer.Reset(time.Until(d))
+			}
+		}
+		select {
+		case <-s.inbox.wake:
+			for _, msg := range s.inbox.take() {
+				s.handle(msg)
+			}
+		case <-timer.C:
+			armed = time.Time{}
+			s.apply(s.m.tick(time.Now()))
+		}
+		s.writeRecord()
+		s.publish()
+	}
+	s.shutdown()
+}
+
+// publish makes the record visible to Record.
+func (s *Supervisor) publish() {
+	s.fillRecord()
+	s.lastMu.Lock()
+	s.last = s.rec
+	s.lastMu.Unlock()
+}
+
+// shutdown closes the control socket (after in-flight answers), then the
+// output pipes, waits for the capture to write what is left, and closes
+// the logs. Messages that arrive meanwhile are dropped: requests among
+// them see Done closed.
+func (s *Supervisor) shutdown() {
+	crashAt("stop-stopped")
+	if s.watch != nil {
+		s.watch.close()
+	}
+	s.fillRecord()
+	s.writeRecord()
+	s.publish()
+	s.reaper.unsubscribe(s)
+	close(s.done)
+	if s.server != nil {
+		s.server.Close()
+		<-s.served
+	}
+	s.release()
+}
+
+// release frees what Start set up.
+func (s *Supervisor) release() {
+	if s.readying != nil {
+		s.readying.close()
+	}
+	if s.output != nil {
+		s.output.close(s.events)
+	}
+	if s.tracker != nil {
+		s.tracker.close()
+	}
+	if s.reaper != nil {
+		s.reaper.unsubscribe(s)
+	}
+	if s.closer != nil {
+		s.closer.Close()
+	}
+}
+
+func pidList(ids []proc.Identity) string {
+	out := ""
+	for i, id := range ids {
+		if i > 0 {
+			out += ", "
+		}
+		out += fmt.Sprint(id.PID)
+	}
+	return out
+}
