@@ -23,8 +23,8 @@ type Request struct {
 	Op string
 	// Signal is a signal name for operations that send one ("TERM").
 	Signal string `json:",omitempty"`
-	// Group asks for an operation to apply to the child's whole process
-	// group instead of the child alone.
+	// Group asks for an operation to apply to every process of the
+	// daemon instead of its main process alone.
 	Group bool `json:",omitempty"`
 	// Args carries any other operation-specific parameters.
 	Args map[string]string `json:",omitempty"`

@@ -260,7 +260,7 @@ var table = [nStates][nEvents]action{
 // out. Events about an incarnation other than the current one are dropped:
 // it has ended, and its end was already handled.
 func (m *machine) step(ev event) []any {
-	m.out = m.out[:0]
+	m.out = nil
 	if ev.inc != 0 && (m.cur == nil || ev.inc != m.cur.id) {
 		return nil
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -20,7 +19,7 @@ import (
 	"github.com/tendhq/tend/internal/logcap"
 	"github.com/tendhq/tend/internal/pidfile"
 	"github.com/tendhq/tend/internal/proc"
-	"github.com/tendhq/tend/internal/state"
+	statedir "github.com/tendhq/tend/internal/state"
 	"github.com/tendhq/tend/internal/status"
 )
 
@@ -29,7 +28,7 @@ type Config struct {
 	Definition *definition.Definition
 	// Dir is the daemon's folder. The zero Dir (a nameless `tend run`)
 	// keeps no state: no record, no control socket, no event log.
-	Dir state.Dir
+	Dir statedir.Dir
 	// Passthrough gives the daemon the supervisor's own stdout and stderr
 	// instead of a captured log, when Definition.Log is empty (`tend run`
 	// in a container, whose runtime collects the output).
@@ -77,7 +76,7 @@ type Supervisor struct {
 	incs     map[int]*running
 	rec      status.Record
 	server   *control.Server
-	served   chan struct{}
+	serving  sync.WaitGroup // the control servers, until their requests are answered
 	watch    *folderWatcher
 	pidf     *pidfile.File
 	finished bool
@@ -120,7 +119,7 @@ func Start(cfg Config) (*Supervisor, error) {
 		cfg.Dir.RemoveTemps()
 		// Atomic now, durable once the daemon runs (syncDurably, below):
 		// its fsyncs cost milliseconds on the start path (bench/).
-		if err := state.WriteVolatileJSON(cfg.Dir.DefinitionFile(), def, 0o600); err != nil {
+		if err := statedir.WriteVolatileJSON(cfg.Dir.DefinitionFile(), def, 0o600); err != nil {
 			return nil, err
 		}
 		s.events, s.closer, err = logcap.NewEventLogger(cfg.Dir.EventLog())
@@ -195,10 +194,10 @@ func newInvocationID() string {
 // processes of a supervisor that was killed still run.
 func (s *Supervisor) refuseLeftovers() error {
 	var old status.Record
-	if err := state.ReadJSON(s.cfg.Dir.StatusFile(), &old); err != nil {
+	if err := statedir.ReadJSON(s.cfg.Dir.StatusFile(), &old); err != nil {
 		return nil // no usable record: nothing to protect
 	}
-	if ids := Leftovers(&old); len(ids) > 0 {
+	if ids := old.Processes(); len(ids) > 0 {
 		return fmt.Errorf("%s's processes (pid %s) still run without a supervisor; stop them first with: tend stop %s",
 			s.def.Name, pidList(ids), s.def.Name)
 	}
@@ -281,20 +280,20 @@ func (s *Supervisor) Restart(ctx context.Context) (int, error) {
 
 // Signal sends sig to the daemon's main process, or, with all or when no
 // main process is known, to every process of the daemon. It returns the
-// pid signalled (0 for all).
-func (s *Supervisor) Signal(sig syscall.Signal, all bool) (int, error) {
+// pid signalled (0 for all) and how many processes were.
+func (s *Supervisor) Signal(sig syscall.Signal, all bool) (pid, n int, err error) {
 	r := make(chan signalResult, 1)
 	select {
 	case <-s.done:
-		return 0, ErrNotRunning
+		return 0, 0, ErrNotRunning
 	default:
 	}
 	s.inbox.post(signalRequest{sig: sig, all: all, reply: r})
 	select {
 	case res := <-r:
-		return res.pid, res.err
+		return res.pid, res.n, res.err
 	case <-s.done:
-		return 0, ErrNotRunning
+		return 0, 0, ErrNotRunning
 	}
 }
 
@@ -365,8 +364,8 @@ func (s *Supervisor) shutdown() {
 	close(s.done)
 	if s.server != nil {
 		s.server.Close()
-		<-s.served
 	}
+	s.serving.Wait()
 	s.release()
 }
 

@@ -1,9 +1,9 @@
-package service
+package supervisor
 
 import (
 	"bytes"
 	"os"
-	"path/filepath"
+	"slices"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -11,14 +11,15 @@ import (
 
 // folderWatch is an inotify watch on the daemon's folder.
 type folderWatch struct {
-	f       *os.File
-	pidfile string // the pidfile's name in the folder
+	f     *os.File
+	names []string // the names in the folder whose removal matters
 }
 
-// watchFolder watches the folder for its own removal or renaming, and for
-// the removal or renaming of the supervisor's pidfile in it (rm -rf removes
-// the entries first). It fails when the folder is not there.
-func watchFolder(path, pidfilePath string) (*folderWatch, error) {
+// watchNames watches the folder for its own removal or renaming, and for
+// the removal or renaming of the files named in it (the supervisor's
+// pidfile, which rm -rf removes before the folder, and the control
+// socket). It fails when the folder is not there.
+func watchNames(path string, names ...string) (*folderWatch, error) {
 	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
 	if err != nil {
 		return nil, err
@@ -28,7 +29,7 @@ func watchFolder(path, pidfilePath string) (*folderWatch, error) {
 		unix.Close(fd)
 		return nil, err
 	}
-	return &folderWatch{f: os.NewFile(uintptr(fd), "inotify"), pidfile: filepath.Base(pidfilePath)}, nil
+	return &folderWatch{f: os.NewFile(uintptr(fd), "inotify"), names: names}, nil
 }
 
 // wait blocks until an event arrives (true) or quit is closed (false). The
@@ -43,7 +44,7 @@ func (w *folderWatch) wait(quit <-chan struct{}) bool {
 				got <- false
 				return
 			}
-			if relevant(buf[:n], w.pidfile) {
+			if relevant(buf[:n], w.names) {
 				got <- true
 				return
 			}
@@ -63,8 +64,8 @@ func (w *folderWatch) wait(quit <-chan struct{}) bool {
 func (w *folderWatch) close() { w.f.Close() }
 
 // relevant reports whether a batch of inotify events includes the folder's
-// own removal or renaming, or that of the pidfile.
-func relevant(b []byte, pidfileName string) bool {
+// own removal or renaming, or that of one of names.
+func relevant(b []byte, names []string) bool {
 	for len(b) >= unix.SizeofInotifyEvent {
 		ev := (*unix.InotifyEvent)(unsafe.Pointer(&b[0]))
 		end := unix.SizeofInotifyEvent + int(ev.Len)
@@ -75,7 +76,7 @@ func relevant(b []byte, pidfileName string) bool {
 			return true
 		}
 		name := string(bytes.TrimRight(b[unix.SizeofInotifyEvent:end], "\x00"))
-		if name == pidfileName {
+		if slices.Contains(names, name) {
 			return true
 		}
 		b = b[end:]

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package service
+package supervisor
 
 import (
 	"os"
@@ -10,7 +10,7 @@ import (
 // folderWatch checks the folder once a second where there is no inotify.
 type folderWatch struct{}
 
-func watchFolder(path, pidfilePath string) (*folderWatch, error) {
+func watchNames(path string, names ...string) (*folderWatch, error) {
 	if _, err := os.Lstat(path); err != nil {
 		return nil, err
 	}

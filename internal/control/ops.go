@@ -1,0 +1,31 @@
+package control
+
+// The operations a supervisor answers, and the data of their answers.
+const (
+	OpStatus  = "status"  // data: the daemon's status.Record
+	OpStop    = "stop"    // data: StopResult
+	OpRestart = "restart" // data: RestartResult
+	OpSignal  = "signal"  // Signal names it; Group: every process; data: SignalResult
+	OpRotate  = "rotate"  // rotate the output log now
+	OpReopen  = "reopen"  // reopen the output log (after logrotate moved it)
+)
+
+// StopResult is the data of a stop answer.
+type StopResult struct {
+	// Description says how the daemon's main process ended.
+	Description string `json:"description"`
+}
+
+// SignalResult is the data of a signal answer.
+type SignalResult struct {
+	// PID is the main process signalled; 0 when the signal went to every
+	// process of the daemon, Processes of them.
+	PID       int `json:"pid"`
+	Processes int `json:"processes,omitzero"`
+}
+
+// RestartResult is the data of a restart answer.
+type RestartResult struct {
+	// PID is the new main process, ready.
+	PID int `json:"pid"`
+}

@@ -1,0 +1,207 @@
+package supervisor
+
+import (
+	"context"
+	"fmt"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/tendhq/tend/internal/proc"
+	"github.com/tendhq/tend/internal/status"
+)
+
+// Messages to the loop that are not machine events.
+type (
+	// signalRequest asks to signal the daemon (tend signal, tend run's
+	// forwarding).
+	signalRequest struct {
+		sig   syscall.Signal
+		all   bool
+		reply chan signalResult
+	}
+	signalResult struct {
+		pid, n int
+		err    error
+	}
+	// mainGone reports the exit of a main process that is not the
+	// supervisor's child (found by pidfd).
+	mainGone struct {
+		inc int
+		id  proc.Identity
+	}
+	// logChanged says that the log capture's condition changed (a write
+	// failed, or it recovered): the record shows it.
+	logChanged struct{}
+)
+
+// handle carries out one message.
+func (s *Supervisor) handle(msg any) {
+	switch m := msg.(type) {
+	case event:
+		s.apply(s.m.step(m))
+	case reapedBatch:
+		s.reaped(m)
+	case groupChanged:
+		s.checkEmpty(m.inc)
+	case mainGone:
+		if cur := s.m.cur; cur != nil && cur.id == m.inc && cur.main == m.id {
+			exit := &status.Exit{Code: -1, Description: "ended (it was not tend's child: exit status unknown)", At: time.Now()}
+			s.apply(s.m.step(event{kind: evMainExit, at: time.Now(), inc: m.inc, exit: exit, empty: s.tracker.empty(m.inc)}))
+		}
+	case pidfileRead:
+		s.pidfileNamed(m)
+	case pidfileTimeout:
+		s.pidfileGaveUp(m)
+	case notifyMsg:
+		s.notified(m.dg)
+	case healthResult:
+		s.healthChecked(m)
+	case signalRequest:
+		pid, n, err := s.signal(m.sig, m.all)
+		m.reply <- signalResult{pid, n, err}
+	case folderChanged:
+		s.keepFolder(m.ack)
+	case logChanged:
+		// The record is written after every message.
+	}
+}
+
+// apply carries out the machine's effects, in order; those that produce
+// events feed them back at once, and carry out their effects too.
+func (s *Supervisor) apply(effects []any) {
+	for i := 0; i < len(effects); i++ {
+		switch e := effects[i].(type) {
+		case doSpawn:
+			ev := s.spawn(e.inc)
+			if ev.kind == evSpawned {
+				s.readying.watch(e.inc, s.incs[e.inc])
+			}
+			effects = append(effects, s.m.step(ev)...)
+		case doSignal:
+			s.sendStep(e)
+		case doAdopt:
+			if ev, ok := s.adopt(e.inc); ok {
+				effects = append(effects, s.m.step(ev)...)
+			}
+		case doHealth:
+			if r := s.incs[e.inc]; r != nil {
+				s.readying.startHealth(e.inc, r)
+			}
+		case doEnd:
+			s.incs[e.inc].release()
+			delete(s.incs, e.inc)
+			s.tracker.end(e.inc)
+		case doReply:
+			e.w.c <- e.r
+		case doVerdict:
+			s.verdict <- e.err
+		case doLog:
+			s.events.Log(context.Background(), e.level, e.msg, e.attrs...)
+		case doFinish:
+			s.finished = true
+		}
+	}
+}
+
+// reaped learns of the exits the reaper saw: the main process's, or those
+// of other processes of the daemon.
+func (s *Supervisor) reaped(batch reapedBatch) {
+	for _, c := range batch {
+		cur := s.m.cur
+		if cur == nil || c.pid != cur.main.PID {
+			continue
+		}
+		now := time.Now()
+		exit := &status.Exit{Code: proc.ExitCode(c.ws), Description: proc.DescribeExit(c.ws), At: now}
+		if c.ws.Signaled() {
+			exit.Signal = proc.SignalName(c.ws.Signal())
+		}
+		s.apply(s.m.step(event{kind: evMainExit, at: now, inc: cur.id, exit: exit, empty: s.tracker.empty(cur.id)}))
+	}
+	if cur := s.m.cur; cur != nil {
+		s.checkEmpty(cur.id)
+	}
+}
+
+// checkEmpty tells the machine when incarnation inc has no process left.
+// While its main process exists, even as a zombie, its exit is still to
+// come (from the reaper, or the pidfd watch), and says so itself.
+func (s *Supervisor) checkEmpty(inc int) {
+	cur := s.m.cur
+	if cur == nil || cur.id != inc {
+		return
+	}
+	if m := cur.main; m.PID != 0 {
+		if id, err := proc.Lookup(m.PID); err == nil && id == m {
+			return
+		}
+	}
+	if s.tracker.empty(inc) {
+		s.apply(s.m.step(event{kind: evEmpty, at: time.Now(), inc: inc}))
+	}
+}
+
+// sendStep sends a stop step's signal to every process of the
+// incarnation, then SIGCONT so that stopped ones act on it. SIGKILL goes
+// through the tracker's kill, which (with a cgroup) also catches processes
+// being forked.
+func (s *Supervisor) sendStep(e doSignal) {
+	crashAt("stop-requested")
+	var n int
+	switch {
+	case e.all && e.sig == syscall.SIGKILL:
+		n = len(s.tracker.members(e.inc))
+		s.tracker.kill(e.inc)
+	case e.all:
+		n = s.tracker.signal(e.inc, e.sig)
+	default:
+		if cur := s.m.cur; cur != nil && cur.main.Signal(e.sig) == nil {
+			n = 1
+		}
+	}
+	if e.cont {
+		s.tracker.signal(e.inc, syscall.SIGCONT)
+	}
+	s.events.Info("signal sent", "signal", proc.SignalName(e.sig), "processes", n)
+}
+
+// signal sends sig to the main process (or to all processes of the
+// daemon, with all or when it has no main process), for tend signal.
+func (s *Supervisor) signal(sig syscall.Signal, all bool) (pid, n int, err error) {
+	cur := s.m.cur
+	if cur == nil {
+		return 0, 0, ErrNotRunning
+	}
+	if !all && cur.main.PID != 0 {
+		if err := cur.main.Signal(sig); err != nil {
+			return 0, 0, fmt.Errorf("signal %s: %w", proc.SignalName(sig), err)
+		}
+		s.events.Info("signal sent", "signal", proc.SignalName(sig), "pid", cur.main.PID)
+		return cur.main.PID, 1, nil
+	}
+	n = s.tracker.signal(cur.id, sig)
+	if n == 0 {
+		return 0, 0, ErrNotRunning
+	}
+	s.events.Info("signal sent", "signal", proc.SignalName(sig), "processes", n)
+	return 0, n, nil
+}
+
+// killAll ends everything the daemon runs at once, for a supervisor that
+// fails after its first incarnation started.
+func (s *Supervisor) killAll() {
+	if cur := s.m.cur; cur != nil {
+		s.tracker.kill(cur.id)
+		for deadline := time.Now().Add(5 * time.Second); !s.tracker.empty(cur.id) && time.Now().Before(deadline); {
+			time.Sleep(5 * time.Millisecond) // a failure path, once
+		}
+	}
+}
+
+// isOwnChild reports whether pid is a child of this process.
+func isOwnChild(pid int) bool {
+	ppid, err := proc.Parent(pid)
+	return err == nil && ppid == unix.Getpid()
+}

@@ -1,0 +1,385 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/tendhq/tend/internal/definition"
+	"github.com/tendhq/tend/internal/notify"
+	"github.com/tendhq/tend/internal/probe"
+	statedir "github.com/tendhq/tend/internal/state"
+	"github.com/tendhq/tend/internal/status"
+)
+
+// readiness holds what outlives incarnations and tells whether one is
+// ready: the --listen sockets, the notify socket, every incarnation's
+// environment, and the probes. The watchers it starts for an incarnation
+// (a descriptor to read, a probe to poll, health checks) only post
+// messages to the loop; the machine decides.
+type readiness struct {
+	s      *Supervisor
+	mode   definition.Readiness
+	health probe.Probe
+	hasHP  bool
+	notify *notify.Server
+	socks  []net.Listener
+	files  []*os.File // the sockets' descriptors, passed as fds 3...
+	env    []string   // every incarnation's environment
+	shim   []string   // /bin/sh sh -c SCRIPT that sets LISTEN_PID/WATCHDOG_PID, or nil
+}
+
+// running is what the loop keeps of one incarnation besides the machine's
+// view: its watchers, and what the daemon said and its probes saw.
+type running struct {
+	readyR, readyW *os.File // the fd:N pipe
+	ctx            context.Context
+	cancel         context.CancelFunc
+	stopSearch     context.CancelFunc // the --pidfile search, while it runs
+
+	status   string
+	phase    string
+	errno    int
+	lastPing time.Time
+	health   string
+	check    *status.ProbeResult
+}
+
+// started closes the supervisor's copy of the write end of the readiness
+// pipe, once the child has its own (or the start failed).
+func (r *running) started() {
+	if r.readyW != nil {
+		r.readyW.Close()
+		r.readyW = nil
+	}
+}
+
+// release ends the incarnation's watchers.
+func (r *running) release() {
+	if r == nil {
+		return
+	}
+	r.started()
+	if r.cancel != nil {
+		r.cancel()
+	}
+	if r.readyR != nil {
+		r.readyR.SetReadDeadline(time.Now()) // unblocks a reader
+	}
+}
+
+// Messages that the watchers post.
+type (
+	notifyMsg    struct{ dg notify.Datagram }
+	healthResult struct {
+		inc    int
+		result *status.ProbeResult
+	}
+)
+
+// setupReadiness binds the --listen sockets, opens the notify socket and
+// works out every incarnation's environment.
+func setupReadiness(s *Supervisor) (*readiness, error) {
+	d := s.def
+	rd := &readiness{s: s, mode: d.Readiness()}
+	hp, ok, err := d.HealthProbe()
+	if err != nil {
+		return nil, err
+	}
+	rd.health, rd.hasHP = hp, ok
+	socks, err := d.ListenSockets()
+	if err != nil {
+		return nil, err
+	}
+	env := slices.DeleteFunc(slices.Clone(s.spawner.env), func(kv string) bool {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case "NOTIFY_SOCKET", "LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES", "WATCHDOG_USEC", "WATCHDOG_PID", status.InvocationEnv:
+			return true
+		}
+		return false
+	})
+	env = append(env, status.InvocationEnv+"="+s.invID)
+	var names []string
+	for _, l := range socks {
+		ln, f, err := bindListener(l)
+		if err != nil {
+			rd.close()
+			return nil, err
+		}
+		rd.socks, rd.files = append(rd.socks, ln), append(rd.files, f)
+		names = append(names, l.Name)
+	}
+	var pidVars []string
+	if len(socks) > 0 {
+		env = append(env, "LISTEN_FDS="+strconv.Itoa(len(socks)), "LISTEN_FDNAMES="+strings.Join(names, ":"))
+		pidVars = append(pidVars, "LISTEN_PID")
+	}
+	if d.NeedsNotifySocket() {
+		if rd.notify, err = listenNotify(s.cfg.Dir, d); err != nil {
+			rd.close()
+			return nil, err
+		}
+		env = append(env, "NOTIFY_SOCKET="+rd.notify.Addr())
+		go rd.serveNotify()
+	}
+	if d.Watchdog > 0 {
+		env = append(env, "WATCHDOG_USEC="+strconv.FormatInt(d.Watchdog.Microseconds(), 10))
+		pidVars = append(pidVars, "WATCHDOG_PID")
+	}
+	rd.env = env
+	rd.health.Env, rd.health.Dir, rd.health.Run = env, s.spawner.dir, runShort
+	if len(pidVars) > 0 {
+		// LISTEN_PID and WATCHDOG_PID must hold the child's own pid, which
+		// is known only after fork, and Go cannot run code between fork
+		// and exec. A shell can: $$ is its pid, and exec keeps it.
+		path := s.spawner.path
+		if err := unix.Access(path, unix.X_OK); err != nil || !strings.Contains(path, "/") {
+			rd.close()
+			return nil, fmt.Errorf("cannot start %s: %s: not an executable file", d.Name, path)
+		}
+		script := ""
+		for _, v := range pidVars {
+			script += v + "=$$; export " + v + "; "
+		}
+		script += `exec "$0" "$@"`
+		rd.shim = []string{"/bin/sh", "sh", "-c", script}
+	}
+	return rd, nil
+}
+
+// listenNotify opens the notify socket: notify.sock in the daemon's folder,
+// or an abstract socket when that path is too long for a socket address,
+// when the child runs as another user (who could not reach the private
+// folder), or for a nameless `tend run`. Credentials keep strangers out.
+func listenNotify(dir statedir.Dir, d *definition.Definition) (*notify.Server, error) {
+	if dir.Path != "" && d.User == "" && len(dir.NotifySocket()) <= notify.MaxPath {
+		return notify.Listen(dir.NotifySocket())
+	}
+	return notify.Listen(fmt.Sprintf("@tend/%d/%s/notify", os.Getpid(), newInvocationID()[:16]))
+}
+
+// bindListener binds one --listen socket. A Unix socket file left by a
+// previous run is replaced, but only when nothing answers on it.
+func bindListener(l definition.ListenSocket) (net.Listener, *os.File, error) {
+	if l.Network == "unix" {
+		if fi, err := os.Lstat(l.Address); err == nil && fi.Mode()&os.ModeSocket != 0 {
+			if c, err := net.DialTimeout("unix", l.Address, time.Second); err == nil {
+				c.Close()
+				return nil, nil, fmt.Errorf("--listen %s: something already serves it", l)
+			}
+			os.Remove(l.Address)
+		}
+	}
+	ln, err := net.Listen(l.Network, l.Address)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--listen %s: %w", l, err)
+	}
+	f, err := ln.(interface{ File() (*os.File, error) }).File()
+	if err != nil {
+		ln.Close()
+		return nil, nil, fmt.Errorf("--listen %s: %w", l, err)
+	}
+	return ln, f, nil
+}
+
+// prepare returns the descriptors an incarnation gets after stdio: the
+// --listen sockets, then the fd:N pipe's write end (at fd N).
+func (rd *readiness) prepare(inc int, r *running) ([]*os.File, error) {
+	files := slices.Clone(rd.files)
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	if rd.mode.Kind == definition.ReadyFD {
+		var err error
+		if r.readyR, r.readyW, err = os.Pipe(); err != nil {
+			return nil, fmt.Errorf("readiness pipe: %w", err)
+		}
+		for len(files) < rd.mode.FD-3 {
+			files = append(files, nil)
+		}
+		files = append(files, r.readyW)
+	}
+	return files, nil
+}
+
+// watch starts waiting for a new incarnation to be ready, where that takes
+// a watcher: a newline on fd:N, or a probe that answers.
+func (rd *readiness) watch(inc int, r *running) {
+	post := func() { rd.s.inbox.post(event{kind: evReady, at: time.Now(), inc: inc}) }
+	switch rd.mode.Kind {
+	case definition.ReadyFD:
+		go func() {
+			if waitNewline(r.readyR) {
+				post()
+			}
+		}()
+	case definition.ReadyProbe:
+		p := rd.mode.Probe
+		p.Run = runShort
+		go func() {
+			err := probe.Poll(r.ctx, definition.ProbeTimeout, func(c context.Context) error {
+				_, err := p.Check(c)
+				return err
+			})
+			if err == nil {
+				post()
+			}
+		}()
+	}
+}
+
+// waitNewline reads the fd:N pipe until a newline (true), or its end or
+// the read deadline that release sets (false).
+func waitNewline(r *os.File) bool {
+	defer r.Close()
+	buf := make([]byte, 512)
+	for {
+		n, err := r.Read(buf)
+		if slices.Contains(buf[:n], '\n') {
+			return true
+		}
+		if err != nil {
+			return false
+		}
+	}
+}
+
+// startHealth probes a ready incarnation every interval until it ends.
+func (rd *readiness) startHealth(inc int, r *running) {
+	d := rd.s.def
+	interval := d.HealthIntervalOrDefault()
+	timeout := max(min(interval, definition.ProbeTimeout), time.Second)
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		fails := 0
+		for {
+			select {
+			case <-r.ctx.Done():
+				return
+			case <-t.C:
+			}
+			ctx, cancel := context.WithTimeout(r.ctx, timeout)
+			res, err := rd.health.Check(ctx)
+			cancel()
+			if r.ctx.Err() != nil {
+				return
+			}
+			pr := &status.ProbeResult{At: time.Now(), OK: err == nil, Result: res}
+			if err != nil {
+				fails++
+				pr.Result, pr.Failures = err.Error(), fails
+			} else {
+				fails = 0
+			}
+			rd.s.inbox.post(healthResult{inc: inc, result: pr})
+		}
+	}()
+}
+
+// serveNotify hands the daemon's sd_notify messages to the loop until the
+// socket is closed.
+func (rd *readiness) serveNotify() {
+	for {
+		dg, err := rd.notify.Receive()
+		if err != nil {
+			return
+		}
+		rd.s.inbox.post(notifyMsg{dg})
+	}
+}
+
+// close releases the sockets.
+func (rd *readiness) close() {
+	if rd.notify != nil {
+		rd.notify.Close()
+	}
+	for _, ln := range rd.socks {
+		ln.Close()
+	}
+	for _, f := range rd.files {
+		f.Close()
+	}
+}
+
+// errNotReady is the verdict when the supervisor shut down first.
+var errNotReady = errors.New("the supervisor shut down before the daemon was ready")
+
+// notified applies an sd_notify message from one of the current
+// incarnation's processes: READY=1 makes it ready (with --ready notify),
+// WATCHDOG=1 keeps it alive, WATCHDOG=trigger restarts it, MAINPID= names
+// its main process; the rest is shown by status.
+func (s *Supervisor) notified(dg notify.Datagram) {
+	cur := s.m.cur
+	if cur == nil {
+		return
+	}
+	if _, err := member(s.tracker, cur.id, dg.PID); err != nil {
+		s.events.Warn("notify: ignored a message from a process that is not the daemon's", "pid", dg.PID, "uid", dg.UID)
+		return
+	}
+	r := s.incs[cur.id]
+	m := dg.Message
+	now := time.Now()
+	if m.HasStatus {
+		r.status = m.Status
+	}
+	if m.Reloading {
+		r.phase = "reloading"
+	}
+	if m.Stopping {
+		r.phase = "stopping"
+	}
+	if m.Ready && r.phase == "reloading" {
+		r.phase = ""
+	}
+	if m.HasErrno {
+		r.errno = m.Errno
+	}
+	if m.Watchdog {
+		r.lastPing = now
+	}
+	if m.MainPID != 0 && m.MainPID != cur.main.PID {
+		if id, err := member(s.tracker, cur.id, m.MainPID); err != nil {
+			s.events.Warn("notify: ignored MAINPID that is not one of the daemon's processes", "mainpid", m.MainPID)
+		} else {
+			s.watchMain(cur.id, id)
+			s.apply(s.m.step(event{kind: evAdopted, at: now, inc: cur.id, main: id, how: "MAINPID"}))
+		}
+	}
+	if m.WatchdogUSec != 0 {
+		s.m.cfg.watchdog = time.Duration(m.WatchdogUSec) * time.Microsecond
+	}
+	if m.Watchdog || m.WatchdogUSec != 0 {
+		s.apply(s.m.step(event{kind: evPing, at: now, inc: cur.id}))
+	}
+	if m.WatchdogTrigger {
+		s.apply(s.m.step(event{kind: evFault, at: now, inc: cur.id, how: "the daemon triggered its watchdog (WATCHDOG=trigger)"}))
+	}
+	if m.Ready && s.readying.mode.Kind == definition.ReadyNotify {
+		s.apply(s.m.step(event{kind: evReady, at: now, inc: cur.id}))
+	}
+}
+
+// healthChecked records a health probe's result and lets the machine
+// count failures.
+func (s *Supervisor) healthChecked(h healthResult) {
+	r := s.incs[h.inc]
+	if r == nil {
+		return
+	}
+	r.check = h.result
+	r.health = "healthy"
+	if !h.result.OK {
+		r.health = fmt.Sprintf("unhealthy (%d of %d failures)", h.result.Failures, s.m.cfg.healthThreshold)
+		s.events.Warn("health check failed", "probe", s.def.Health, "err", h.result.Result, "failures", h.result.Failures)
+	}
+	s.apply(s.m.step(event{kind: evHealth, at: h.result.At, inc: h.inc, ok: h.result.OK, result: h.result.Result}))
+}

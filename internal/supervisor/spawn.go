@@ -1,0 +1,162 @@
+package supervisor
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/tendhq/tend/internal/account"
+	"github.com/tendhq/tend/internal/definition"
+	"github.com/tendhq/tend/internal/proc"
+	"github.com/tendhq/tend/internal/status"
+)
+
+// spawner is what every incarnation is started with, worked out once from
+// the definition: the program, its environment and credentials.
+type spawner struct {
+	path string   // the program, looked up in the child's PATH
+	args []string // argv, the program's name first
+	dir  string
+	env  []string // before the per-supervisor additions (readiness.go)
+	cred *syscall.Credential
+}
+
+func newSpawner(def *definition.Definition) (spawner, error) {
+	env, err := def.Environment()
+	if err != nil {
+		return spawner{}, err
+	}
+	cred, err := account.Lookup(def.User, def.Group)
+	if err != nil {
+		return spawner{}, err
+	}
+	dir := def.Dir
+	if dir == "" {
+		dir = "/"
+	}
+	path := def.Command[0]
+	if !strings.Contains(path, "/") {
+		if p, err := lookPath(path, env); err == nil {
+			path = p
+		}
+	}
+	return spawner{path: path, args: def.Command, dir: dir, env: env, cred: cred}, nil
+}
+
+// lookPath finds file in the PATH of the child's environment (falling back
+// to the supervisor's), so that `--env PATH=...` is honoured.
+func lookPath(file string, env []string) (string, error) {
+	pathVar := os.Getenv("PATH")
+	for _, kv := range env {
+		if k, v, _ := strings.Cut(kv, "="); k == "PATH" {
+			pathVar = v
+		}
+	}
+	for _, dir := range filepath.SplitList(pathVar) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, file)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%q: executable file not found in PATH", file)
+}
+
+// spawn starts incarnation inc and tells the machine how it went.
+func (s *Supervisor) spawn(inc int) event {
+	now := time.Now()
+	id, err := s.startProcess(inc)
+	if err != nil {
+		s.incs[inc].release()
+		return event{kind: evSpawnFailed, at: time.Now(), inc: inc, exit: execExit(err, time.Now())}
+	}
+	return event{kind: evSpawned, at: now, inc: inc, main: id}
+}
+
+// startProcess forks and executes the daemon's command: in its own
+// process group, in its incarnation's cgroup when there is one, with its
+// readiness descriptors and sockets. os.StartProcess reports exec failures
+// synchronously; the os.Process is released at once because only the
+// reaper may wait.
+func (s *Supervisor) startProcess(inc int) (proc.Identity, error) {
+	sp := s.spawner
+	r := &running{}
+	s.incs[inc] = r
+	path, args := sp.path, sp.args
+	if !strings.Contains(path, "/") {
+		var err error
+		if path, err = exec.LookPath(path); err != nil {
+			return proc.Identity{}, fmt.Errorf("start %s: %w", sp.path, err)
+		}
+	}
+	if fi, err := os.Stat(sp.dir); err != nil {
+		return proc.Identity{}, fmt.Errorf("start %s: working directory: %w", path, err)
+	} else if !fi.IsDir() {
+		return proc.Identity{}, fmt.Errorf("start %s: working directory %s: %w", path, sp.dir, syscall.ENOTDIR)
+	}
+	files, err := s.readying.prepare(inc, r)
+	if err != nil {
+		return proc.Identity{}, fmt.Errorf("start %s: %w", path, err)
+	}
+	stdout, stderr := s.output.files()
+	files = append([]*os.File{s.output.stdin, stdout, stderr}, files...)
+	sys := &syscall.SysProcAttr{
+		Setpgid:    true, // its own group, apart from the supervisor's
+		Credential: sp.cred,
+	}
+	cgfd, err := s.tracker.prepare(inc)
+	if err != nil {
+		return proc.Identity{}, fmt.Errorf("start %s: %w", path, err)
+	}
+	if cgfd != nil {
+		defer cgfd.Close()
+		sys.UseCgroupFD, sys.CgroupFD = true, int(cgfd.Fd())
+	}
+	argv := args
+	if shim := s.readying.shim; shim != nil {
+		// /bin/sh sh -c SCRIPT, then the program as $0 and its arguments.
+		argv = append(append(append([]string{}, shim[1:]...), path), args[1:]...)
+		path = shim[0]
+	}
+	attr := &os.ProcAttr{Dir: sp.dir, Env: s.readying.env, Files: files, Sys: sys}
+	var id proc.Identity
+	_, err = s.reaper.startMain(s, func() (int, error) {
+		child, err := os.StartProcess(path, argv, attr)
+		if err != nil {
+			return 0, err
+		}
+		pid := child.Pid
+		child.Release()
+		// Identity now, while the reaper cannot yet report the exit; if
+		// the child is already gone, StartTime stays 0 and the Identity
+		// matches nothing, which is the truth.
+		id = proc.Identity{PID: pid}
+		if looked, err := proc.Lookup(pid); err == nil {
+			id = looked
+		}
+		return pid, nil
+	})
+	r.started()
+	if err != nil {
+		return proc.Identity{}, fmt.Errorf("start %s: %w", path, err)
+	}
+	return id, nil
+}
+
+// execExit describes a start that failed, with the shell's exit statuses:
+// 127 for a program that does not exist, 126 for one that cannot be run.
+func execExit(err error, at time.Time) *status.Exit {
+	code := proc.ExitNotExecutable
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, exec.ErrNotFound) {
+		code = proc.ExitNotFound
+	}
+	return &status.Exit{Code: code, Description: "cannot run: " + err.Error(), At: at}
+}
