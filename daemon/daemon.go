@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/signal"
@@ -38,7 +39,43 @@ var (
 	ErrUnsupported = errors.New("daemon: not supported on this system")
 	// ErrNotReady is the verdict of a launcher whose daemon did not become ready.
 	ErrNotReady = errors.New("daemon: not ready")
+	// ErrAlreadyRunning is wrapped by the error of Detach and Launch when
+	// another process holds the lock of Config.PIDFile: the daemon runs
+	// already. The error is an *AlreadyRunningError.
+	ErrAlreadyRunning = errors.New("daemon: already running")
 )
+
+// AlreadyRunningError reports that Config.PIDFile is locked by a running
+// daemon. errors.Is(err, ErrAlreadyRunning) is true for it.
+type AlreadyRunningError struct {
+	PIDFile string
+	// PID is the pid written in the pidfile; 0 when it could not be read.
+	PID int
+}
+
+func (e *AlreadyRunningError) Error() string {
+	if e.PID > 0 {
+		return fmt.Sprintf("daemon: already running as pid %d (pidfile %s is locked)", e.PID, e.PIDFile)
+	}
+	return fmt.Sprintf("daemon: already running (pidfile %s is locked)", e.PIDFile)
+}
+
+// Is makes errors.Is(err, ErrAlreadyRunning) true.
+func (e *AlreadyRunningError) Is(target error) bool { return target == ErrAlreadyRunning }
+
+// lockPIDFile takes the pidfile's lock, saying who holds it if someone
+// does.
+func lockPIDFile(path string) (*pidfile.File, error) {
+	pf, err := pidfile.Lock(path, 0o644)
+	var locked *pidfile.LockedError
+	if errors.As(err, &locked) {
+		return nil, &AlreadyRunningError{PIDFile: path, PID: locked.PID}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("daemon: %w", err)
+	}
+	return pf, nil
+}
 
 // Config says how to detach. The zero value is a sensible daemon: cwd "/",
 // umask 022, stdio on /dev/null, no pidfile, two-stage detach, a 60 s
@@ -107,6 +144,13 @@ type Config struct {
 	// Daemon.Files, in the same order. Every other inherited descriptor is
 	// closed.
 	ExtraFiles []*os.File
+
+	// Args and Env are the command line (program name first) and the
+	// environment with which the program is executed again to become the
+	// daemon; nil means os.Args and os.Environ(). The program run that way
+	// must call Detach again, with a Config naming the same PIDFile.
+	Args []string
+	Env  []string
 }
 
 // Daemon is the handle a detached (or foreground) program gets from Detach.

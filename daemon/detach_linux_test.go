@@ -319,7 +319,7 @@ func TestStartupErrorsReachLauncher(t *testing.T) {
 		{mode: "fail", wantErr: []string{"testd: cannot listen on 127.0.0.1:1: address already in use"}},
 		{mode: "exit3", wantErr: []string{"fatal: config file /nonexistent", "exited before it was ready: exit status 3"}, wantLog: "fatal: config file"},
 		{mode: "kill", wantErr: []string{"killed by signal SIGKILL"}},
-		{mode: "never", timeout: "300ms", wantErr: []string{"not ready after 300ms; stopping it"}},
+		{mode: "never", timeout: "300ms", wantErr: []string{"not ready after 300ms; stopped it"}},
 	}
 	for _, tt := range tests {
 		for _, skip := range []string{"", "skip-second-fork"} {
@@ -373,7 +373,7 @@ func TestPidfileExclusive(t *testing.T) {
 	}
 	pid := daemonPID(t, pidPath)
 	code, _, errOut := run(t, "TEST_PIDFILE="+pidPath)
-	if code != 1 || !strings.Contains(errOut, "locked by running pid "+strconv.Itoa(pid)) {
+	if code != 1 || !strings.Contains(errOut, "already running as pid "+strconv.Itoa(pid)) {
 		t.Errorf("second start: exit %d, stderr %q; want 1 naming pid %d", code, errOut, pid)
 	}
 	// A daemon killed with SIGKILL leaves its pidfile, which must not

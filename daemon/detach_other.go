@@ -16,3 +16,6 @@ func Detach(cfg Config) (*Daemon, error) {
 func sdNotify(addr, state string) (bool, error) { return false, errors.ErrUnsupported }
 
 func redirectStderrToStdout() error { return nil }
+
+// Launch is not supported on this system.
+func Launch(cfg Config) (int, error) { return 0, ErrUnsupported }

@@ -104,7 +104,7 @@ func Detach(cfg Config) (*Daemon, error) {
 	if ForegroundReason(cfg) != "" {
 		return runForeground(cfg)
 	}
-	return nil, launch(cfg)
+	return nil, launchAndExit(cfg)
 }
 
 // ForegroundReason says why Detach would not detach with cfg in this
@@ -134,6 +134,20 @@ func (c Config) name() string {
 	return filepath.Base(os.Args[0])
 }
 
+func (c Config) args() []string {
+	if c.Args != nil {
+		return c.Args
+	}
+	return os.Args
+}
+
+func (c Config) env() []string {
+	if c.Env != nil {
+		return c.Env
+	}
+	return os.Environ()
+}
+
 func (c Config) umask() int {
 	if c.Umask == 0 {
 		return int(DefaultUmask)
@@ -141,59 +155,103 @@ func (c Config) umask() int {
 	return int(c.Umask.Perm())
 }
 
-// launch runs in the user's terminal. It returns only on errors that happen
-// before the daemon exists; otherwise it exits with the daemon's verdict.
-func launch(cfg Config) error {
+// launchAndExit runs in the user's terminal. It returns only on errors
+// that happen before the daemon exists; otherwise it exits with the
+// daemon's verdict, printed.
+func launchAndExit(cfg Config) error {
+	pid, err := Launch(cfg)
+	var nr *notReadyError
+	switch {
+	case errors.As(err, &nr):
+		fmt.Fprintf(os.Stderr, "%s: %s\n", cfg.name(), nr.msg)
+		os.Exit(1)
+	case err != nil:
+		return err
+	}
+	if cfg.OnReady != nil {
+		cfg.OnReady(pid)
+	}
+	os.Exit(0)
+	return nil
+}
+
+// Launch starts the program as a daemon from this process, as Detach does
+// in the launching process, but returns instead of exiting: the daemon's
+// pid once it is ready, or why not. The daemon runs the program again
+// (Config.Args, Config.Env), and its own call to Detach, with a Config
+// that names the same PIDFile, carries on as the daemon. An error that
+// wraps ErrNotReady is the daemon's verdict (it exited, failed, or timed
+// out first; its stderr was relayed to this process's meanwhile); any
+// other error means it could not be started at all, and wraps
+// ErrAlreadyRunning when the pidfile is locked. Launch makes the calling
+// process a child subreaper on Linux, to learn how a daemon that dies
+// before it is ready ended. It ignores the conditions under which Detach
+// stays in the foreground, and Config.OnReady.
+func Launch(cfg Config) (pid int, err error) {
+	l, err := launch(cfg)
+	if err != nil {
+		return 0, err
+	}
+	return l.wait()
+}
+
+// launch starts the first stage.
+func launch(cfg Config) (*launcher, error) {
 	name := cfg.name()
 	cred, err := lookupCredential(cfg.User, cfg.Group)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	dir := cfg.Dir
 	if dir == "" {
 		dir = "/"
 	}
 	if fi, err := os.Stat(dir); err != nil {
-		return fmt.Errorf("daemon: working directory: %w", err)
+		return nil, fmt.Errorf("daemon: working directory: %w", err)
 	} else if !fi.IsDir() {
-		return fmt.Errorf("daemon: working directory %s is not a directory", dir)
+		return nil, fmt.Errorf("daemon: working directory %s is not a directory", dir)
 	}
 	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
-		return fmt.Errorf("daemon: %w", err)
+		return nil, fmt.Errorf("daemon: %w", err)
 	}
+	defer devnull.Close()
 	out := devnull
 	var logf *os.File
 	if cfg.LogFile != "" {
 		logf, err = os.OpenFile(cfg.LogFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE|unix.O_NOFOLLOW|unix.O_NOCTTY|unix.O_CLOEXEC, 0o640)
 		if err != nil {
-			return fmt.Errorf("daemon: open log file: %w", err)
+			return nil, fmt.Errorf("daemon: open log file: %w", err)
 		}
 		if cred != nil {
 			if err := logf.Chown(int(cred.Uid), int(cred.Gid)); err != nil {
-				return fmt.Errorf("daemon: log file %s: %w", cfg.LogFile, err)
+				logf.Close()
+				return nil, fmt.Errorf("daemon: log file %s: %w", cfg.LogFile, err)
 			}
 		}
 		out = logf
 	}
 	var pf *pidfile.File
 	if cfg.PIDFile != "" {
-		pf, err = pidfile.Lock(cfg.PIDFile, 0o644)
+		pf, err = lockPIDFile(cfg.PIDFile)
 		if err != nil {
-			return fmt.Errorf("daemon: %w", err)
+			closeFile(logf)
+			return nil, err
 		}
 		if cred != nil {
 			if err := pf.File().Chown(int(cred.Uid), int(cred.Gid)); err != nil {
 				pf.Remove()
-				return fmt.Errorf("daemon: pidfile %s: %w", cfg.PIDFile, err)
+				closeFile(logf)
+				return nil, fmt.Errorf("daemon: pidfile %s: %w", cfg.PIDFile, err)
 			}
 		}
 	}
-	fail := func(err error) error {
+	fail := func(err error) (*launcher, error) {
 		if pf != nil {
 			pf.Remove()
 		}
-		return err
+		closeFile(logf)
+		return nil, err
 	}
 	statusR, statusW, err := os.Pipe()
 	if err != nil {
@@ -223,19 +281,38 @@ func launch(cfg Config) error {
 	// The stages keep the launcher's working directory, so that they
 	// resolve relative paths in their arguments as the launcher did; the
 	// final stage changes to Config.Dir just before Detach returns.
-	first, err := os.StartProcess(self, os.Args, &os.ProcAttr{
-		Env:   withStage(os.Environ(), st),
+	first, err := os.StartProcess(self, cfg.args(), &os.ProcAttr{
+		Env:   withStage(cfg.env(), st),
 		Files: files,
 		Sys:   &syscall.SysProcAttr{Setsid: true},
 	})
-	if err != nil {
-		return fail(fmt.Errorf("daemon: start: %w", err))
-	}
 	statusW.Close()
 	relayW.Close()
-	l := &launcher{cfg: cfg, name: name, first: first, status: statusR, relay: relayR, log: logf, pidfile: pf}
-	os.Exit(l.wait())
-	return nil
+	if err != nil {
+		statusR.Close()
+		relayR.Close()
+		return fail(fmt.Errorf("daemon: start: %w", err))
+	}
+	if pf != nil {
+		pf.Close() // the daemon holds the lock now; Remove still works by path
+	}
+	return &launcher{cfg: cfg, name: name, first: first, status: statusR, relay: relayR, log: logf, pidfile: pf}, nil
+}
+
+func closeFile(f *os.File) {
+	if f != nil {
+		f.Close()
+	}
+}
+
+// notReadyError is the verdict of a daemon that did not become ready.
+type notReadyError struct{ msg string }
+
+func (e *notReadyError) Error() string        { return "daemon: not ready: " + e.msg }
+func (e *notReadyError) Is(target error) bool { return target == ErrNotReady }
+
+func notReady(format string, args ...any) error {
+	return &notReadyError{fmt.Sprintf(format, args...)}
 }
 
 // launcher waits in the user's terminal for the daemon's verdict.
@@ -250,10 +327,14 @@ type launcher struct {
 	pidfile   *pidfile.File
 }
 
-func (l *launcher) wait() int {
+// wait relays the daemon's stderr until its verdict, and returns it.
+func (l *launcher) wait() (int, error) {
+	defer l.status.Close()
 	relayDone := make(chan struct{})
 	go func() {
 		defer close(relayDone)
+		defer l.relay.Close()
+		defer closeFile(l.log)
 		var w io.Writer = os.Stderr
 		if l.log != nil {
 			w = io.MultiWriter(os.Stderr, l.log)
@@ -284,16 +365,15 @@ func (l *launcher) wait() int {
 		line, err := br.ReadString('\n')
 		if err != nil {
 			if errors.Is(err, os.ErrDeadlineExceeded) {
-				fmt.Fprintf(os.Stderr, "%s: not ready after %s; stopping it\n", l.name, timeout)
 				l.stopChild(pid)
 				drain(time.Second)
 				l.removePidfile()
-				return 1
+				return 0, notReady("not ready after %s; stopped it", timeout)
 			}
 			drain(time.Second)
-			fmt.Fprintf(os.Stderr, "%s: daemon exited before it was ready: %s\n", l.name, l.describeDeath(pid))
+			how := l.describeDeath(pid)
 			l.removePidfile()
-			return 1
+			return 0, notReady("daemon exited before it was ready: %s", how)
 		}
 		line = strings.TrimSuffix(line, "\n")
 		switch {
@@ -301,16 +381,12 @@ func (l *launcher) wait() int {
 			pid, _ = strconv.Atoi(line[2:])
 		case line == "R":
 			drain(100 * time.Millisecond)
-			if l.cfg.OnReady != nil {
-				l.cfg.OnReady(pid)
-			}
-			return 0
+			return pid, nil
 		case strings.HasPrefix(line, "E "):
 			drain(time.Second)
-			fmt.Fprintf(os.Stderr, "%s: %s\n", l.name, line[2:])
 			l.describeDeath(pid) // reap it
 			l.removePidfile()
-			return 1
+			return 0, notReady("%s", line[2:])
 		}
 	}
 }
@@ -541,9 +617,9 @@ func runForeground(cfg Config) (*Daemon, error) {
 		if err != nil {
 			return nil, err
 		}
-		pf, err := pidfile.Lock(cfg.PIDFile, 0o644)
+		pf, err := lockPIDFile(cfg.PIDFile)
 		if err != nil {
-			return nil, fmt.Errorf("daemon: %w", err)
+			return nil, err
 		}
 		if err := pf.Write(os.Getpid()); err != nil {
 			pf.Remove()
