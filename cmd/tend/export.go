@@ -6,7 +6,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/tendhq/tend/internal/service"
+	"github.com/tendhq/tend/internal/client"
 	"github.com/tendhq/tend/internal/systemd"
 )
 
@@ -49,15 +49,15 @@ func runExport(args []string) int {
 	if err != nil {
 		return fail(err)
 	}
-	def, err := service.LoadDefinition(dir)
+	def, err := client.LoadDefinition(dir)
 	if err != nil {
 		return fail(fmt.Errorf("%s has no stored definition: %w", dir.Name, err))
 	}
-	spec, err := def.Spec()
+	env, err := def.Environment()
 	if err != nil {
 		return fail(err)
 	}
-	units, err := systemd.Render(def, append([]string{spec.Path}, def.Command[1:]...))
+	units, err := systemd.Render(def, append([]string{def.Program(env)}, def.Command[1:]...))
 	if err != nil {
 		return fail(err)
 	}

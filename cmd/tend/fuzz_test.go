@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/tendhq/tend/internal/service"
+	"github.com/tendhq/tend/internal/definition"
 )
 
 // FuzzParseDefinition feeds `tend start NAME` arbitrary options (the input
@@ -30,7 +30,7 @@ func FuzzParseDefinition(f *testing.F) {
 		args := strings.Split(in, "\x00")
 		def, err := parseDefinition("start", "web", args, nil)
 		if err != nil {
-			if !errors.Is(err, service.ErrUsage) {
+			if !errors.Is(err, definition.ErrUsage) {
 				t.Fatalf("parseDefinition(%q) = %v; want a usage error", args, err)
 			}
 			return

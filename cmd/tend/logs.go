@@ -10,8 +10,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tendhq/tend/internal/client"
 	"github.com/tendhq/tend/internal/logcap"
-	"github.com/tendhq/tend/internal/service"
 )
 
 func logsCommand() *command {
@@ -72,13 +72,13 @@ func runLogs(args []string) int {
 		if *reopen {
 			op = "reopen"
 		}
-		if err := service.LogRequest(context.Background(), dir, op); err != nil {
+		if err := client.LogRequest(context.Background(), dir, op); err != nil {
 			return fail(err)
 		}
 		return exitOK
 	}
 	path := dir.LogFile()
-	if def, err := service.LoadDefinition(dir); err == nil && def.Log != "" {
+	if def, err := client.LoadDefinition(dir); err == nil && def.Log != "" {
 		path = def.Log
 	}
 	var filter logcap.Filter

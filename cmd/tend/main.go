@@ -9,7 +9,8 @@ import (
 	"io"
 	"os"
 
-	"github.com/tendhq/tend/internal/service"
+	"github.com/tendhq/tend/internal/client"
+	"github.com/tendhq/tend/internal/definition"
 	"github.com/tendhq/tend/internal/state"
 )
 
@@ -43,8 +44,13 @@ func commands() []*command {
 	}
 }
 
+// hiddenCommands are run by tend itself, not by users.
+func hiddenCommands() []*command {
+	return []*command{superviseCommand()}
+}
+
 func findCommand(name string) *command {
-	for _, c := range commands() {
+	for _, c := range append(commands(), hiddenCommands()...) {
 		if c.name == name {
 			return c
 		}
@@ -96,9 +102,9 @@ func exitFor(err error) int {
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.Is(err, service.ErrUsage), errors.Is(err, state.ErrBadName):
+	case errors.Is(err, definition.ErrUsage), errors.Is(err, state.ErrBadName):
 		return exitUsage
-	case errors.Is(err, service.ErrUnknown):
+	case errors.Is(err, client.ErrUnknown):
 		return exitUnknown
 	}
 	return exitFailure
@@ -127,7 +133,7 @@ func daemonDir(name string) (state.Dir, error) {
 		return state.Dir{}, err
 	}
 	if _, err := os.Lstat(dir.Path); err != nil {
-		return state.Dir{}, fmt.Errorf("%w: %s (see: tend list)", service.ErrUnknown, name)
+		return state.Dir{}, fmt.Errorf("%w: %s (see: tend list)", client.ErrUnknown, name)
 	}
 	return dir, nil
 }

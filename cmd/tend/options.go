@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/tendhq/tend/internal/service"
+	"github.com/tendhq/tend/internal/definition"
+	"github.com/tendhq/tend/internal/status"
+	"github.com/tendhq/tend/internal/supervisor"
 )
 
 // multiFlag collects a repeatable option.
@@ -18,7 +20,7 @@ func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 // defineFlags declares the options of start and run on fs, filling def.
-func defineFlags(fs *flag.FlagSet, def *service.Definition) (envs, envFiles *multiFlag) {
+func defineFlags(fs *flag.FlagSet, def *definition.Definition) (envs, envFiles *multiFlag) {
 	envs, envFiles = new(multiFlag), new(multiFlag)
 	fs.StringVar(&def.Dir, "dir", "", "working directory of the command (default /)")
 	fs.Var(envs, "env", "set an environment variable `KEY=VALUE` (repeatable)")
@@ -35,6 +37,7 @@ func defineFlags(fs *flag.FlagSet, def *service.Definition) (envs, envFiles *mul
 	fs.DurationVar(&def.StartLimitInterval, "start-limit-interval", 0, "window of --start-limit (default 10s)")
 	fs.StringVar(&def.StopSignal, "stop-signal", "", "first signal of the stop schedule (default TERM)")
 	fs.StringVar(&def.StopSchedule, "stop-schedule", "", "stop schedule, e.g. TERM/10/KILL/5 (the default)")
+	fs.StringVar(&def.PIDFile, "pidfile", "", "for a command that daemonizes itself: the `FILE` where it writes its main pid (read once its first process exits 0)")
 	fs.StringVar(&def.Log, "log", "", "write the output to `FILE` (default output.log in the daemon's folder)")
 	fs.Int64Var(&def.LogMaxSize, "log-max-size", 0, "rotate the log at this many bytes (default 10 MiB; -1: never)")
 	fs.IntVar(&def.LogMaxFiles, "log-max-files", 0, "rotated log files to keep (default 5)")
@@ -46,8 +49,8 @@ func defineFlags(fs *flag.FlagSet, def *service.Definition) (envs, envFiles *mul
 
 // parseDefinition parses "[options] -- CMD [ARG...]" into a definition for
 // name, with paths made absolute and the current environment captured.
-func parseDefinition(cmdName, name string, args []string, extra func(*flag.FlagSet)) (*service.Definition, error) {
-	def := &service.Definition{Name: name}
+func parseDefinition(cmdName, name string, args []string, extra func(*flag.FlagSet)) (*definition.Definition, error) {
+	def := &definition.Definition{Name: name}
 	fs := flag.NewFlagSet("tend "+cmdName, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	envs, envFiles := defineFlags(fs, def)
@@ -55,7 +58,7 @@ func parseDefinition(cmdName, name string, args []string, extra func(*flag.FlagS
 		extra(fs)
 	}
 	if err := fs.Parse(args); err != nil {
-		return nil, fmt.Errorf("%w: %v (see: tend help %s)", service.ErrUsage, err, cmdName)
+		return nil, fmt.Errorf("%w: %v (see: tend help %s)", definition.ErrUsage, err, cmdName)
 	}
 	def.Command = fs.Args()
 	if len(def.Command) > 0 && strings.Contains(def.Command[0], "/") && !filepath.IsAbs(def.Command[0]) {
@@ -77,7 +80,7 @@ func parseDefinition(cmdName, name string, args []string, extra func(*flag.FlagS
 	if !def.ClearEnv {
 		def.BaseEnv = withoutTendEnv(os.Environ())
 	}
-	for _, p := range []*string{&def.Dir, &def.Log} {
+	for _, p := range []*string{&def.Dir, &def.Log, &def.PIDFile} {
 		if *p != "" {
 			abs, err := filepath.Abs(*p)
 			if err != nil {
@@ -97,8 +100,10 @@ func parseDefinition(cmdName, name string, args []string, extra func(*flag.FlagS
 func withoutTendEnv(env []string) []string {
 	out := make([]string, 0, len(env))
 	for _, kv := range env {
-		if strings.HasPrefix(kv, "NOTIFY_SOCKET=") || strings.HasPrefix(kv, "TEND_FOREGROUND=") ||
-			strings.HasPrefix(kv, service.CrashPointEnv+"=") || strings.HasPrefix(kv, hiddenEnvVar+"=") {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case "NOTIFY_SOCKET", "INVOCATION_ID", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES", "WATCHDOG_USEC",
+			"WATCHDOG_PID", "TEND_FOREGROUND", supervisor.CrashPointEnv, status.InvocationEnv:
 			continue
 		}
 		out = append(out, kv)
@@ -110,7 +115,7 @@ func withoutTendEnv(env []string) []string {
 // --name form users type.
 func flagHelp(cmdName string, extra func(*flag.FlagSet)) string {
 	fs := flag.NewFlagSet(cmdName, flag.ContinueOnError)
-	defineFlags(fs, &service.Definition{})
+	defineFlags(fs, &definition.Definition{})
 	if extra != nil {
 		extra(fs)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -10,14 +9,16 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/tendhq/tend/internal/client"
+	"github.com/tendhq/tend/internal/definition"
 	"github.com/tendhq/tend/internal/logcap"
 	"github.com/tendhq/tend/internal/notify"
-	"github.com/tendhq/tend/internal/service"
 	"github.com/tendhq/tend/internal/state"
+	"github.com/tendhq/tend/internal/supervisor"
 )
 
 // listenFlag collects --listen into the definition.
-type listenFlag struct{ def *service.Definition }
+type listenFlag struct{ def *definition.Definition }
 
 func (l listenFlag) String() string {
 	if l.def == nil {
@@ -28,7 +29,7 @@ func (l listenFlag) String() string {
 func (l listenFlag) Set(v string) error { l.def.Listen = append(l.def.Listen, v); return nil }
 
 // defineReadinessFlags declares --ready, --health, --watchdog and --listen.
-func defineReadinessFlags(fs *flag.FlagSet, def *service.Definition) {
+func defineReadinessFlags(fs *flag.FlagSet, def *definition.Definition) {
 	fs.StringVar(&def.Ready, "ready", "exec", "when the daemon is ready: `MODE` exec, notify, fd:N, tcp:HOST:PORT, unix:PATH, http://HOST:PORT/PATH, file:PATH or after:DURATION")
 	fs.DurationVar(&def.ReadyTimeout, "ready-timeout", 0, "how long it may take to become ready (default 60s)")
 	fs.DurationVar(&def.Watchdog, "watchdog", 0, "restart it when it sends no WATCHDOG=1 (sd_notify) for this long")
@@ -40,7 +41,7 @@ func defineReadinessFlags(fs *flag.FlagSet, def *service.Definition) {
 
 // logTail prints the last lines of the daemon's log to stderr, for a
 // start that failed.
-func logTail(def *service.Definition, path string) {
+func logTail(def *definition.Definition, path string) {
 	if path == "" {
 		return
 	}
@@ -58,11 +59,11 @@ func logTail(def *service.Definition, path string) {
 // tend's own service manager (READY=1 on its NOTIFY_SOCKET, so that tend
 // run works in a Type=notify unit). A daemon that does not become ready is
 // stopped: ok is false and code is tend run's exit status.
-func runReady(ctx context.Context, s *service.Supervisor, def *service.Definition) (code int, ok bool) {
+func runReady(ctx context.Context, s *supervisor.Supervisor, def *definition.Definition) (code int, ok bool) {
 	if err := s.WaitReady(ctx); err != nil {
 		s.Stop(context.Background())
 		s.Wait(context.Background())
-		logTail(def, s.Snapshot().Log)
+		logTail(def, s.Record().Log)
 		fmt.Fprintf(os.Stderr, "tend: %v\n", err)
 		return exitFailure, false
 	}
@@ -72,25 +73,7 @@ func runReady(ctx context.Context, s *service.Supervisor, def *service.Definitio
 	return exitOK, true
 }
 
-// restartInPlace asks a running supervisor to restart its child. done is
-// false when no supervisor runs: the caller starts one.
-func restartInPlace(dir state.Dir, def *service.Definition) (code int, done bool) {
-	wait := readyVerdictTimeout(def)
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
-	defer cancel()
-	pid, err := service.Restart(ctx, dir)
-	switch {
-	case errors.Is(err, service.ErrNoSupervisor):
-		return 0, false
-	case err != nil:
-		logTail(def, logPath(dir, def))
-		return fail(fmt.Errorf("restart %s: %w", dir.Name, err)), true
-	}
-	fmt.Printf("restarted %s (pid %d)\n", dir.Name, pid)
-	return exitOK, true
-}
-
-func logPath(dir state.Dir, def *service.Definition) string {
+func logPath(dir state.Dir, def *definition.Definition) string {
 	if def.Log != "" {
 		return def.Log
 	}
@@ -99,15 +82,15 @@ func logPath(dir state.Dir, def *service.Definition) string {
 
 // readinessRows adds what sd_notify, the watchdog and the health probe
 // said to `tend status`.
-func readinessRows(v *service.View, row func(k, format string, args ...any)) {
-	if !v.ChildAlive {
+func readinessRows(v *client.View, row func(k, format string, args ...any)) {
+	if !v.MainAlive {
 		return
 	}
 	if v.Phase != "" {
 		row("phase", "%s", v.Phase)
 	}
-	if v.MainPID != 0 && v.MainPID != v.PID {
-		row("main pid", "%d", v.MainPID)
+	if v.Adopted != "" {
+		row("main process", "pid %d, adopted: %s", v.PID, v.Adopted)
 	}
 	if v.Errno != 0 {
 		row("errno", "%d (%v)", v.Errno, syscall.Errno(v.Errno))

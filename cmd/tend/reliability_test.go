@@ -22,7 +22,7 @@ import (
 
 	"github.com/tendhq/tend/internal/pidfile"
 	"github.com/tendhq/tend/internal/proc"
-	"github.com/tendhq/tend/internal/service"
+	"github.com/tendhq/tend/internal/supervisor"
 )
 
 // tendEnv runs tend with extra environment variables.
@@ -269,7 +269,7 @@ func TestChildKilledByEverySignal(t *testing.T) {
 }
 
 // crashPoints are the supervisor's fault-injection points (see
-// service.CrashPointEnv), in order.
+// supervisor.CrashPointEnv), in order.
 var crashPoints = []string{"start-setup", "start-spawned", "start-listening", "stop-requested", "stop-stopped"}
 
 // TestSupervisorKilledAtEachPoint kills the supervisor with SIGKILL at each
@@ -279,7 +279,7 @@ func TestSupervisorKilledAtEachPoint(t *testing.T) {
 	for _, point := range crashPoints {
 		t.Run(point, func(t *testing.T) {
 			e := newEnv(t)
-			crash := []string{service.CrashPointEnv + "=" + point}
+			crash := []string{supervisor.CrashPointEnv + "=" + point}
 			r := e.tendEnv(crash, append([]string{"start", "x"}, e.helper("sleep")...)...)
 			if strings.HasPrefix(point, "start-") {
 				if r.code != 1 || !strings.Contains(r.stderr, "exited before it was ready") {

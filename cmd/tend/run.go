@@ -7,8 +7,8 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/tendhq/tend/internal/service"
 	"github.com/tendhq/tend/internal/state"
+	"github.com/tendhq/tend/internal/supervisor"
 )
 
 func runCommand() *command {
@@ -70,7 +70,7 @@ func runRun(args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
-	s, err := service.Start(service.Config{Definition: def, Dir: dir, Passthrough: true})
+	s, err := supervisor.Start(supervisor.Config{Definition: def, Dir: dir, Passthrough: true})
 	if err != nil {
 		return fail(err)
 	}

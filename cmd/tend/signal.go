@@ -6,19 +6,23 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/tendhq/tend/internal/client"
 	"github.com/tendhq/tend/internal/proc"
-	"github.com/tendhq/tend/internal/service"
 )
 
 func signalCommand() *command {
 	return &command{
 		name:    "signal",
-		usage:   "[--group] NAME SIG",
+		usage:   "[--all] NAME SIG",
 		summary: "send a signal (name or number) to the daemon",
 		help: `Send SIG (TERM, SIGHUP, hup, 15, ...) to the daemon's main process, or
-with --group to its whole process group. The process is identified by pid
-and start time, so a reused pid is never signalled. Sending a signal does
-not stop supervision: a daemon killed this way is restarted per its policy.`,
+with --all to every process of the daemon (all it started, however they
+forked; --group is the old name of --all). A daemon whose main process is
+not known (it daemonized itself and left several processes, none clearly
+the main one: see tend status) gets it on all its processes. Processes
+are identified by pid and start time, so a reused pid is never
+signalled. Sending a signal does not stop supervision: a daemon killed
+this way is restarted per its policy.`,
 		run: runSignal,
 	}
 }
@@ -26,9 +30,10 @@ not stop supervision: a daemon killed this way is restarted per its policy.`,
 func runSignal(args []string) int {
 	fs := flag.NewFlagSet("tend signal", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	group := fs.Bool("group", false, "signal the whole process group")
+	all := fs.Bool("all", false, "signal every process of the daemon")
+	fs.BoolVar(all, "group", false, "the old name of --all")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 2 {
-		return usageError("signal: usage: tend signal [--group] NAME SIG")
+		return usageError("signal: usage: tend signal [--all] NAME SIG")
 	}
 	sig, err := proc.ParseSignal(fs.Arg(1))
 	if err != nil {
@@ -38,13 +43,13 @@ func runSignal(args []string) int {
 	if err != nil {
 		return fail(err)
 	}
-	pid, err := service.Signal(context.Background(), dir, sig, *group)
+	pid, n, err := client.Signal(context.Background(), dir, sig, *all)
 	if err != nil {
 		return fail(err)
 	}
 	target := fmt.Sprintf("pid %d", pid)
-	if *group {
-		target = fmt.Sprintf("process group %d", pid)
+	if pid == 0 {
+		target = fmt.Sprintf("all %d of its processes", n)
 	}
 	fmt.Printf("sent SIG%s to %s (%s)\n", proc.SignalName(sig), fs.Arg(0), target)
 	return exitOK

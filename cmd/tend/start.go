@@ -2,16 +2,14 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"time"
 
 	"github.com/tendhq/tend/daemon"
-	"github.com/tendhq/tend/internal/pidfile"
-	"github.com/tendhq/tend/internal/service"
+	"github.com/tendhq/tend/internal/client"
+	"github.com/tendhq/tend/internal/definition"
 	"github.com/tendhq/tend/internal/state"
+	"github.com/tendhq/tend/internal/supervisor"
 )
 
 func startCommand() *command {
@@ -25,9 +23,12 @@ directory, unknown user), the error is printed, nothing keeps running and
 NAME is not marked running; exit status 1. If NAME is already running, its
 pid is printed; exit status 1.
 
-The command's stdout and stderr go to its log (see: tend logs). It runs in
-its own process group, and is restarted per --restart with exponential
-backoff; after too many starts in a row it is marked failed.
+The command's stdout and stderr go to its log (see: tend logs). Every
+process it starts belongs to the daemon, however it forks: a command that
+daemonizes itself (exits 0 leaving its real server running) is followed,
+by --pidfile or, without it, to the one process it left. It is restarted
+per --restart with exponential backoff; after too many starts in a row it
+is marked failed.
 
 Options:
 ` + flagHelp("start", nil),
@@ -47,9 +48,6 @@ func runStart(args []string) int {
 	if err != nil {
 		return fail(err)
 	}
-	if err := hideEnvFromArgs(def); err != nil {
-		return fail(err)
-	}
 	store, err := openStore()
 	if err != nil {
 		return fail(err)
@@ -58,123 +56,105 @@ func runStart(args []string) int {
 	if err != nil {
 		return fail(err)
 	}
-	return startSupervisor(dir, def)
+	if daemon.ForegroundReason(client.SupervisorConfig(dir)) != "" {
+		// Under a service manager (or asked to): supervise right here.
+		d, err := daemon.Detach(client.SupervisorConfig(dir))
+		if err != nil {
+			return failStart(dir, err)
+		}
+		return superviseHere(d, dir, def)
+	}
+	pid, err := client.Start(context.Background(), dir, def)
+	if err != nil {
+		return failStart(dir, err)
+	}
+	if pid > 0 {
+		fmt.Printf("started %s (pid %d)\n", name, pid)
+	} else {
+		fmt.Printf("started %s\n", name)
+	}
+	return exitOK
 }
 
-// startSupervisor makes this process the daemon's supervisor with the
-// daemon package. In the terminal it returns only on errors before the
-// supervisor exists; otherwise Detach exits with the supervisor's verdict.
-func startSupervisor(dir state.Dir, def *service.Definition) int {
-	d, err := daemon.Detach(daemon.Config{
-		Name:    "tend",
-		PIDFile: dir.SupervisorPIDFile(),
-		// The supervisor's own stderr (a panic, say); the command's output
-		// goes to its log.
-		LogFile: dir.Path + "/supervisor.log",
-		// Every file the supervisor opens by a name a user gives (env
-		// files, logs, pidfile) is opened with O_NOCTTY, and its own files
-		// live in its private folder, so it may stay a session leader
-		// (daemon(7)): one exec less.
-		SkipSecondFork: true,
-		// The supervisor says ready or not within the daemon's own ready
-		// timeout, and a failed daemon is stopped before it says not.
-		ReadyTimeout: readyVerdictTimeout(def),
-		OnReady: func(int) {
-			if v, err := service.Inspect(dir); err == nil && v.PID > 0 {
-				fmt.Printf("started %s (pid %d)\n", def.Name, v.PID)
-			} else {
-				fmt.Printf("started %s\n", def.Name)
-			}
-		},
-	})
-	if err != nil {
-		var locked *pidfile.LockedError
-		if errors.As(err, &locked) {
-			return fail(alreadyRunning(dir))
-		}
-		return fail(err)
+// failStart reports a start that did not happen.
+func failStart(dir state.Dir, err error) int {
+	if errors.Is(err, daemon.ErrAlreadyRunning) {
+		return fail(alreadyRunning(dir))
 	}
-	// In the daemon, or in the foreground when Detach decided so
-	// (TEND_FOREGROUND, a service manager): supervise right here.
-	return superviseHere(d, dir, def)
+	return fail(err)
 }
 
 func alreadyRunning(dir state.Dir) error {
-	if v, err := service.Inspect(dir); err == nil && v.PID > 0 {
+	if v, err := client.Inspect(dir); err == nil && v.PID > 0 {
 		return fmt.Errorf("%s is already running (pid %d)", dir.Name, v.PID)
 	}
 	return fmt.Errorf("%s is already running", dir.Name)
 }
 
+func superviseCommand() *command {
+	return &command{
+		name:    client.SuperviseCommand,
+		usage:   "NAME",
+		summary: "(internal) be NAME's supervisor, as tend start runs it",
+		run:     runSupervise,
+	}
+}
+
+// runSupervise is the supervisor that client.Start launches: the daemon
+// library detaches it, and the definition comes on its first extra
+// descriptor.
+func runSupervise(args []string) int {
+	if len(args) != 1 {
+		return usageError("supervise: this command is tend's own; use: tend start")
+	}
+	store, err := openStore()
+	if err != nil {
+		return fail(err)
+	}
+	dir, err := store.Dir(args[0])
+	if err != nil {
+		return fail(err)
+	}
+	d, err := daemon.Detach(client.SupervisorConfig(dir))
+	if err != nil {
+		return fail(err)
+	}
+	files := d.Files()
+	if len(files) != 1 {
+		d.Fail(errors.New("no definition was passed: start daemons with tend start"))
+		return exitFailure
+	}
+	def, err := client.ReadDefinition(files[0])
+	files[0].Close()
+	if err == nil && def.Name != dir.Name {
+		err = fmt.Errorf("the definition passed is %q's, not %q's", def.Name, dir.Name)
+	}
+	if err != nil {
+		d.Fail(err)
+		return exitFailure
+	}
+	return superviseHere(d, dir, def)
+}
+
 // superviseHere runs the supervisor in this process until the daemon is
 // stopped or gives up.
-func superviseHere(d *daemon.Daemon, dir state.Dir, def *service.Definition) int {
+func superviseHere(d *daemon.Daemon, dir state.Dir, def *definition.Definition) int {
 	defer d.Close()
-	s, err := service.Start(service.Config{Definition: def, Dir: dir})
+	s, err := supervisor.Start(supervisor.Config{Definition: def, Dir: dir})
 	if err != nil {
 		d.Fail(err)
 		return exitFailure
 	}
 	if err := s.WaitReady(d.Context()); err != nil {
-		// Nothing keeps running: stop the child, drain its output into the
-		// log, and show the end of the log with the reason.
+		// Nothing keeps running: stop the daemon, drain its output into
+		// the log, and show the end of the log with the reason.
 		s.Stop(context.Background())
 		s.Wait(context.Background())
-		logTail(def, s.Snapshot().Log)
+		logTail(def, s.Record().Log)
 		d.Fail(err)
 		return exitFailure
 	}
 	d.Ready()
 	s.Wait(d.Context())
 	return exitOK
-}
-
-// readyVerdictTimeout bounds the launcher's wait: the daemon's ready
-// timeout, the stop schedule of a daemon that was not ready, and a margin.
-func readyVerdictTimeout(def *service.Definition) time.Duration {
-	t := def.ReadyTimeout
-	if t <= 0 {
-		t = service.DefaultReadyTimeout
-	}
-	if sched, err := def.Schedule(); err == nil {
-		for _, step := range sched {
-			t += step.Wait
-		}
-	}
-	return t + 30*time.Second
-}
-
-// hiddenEnvVar carries the --env values of tend start from the launcher to
-// the supervisor it re-executes, instead of its command line: a process's
-// command line is readable by every user (ps), its environment only by its
-// owner.
-const hiddenEnvVar = "TEND_START_ENV"
-
-// hideEnvFromArgs moves def.Env out of os.Args (which the daemon package
-// re-executes) into hiddenEnvVar; in the re-executed stages, it puts them
-// back into def.
-func hideEnvFromArgs(def *service.Definition) error {
-	if v, ok := os.LookupEnv(hiddenEnvVar); ok {
-		if len(def.Env) > 0 {
-			return nil // a tend start of its own, with --env: not ours to take
-		}
-		var env []string
-		if err := json.Unmarshal([]byte(v), &env); err != nil {
-			return fmt.Errorf("%s: %w", hiddenEnvVar, err)
-		}
-		def.Env = env
-		return nil
-	}
-	if len(def.Env) == 0 {
-		return nil
-	}
-	b, err := json.Marshal(def.Env)
-	if err != nil {
-		return err
-	}
-	os.Setenv(hiddenEnvVar, string(b))
-	withoutEnv := *def
-	withoutEnv.Env = nil
-	os.Args = append([]string{os.Args[0], "start", def.Name}, withoutEnv.Args()...)
-	return nil
 }

@@ -11,7 +11,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/tendhq/tend/internal/service"
+	"github.com/tendhq/tend/internal/client"
+	"github.com/tendhq/tend/internal/proc"
 )
 
 func statusCommand() *command {
@@ -40,7 +41,7 @@ func runStatus(args []string) int {
 	if err != nil {
 		return fail(err)
 	}
-	v, err := service.Inspect(dir)
+	v, err := client.Inspect(dir)
 	if err != nil {
 		return fail(err)
 	}
@@ -52,18 +53,21 @@ func runStatus(args []string) int {
 	return v.ExitCode()
 }
 
-func printStatus(w io.Writer, v *service.View) {
+func printStatus(w io.Writer, v *client.View) {
 	fmt.Fprintf(w, "%s: %s", v.Name, describeCondition(v))
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
 	row := func(k, format string, args ...any) {
 		fmt.Fprintf(tw, "  %s:\t"+format+"\n", append([]any{k}, args...)...)
 	}
-	if v.PID > 0 && v.ChildAlive {
+	if v.PID > 0 && v.MainAlive {
 		row("pid", "%d", v.PID)
-		if !v.StartedAt.IsZero() {
-			row("uptime", "%s (since %s)", since(v.StartedAt), v.StartedAt.Local().Format(time.DateTime))
-		}
+	}
+	if up := v.SupervisorAlive && !v.State.Final() || v.Condition == client.Lost; up && !v.StartedAt.IsZero() {
+		row("uptime", "%s (since %s)", since(v.StartedAt), v.StartedAt.Local().Format(time.DateTime))
+	}
+	if len(v.Leftovers) > 0 {
+		row("processes", "%s (running without a supervisor)", pids(v.Leftovers))
 	}
 	if v.SupervisorAlive {
 		row("supervisor", "pid %d", v.Supervisor.PID)
@@ -95,11 +99,11 @@ func printStatus(w io.Writer, v *service.View) {
 	tw.Flush()
 }
 
-func describeCondition(v *service.View) string {
+func describeCondition(v *client.View) string {
 	switch v.Condition {
-	case service.Lost:
-		return fmt.Sprintf("lost: its supervisor is gone, pid %d still runs (stop it with: tend stop %s)", v.PID, v.Name)
-	case service.Dead:
+	case client.Lost:
+		return fmt.Sprintf("lost: its supervisor is gone, %d of its processes still run (stop them with: tend stop %s)", len(v.Leftovers), v.Name)
+	case client.Dead:
 		s := "dead: its supervisor was killed and the command is gone"
 		if v.Stale {
 			s += fmt.Sprintf("; pid %d now belongs to another process (stale)", v.PID)
@@ -137,7 +141,8 @@ type statusJSON struct {
 	Status          string    `json:"status,omitzero"`
 	Stale           bool      `json:"stale,omitzero"`
 	Ready           bool      `json:"ready,omitzero"`
-	MainPID         int       `json:"main_pid,omitzero"`
+	Adopted         string    `json:"adopted,omitzero"`
+	Processes       []int     `json:"processes,omitzero"`
 	Phase           string    `json:"phase,omitzero"`
 	Errno           int       `json:"errno,omitzero"`
 	Health          string    `json:"health,omitzero"`
@@ -146,20 +151,23 @@ type statusJSON struct {
 	SupervisorAlive bool      `json:"supervisor_alive"`
 }
 
-func jsonView(v *service.View) statusJSON {
+func jsonView(v *client.View) statusJSON {
 	j := statusJSON{
 		Name: v.Name, State: string(v.Condition), Restarts: v.Restarts, Error: v.Err,
 		Command: v.Command, Log: v.Log, LogError: v.LogError, LostLines: v.LostLines, Status: v.Status,
 		Stale: v.Stale, StatusExitCode: v.ExitCode(), SupervisorAlive: v.SupervisorAlive,
 	}
-	if v.ChildAlive {
+	if v.MainAlive {
 		j.PID, j.StartedAt = v.PID, v.StartedAt
 	}
 	if v.SupervisorAlive {
 		j.SupervisorPID = v.Supervisor.PID
 	}
-	if v.ChildAlive {
-		j.Ready, j.MainPID, j.Phase, j.Health = v.Ready, v.MainPID, v.Phase, v.Health
+	for _, id := range v.Leftovers {
+		j.Processes = append(j.Processes, id.PID)
+	}
+	if v.MainAlive {
+		j.Ready, j.Adopted, j.Phase, j.Health = v.Ready, v.Adopted, v.Phase, v.Health
 		if v.HealthCheck != nil {
 			j.HealthCheck = v.HealthCheck
 		}
@@ -169,6 +177,18 @@ func jsonView(v *service.View) statusJSON {
 		j.LastExit = v.LastExit
 	}
 	return j
+}
+
+// pids lists the processes' pids, separated by commas.
+func pids(ids []proc.Identity) string {
+	var b strings.Builder
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprint(&b, id.PID)
+	}
+	return b.String()
 }
 
 func printJSON(v any) {
@@ -212,8 +232,8 @@ func runList(args []string) int {
 		if err != nil {
 			continue
 		}
-		v, err := service.Inspect(dir)
-		if errors.Is(err, service.ErrUnknown) {
+		v, err := client.Inspect(dir)
+		if errors.Is(err, client.ErrUnknown) {
 			continue // a folder without a record: a start that never got far
 		}
 		if err != nil {
@@ -225,7 +245,7 @@ func runList(args []string) int {
 			continue
 		}
 		pid, up := "-", "-"
-		if v.ChildAlive && v.PID > 0 {
+		if v.MainAlive && v.PID > 0 {
 			pid = fmt.Sprint(v.PID)
 			if !v.StartedAt.IsZero() {
 				up = since(v.StartedAt)

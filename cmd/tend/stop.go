@@ -6,11 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"syscall"
 
-	"github.com/tendhq/tend/internal/service"
-	"github.com/tendhq/tend/internal/state"
+	"github.com/tendhq/tend/internal/client"
+	"github.com/tendhq/tend/internal/definition"
 )
 
 func stopCommand() *command {
@@ -61,12 +59,12 @@ func stopOne(name string) int {
 	if err != nil {
 		return fail(err)
 	}
-	how, err := service.Stop(context.Background(), dir)
+	how, err := client.Stop(context.Background(), dir)
 	switch {
-	case errors.Is(err, service.ErrStale):
+	case errors.Is(err, client.ErrStale):
 		fmt.Println(err)
 		return exitOK
-	case errors.Is(err, service.ErrNotRunning):
+	case errors.Is(err, client.ErrNotRunning):
 		fmt.Printf("%s is not running\n", name)
 		return exitOK
 	case err != nil:
@@ -100,33 +98,19 @@ func runRestart(args []string) int {
 	if err != nil {
 		return fail(err)
 	}
-	def, err := service.LoadDefinition(dir)
+	wait := client.ReadyVerdictTimeout(&definition.Definition{})
+	if def, err := client.LoadDefinition(dir); err == nil {
+		wait = client.ReadyVerdictTimeout(def)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	pid, err := client.Restart(ctx, dir)
 	if err != nil {
-		return fail(fmt.Errorf("%s has no stored definition to restart from: %w", args[0], err))
+		if def, derr := client.LoadDefinition(dir); derr == nil {
+			logTail(def, logPath(dir, def))
+		}
+		return failStart(dir, fmt.Errorf("restart %s: %w", dir.Name, err))
 	}
-	if code, done := restartInPlace(dir, def); done {
-		return code
-	}
-	if c := stopOne(args[0]); c != exitOK {
-		return c
-	}
-	return restartFrom(dir, def)
-}
-
-// restartFrom starts the daemon again from its stored definition. The
-// supervisor is made a daemon by re-executing this program with its
-// arguments, so this process first becomes `tend start NAME <options>`
-// with the definition's environment.
-func restartFrom(dir state.Dir, def *service.Definition) int {
-	argv := append([]string{"tend", "start", def.Name}, def.Args()...)
-	env := def.BaseEnv
-	if root, err := state.Home(); err == nil {
-		env = service.SetEnv(env, "TEND_HOME", root)
-	}
-	self, err := os.Executable()
-	if err != nil {
-		return fail(err)
-	}
-	err = syscall.Exec(self, argv, env)
-	return fail(fmt.Errorf("restart %s: %w", def.Name, err))
+	fmt.Printf("restarted %s (pid %d)\n", dir.Name, pid)
+	return exitOK
 }

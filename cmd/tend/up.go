@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -12,18 +11,16 @@ import (
 	"io/fs"
 	"net"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"reflect"
-	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 
+	"github.com/tendhq/tend/internal/client"
 	"github.com/tendhq/tend/internal/config"
-	"github.com/tendhq/tend/internal/service"
+	"github.com/tendhq/tend/internal/definition"
 	"github.com/tendhq/tend/internal/state"
 )
 
@@ -248,7 +245,7 @@ func envDigest(files []string) string {
 
 // expected is the definition `tend start` will store for d: its options
 // rendered and parsed again the way tend start parses them.
-func expected(d *config.Daemon) (*service.Definition, error) {
+func expected(d *config.Daemon) (*definition.Definition, error) {
 	def, err := parseDefinition("start", d.Name, d.Definition.Args(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", d.Name, err)
@@ -258,7 +255,7 @@ func expected(d *config.Daemon) (*service.Definition, error) {
 
 // changes names the fields in which two definitions differ. BaseEnv, the
 // environment of whoever ran tend up or tend start, is not compared.
-func changes(old, new *service.Definition) []string {
+func changes(old, new *definition.Definition) []string {
 	a, b := reflect.ValueOf(*old), reflect.ValueOf(*new)
 	var out []string
 	for i := 0; i < a.NumField(); i++ {
@@ -285,7 +282,7 @@ func (u *upper) up(names []string) int {
 		fmt.Fprintf(os.Stderr, "tend: %v\n", err)
 		return exitUsage
 	}
-	want := map[string]*service.Definition{}
+	want := map[string]*definition.Definition{}
 	for _, d := range order {
 		def, err := expected(d)
 		if err != nil {
@@ -330,9 +327,9 @@ func (u *upper) stopRemoved() int {
 			continue
 		}
 		wg.Go(func() {
-			how, err := service.Stop(context.Background(), dir)
+			how, err := client.Stop(context.Background(), dir)
 			switch {
-			case errors.Is(err, service.ErrNotRunning):
+			case errors.Is(err, client.ErrNotRunning):
 			case err != nil:
 				u.report(name, "not stopped: %v", err)
 				mu.Lock()
@@ -350,22 +347,22 @@ func (u *upper) stopRemoved() int {
 }
 
 // bringUp starts, restarts or leaves alone one daemon, and says which.
-func (u *upper) bringUp(d *config.Daemon, want *service.Definition) error {
+func (u *upper) bringUp(d *config.Daemon, want *definition.Definition) error {
 	dir, err := u.store.Create(d.Name)
 	if err != nil {
 		return err
 	}
 	digest := envDigest(want.EnvFiles)
 	action, detail := "started", ""
-	v, err := service.Inspect(dir)
-	if err != nil && !errors.Is(err, service.ErrUnknown) {
+	v, err := client.Inspect(dir)
+	if err != nil && !errors.Is(err, client.ErrUnknown) {
 		return err
 	}
-	if err == nil && (v.SupervisorAlive || v.ChildAlive) {
+	if err == nil && (v.SupervisorAlive || len(v.Leftovers) > 0) {
 		var why []string
 		if !v.SupervisorAlive {
 			why = []string{"its supervisor was gone"}
-		} else if old, err := service.LoadDefinition(dir); err != nil {
+		} else if old, err := client.LoadDefinition(dir); err != nil {
 			why = []string{"no stored definition"}
 		} else {
 			why = changes(old, want)
@@ -380,7 +377,7 @@ func (u *upper) bringUp(d *config.Daemon, want *service.Definition) error {
 			u.report(d.Name, "unchanged (pid %d)", v.PID)
 			return nil
 		}
-		if _, err := service.Stop(context.Background(), dir); err != nil && !errors.Is(err, service.ErrNotRunning) {
+		if _, err := client.Stop(context.Background(), dir); err != nil && !errors.Is(err, client.ErrNotRunning) {
 			return fmt.Errorf("stop to restart: %w", err)
 		}
 		action, detail = "restarted", "; changed: "+strings.Join(why, ", ")
@@ -388,7 +385,7 @@ func (u *upper) bringUp(d *config.Daemon, want *service.Definition) error {
 	if err := state.WriteJSON(markerPath(dir), upMarker{Source: u.file.Path, EnvDigest: digest}, 0o600); err != nil {
 		return err
 	}
-	pid, err := u.start(d, want)
+	pid, err := u.start(want, dir)
 	if err != nil {
 		return err
 	}
@@ -396,54 +393,10 @@ func (u *upper) bringUp(d *config.Daemon, want *service.Definition) error {
 	return nil
 }
 
-var startedRE = regexp.MustCompile(`started \S+ \(pid (\d+)\)`)
-
-// start runs `tend start NAME <options> -- CMD` as a child: the supervisor
-// becomes a daemon by re-executing the tend binary with its arguments, so
-// it cannot be started from inside this process. It returns once tend
-// start does, that is once the daemon is ready.
-func (u *upper) start(d *config.Daemon, want *service.Definition) (int, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return 0, err
-	}
-	cmd := exec.Command(self, append([]string{"start", d.Name}, d.Definition.Args()...)...)
-	cmd.Dir = filepath.Dir(u.file.Path)
-	cmd.Env = childEnv(os.Environ(), u.store.Root())
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err = cmd.Run()
-	if err != nil {
-		msg := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(errb.String()), "tend: "))
-		if msg == "" {
-			msg = err.Error()
-		}
-		return 0, errors.New(msg)
-	}
-	m := startedRE.FindStringSubmatch(out.String())
-	if m == nil {
-		return 0, nil
-	}
-	pid, _ := strconv.Atoi(m[1])
-	return pid, nil
-}
-
-// childEnv is the environment of a tend start run by up: this one, with
-// the state directory made explicit, and without what tells tend it runs
-// under a service manager (up --foreground may; the daemons it starts
-// must detach, not stay in the foreground and notify in its name).
-func childEnv(env []string, home string) []string {
-	out := make([]string, 0, len(env)+1)
-	for _, kv := range env {
-		k, _, _ := strings.Cut(kv, "=")
-		switch k {
-		case "NOTIFY_SOCKET", "INVOCATION_ID", "TEND_FOREGROUND", "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
-			"WATCHDOG_USEC", "WATCHDOG_PID", "TEND_HOME":
-			continue
-		}
-		out = append(out, kv)
-	}
-	return append(out, "TEND_HOME="+home)
+// start starts the daemon's supervisor, in this process as tend start
+// would, and returns once the daemon is ready.
+func (u *upper) start(want *definition.Definition, dir state.Dir) (int, error) {
+	return client.Start(context.Background(), dir, want)
 }
 
 // down stops the daemons of the file, each after those that come after it.
@@ -502,9 +455,9 @@ func (u *upper) stop(d *config.Daemon) error {
 		u.report(d.Name, "not running")
 		return nil
 	}
-	how, err := service.Stop(context.Background(), dir)
+	how, err := client.Stop(context.Background(), dir)
 	switch {
-	case errors.Is(err, service.ErrNotRunning):
+	case errors.Is(err, client.ErrNotRunning):
 		u.report(d.Name, "not running")
 		return nil
 	case err != nil:

@@ -33,11 +33,11 @@ func runExportFile(args []string) int {
 	}
 	for i, d := range order {
 		def := d.Definition
-		spec, err := def.Spec()
+		env, err := def.Environment()
 		if err != nil {
 			return fail(fmt.Errorf("%s: %w", d.Name, err))
 		}
-		units, err := systemd.Render(&def, append([]string{spec.Path}, def.Command[1:]...))
+		units, err := systemd.Render(&def, append([]string{def.Program(env)}, def.Command[1:]...))
 		if err != nil {
 			return fail(fmt.Errorf("%s: %w", d.Name, err))
 		}

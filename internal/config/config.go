@@ -49,7 +49,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/tendhq/tend/internal/service"
+	"github.com/tendhq/tend/internal/definition"
 )
 
 // DefaultFiles are the files Find looks for, in order.
@@ -84,7 +84,7 @@ type Daemon struct {
 	After []string
 	// Definition is what `tend start` would run, with every path absolute
 	// and without BaseEnv (the caller's environment).
-	Definition service.Definition
+	Definition definition.Definition
 	// Line is where the daemon is defined.
 	Line int
 }
@@ -172,7 +172,7 @@ func (f *File) finish(base string, keyLine func(string) int) error {
 			def.Command[0] = filepath.Join(base, def.Command[0])
 		}
 		if err := def.Validate(); err != nil {
-			e := &Error{File: f.Name, Line: d.Line, Key: d.Name, Msg: flagsToKeys(strings.TrimPrefix(err.Error(), service.ErrUsage.Error()+": "))}
+			e := &Error{File: f.Name, Line: d.Line, Key: d.Name, Msg: flagsToKeys(strings.TrimPrefix(err.Error(), definition.ErrUsage.Error()+": "))}
 			// "umask: ..." is about the key umask: point at it.
 			if k, rest, ok := strings.Cut(e.Msg, ": "); ok && keyLine != nil && keyLine(d.Name+"."+k) > 0 {
 				e.Key, e.Line, e.Msg = d.Name+"."+k, keyLine(d.Name+"."+k), rest

@@ -56,7 +56,7 @@ health_threshold = 4
 listen = ["tcp://127.0.0.1:8080"]
 `
 
-// TestEveryFieldMapped fails when service.Definition gains a field that
+// TestEveryFieldMapped fails when definition.Definition gains a field that
 // tend.toml cannot set: add it to daemonTOML and definition().
 func TestEveryFieldMapped(t *testing.T) {
 	dir := t.TempDir()

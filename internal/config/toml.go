@@ -13,12 +13,12 @@ import (
 	toml "github.com/pelletier/go-toml/v2"
 	"github.com/pelletier/go-toml/v2/unstable"
 
-	"github.com/tendhq/tend/internal/service"
+	"github.com/tendhq/tend/internal/definition"
 	"github.com/tendhq/tend/internal/state"
 )
 
 // daemonTOML is one daemon's table. Its keys are the flags of tend start
-// with '_' for '-'. To support a new option of service.Definition, add a
+// with '_' for '-'. To support a new option of definition.Definition, add a
 // field here and one line to definition below (TestEveryFieldMapped
 // fails until both are done).
 type daemonTOML struct {
@@ -59,8 +59,8 @@ type daemonTOML struct {
 
 // definition maps the table onto a Definition; Command, Env, EnvFiles and
 // the durations are converted by the caller.
-func (t *daemonTOML) definition() service.Definition {
-	return service.Definition{
+func (t *daemonTOML) definition() definition.Definition {
+	return definition.Definition{
 		Dir:             t.Dir,
 		ClearEnv:        t.ClearEnv,
 		User:            t.User,
@@ -85,7 +85,7 @@ func (t *daemonTOML) definition() service.Definition {
 // durations converts the duration keys, strings such as "10s" or
 // "1m30s" (decoded as any, so that a bare number is an error here, with
 // its key, rather than nanoseconds). bad reports a key's error.
-func (t *daemonTOML) durations(def *service.Definition, bad func(key, format string, args ...any) error) error {
+func (t *daemonTOML) durations(def *definition.Definition, bad func(key, format string, args ...any) error) error {
 	for _, f := range []struct {
 		key string
 		v   any

@@ -34,8 +34,11 @@ type Request struct {
 type Response struct {
 	// OK reports whether the operation succeeded.
 	OK bool
-	// Error says what went wrong when OK is false.
+	// Error says what went wrong when OK is false, and Code, when it is
+	// one of the Code constants, what kind of failure it is, for the
+	// client to tell apart without reading the text.
 	Error string `json:",omitempty"`
+	Code  string `json:",omitempty"`
 	// Data is the operation's result, if any, as JSON. It must be valid
 	// JSON or empty.
 	Data json.RawMessage `json:",omitempty"`

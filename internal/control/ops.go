@@ -10,6 +10,15 @@ const (
 	OpReopen  = "reopen"  // reopen the output log (after logrotate moved it)
 )
 
+// Codes of failed answers (Response.Code).
+const (
+	// CodeStopped: the daemon is stopping or has ended; its supervisor
+	// is on its way out.
+	CodeStopped = "stopped"
+	// CodeNotRunning: nothing of the daemon runs.
+	CodeNotRunning = "not-running"
+)
+
 // StopResult is the data of a stop answer.
 type StopResult struct {
 	// Description says how the daemon's main process ended.

@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tendhq/tend/internal/envfile"
@@ -308,4 +310,31 @@ func (d *Definition) checkRanges() error {
 		return usagef("--log-max-files %d: must not be negative", d.LogMaxFiles)
 	}
 	return nil
+}
+
+// Program returns the command's program: Command[0], looked up when it has
+// no slash in the PATH of env (the child's environment; the caller's PATH
+// when env sets none), so that `--env PATH=...` is honoured. A program not
+// found is returned as given: starting it says why.
+func (d *Definition) Program(env []string) string {
+	path := d.Command[0]
+	if strings.Contains(path, "/") {
+		return path
+	}
+	pathVar := os.Getenv("PATH")
+	for _, kv := range env {
+		if k, v, _ := cutEnv(kv); k == "PATH" {
+			pathVar = v
+		}
+	}
+	for _, dir := range filepath.SplitList(pathVar) {
+		if dir == "" {
+			dir = "."
+		}
+		p := filepath.Join(dir, path)
+		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return p
+		}
+	}
+	return path
 }

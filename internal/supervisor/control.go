@@ -37,7 +37,7 @@ func (s *Supervisor) handleControl(ctx context.Context, req control.Request) con
 		if err == nil {
 			// Answer once the last record is written.
 			select {
-			case <-s.done:
+			case <-s.ended:
 			case <-ctx.Done():
 			}
 			crashAt("stop-stopped")
@@ -69,7 +69,12 @@ func (s *Supervisor) withLog(op func(*logcap.Log) error) error {
 }
 
 func reply(data any, err error) control.Response {
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrStopped):
+		return control.Response{Error: err.Error(), Code: control.CodeStopped}
+	case errors.Is(err, ErrNotRunning):
+		return control.Response{Error: err.Error(), Code: control.CodeNotRunning}
+	case err != nil:
 		return control.Response{Error: err.Error()}
 	}
 	resp := control.Response{OK: true}

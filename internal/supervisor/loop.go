@@ -126,17 +126,13 @@ func (s *Supervisor) reaped(batch reapedBatch) {
 }
 
 // checkEmpty tells the machine when incarnation inc has no process left.
-// While its main process exists, even as a zombie, its exit is still to
-// come (from the reaper, or the pidfd watch), and says so itself.
+// While the machine knows a main process, its exit is still to come, in a
+// message of its own (the reaper's, or the pidfd watch's: the cgroup may
+// say it is empty first), and that message says whether it was the last.
 func (s *Supervisor) checkEmpty(inc int) {
 	cur := s.m.cur
-	if cur == nil || cur.id != inc {
+	if cur == nil || cur.id != inc || cur.main.PID != 0 {
 		return
-	}
-	if m := cur.main; m.PID != 0 {
-		if id, err := proc.Lookup(m.PID); err == nil && id == m {
-			return
-		}
 	}
 	if s.tracker.empty(inc) {
 		s.apply(s.m.step(event{kind: evEmpty, at: time.Now(), inc: inc}))

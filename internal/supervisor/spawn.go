@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -40,34 +39,7 @@ func newSpawner(def *definition.Definition) (spawner, error) {
 	if dir == "" {
 		dir = "/"
 	}
-	path := def.Command[0]
-	if !strings.Contains(path, "/") {
-		if p, err := lookPath(path, env); err == nil {
-			path = p
-		}
-	}
-	return spawner{path: path, args: def.Command, dir: dir, env: env, cred: cred}, nil
-}
-
-// lookPath finds file in the PATH of the child's environment (falling back
-// to the supervisor's), so that `--env PATH=...` is honoured.
-func lookPath(file string, env []string) (string, error) {
-	pathVar := os.Getenv("PATH")
-	for _, kv := range env {
-		if k, v, _ := strings.Cut(kv, "="); k == "PATH" {
-			pathVar = v
-		}
-	}
-	for _, dir := range filepath.SplitList(pathVar) {
-		if dir == "" {
-			dir = "."
-		}
-		p := filepath.Join(dir, file)
-		if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
-			return p, nil
-		}
-	}
-	return "", fmt.Errorf("%q: executable file not found in PATH", file)
+	return spawner{path: def.Program(env), args: def.Command, dir: dir, env: env, cred: cred}, nil
 }
 
 // spawn starts incarnation inc and tells the machine how it went.

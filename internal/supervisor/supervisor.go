@@ -40,12 +40,6 @@ type Config struct {
 	NoCgroup bool
 }
 
-// InvocationEnv names the variable that every process of a daemon finds in
-// its environment: one random value per supervisor, recorded in the
-// daemon's status, by which tend finds the daemon's processes again when
-// the supervisor is gone and no cgroup holds them.
-const InvocationEnv = "TEND_INVOCATION_ID"
-
 // CgroupEnv, set to "off", is Config.NoCgroup for supervisors that tend
 // starts.
 const CgroupEnv = "TEND_CGROUP"
@@ -82,7 +76,8 @@ type Supervisor struct {
 	finished bool
 
 	verdict     chan error    // the first incarnation's verdict, once
-	done        chan struct{} // closed when the loop has ended
+	ended       chan struct{} // closed when the loop has ended and written its last record
+	done        chan struct{} // closed when the supervisor has let go of everything
 	lastMu      sync.Mutex
 	last        status.Record // the record as of the last message, for Record
 	shutdownErr error
@@ -96,7 +91,7 @@ func Start(cfg Config) (*Supervisor, error) {
 	def := cfg.Definition
 	s := &Supervisor{
 		cfg: cfg, def: def, incs: map[int]*running{},
-		verdict: make(chan error, 1), done: make(chan struct{}),
+		verdict: make(chan error, 1), ended: make(chan struct{}), done: make(chan struct{}),
 		m: newMachine(newMachineConfig(def)),
 	}
 	s.inbox.init()
@@ -253,11 +248,28 @@ func (s *Supervisor) Stop(ctx context.Context) (string, error) {
 	if !s.post(ctx, event{kind: evStop, reply: w}) {
 		return "was not running", nil
 	}
+	r, err := s.await(ctx, w, result{how: "was not running"})
+	if err != nil {
+		return "", err
+	}
+	return r.how, r.err
+}
+
+// await waits for the answer to a request. A request that the loop did
+// not take before it ended gets none: it is answered as if nothing ran.
+func (s *Supervisor) await(ctx context.Context, w *waiter, untaken result) (result, error) {
 	select {
 	case r := <-w.c:
-		return r.how, r.err
+		return r, nil
 	case <-ctx.Done():
-		return "", ctx.Err()
+		return result{}, ctx.Err()
+	case <-s.ended:
+		select {
+		case r := <-w.c:
+			return r, nil
+		default:
+			return untaken, nil
+		}
 	}
 }
 
@@ -270,12 +282,11 @@ func (s *Supervisor) Restart(ctx context.Context) (int, error) {
 	if !s.post(ctx, event{kind: evRestart, reply: w}) {
 		return 0, ErrStopped
 	}
-	select {
-	case r := <-w.c:
-		return r.pid, r.err
-	case <-ctx.Done():
-		return 0, ctx.Err()
+	r, err := s.await(ctx, w, result{err: ErrStopped})
+	if err != nil {
+		return 0, err
 	}
+	return r.pid, r.err
 }
 
 // Signal sends sig to the daemon's main process, or, with all or when no
@@ -284,7 +295,7 @@ func (s *Supervisor) Restart(ctx context.Context) (int, error) {
 func (s *Supervisor) Signal(sig syscall.Signal, all bool) (pid, n int, err error) {
 	r := make(chan signalResult, 1)
 	select {
-	case <-s.done:
+	case <-s.ended:
 		return 0, 0, ErrNotRunning
 	default:
 	}
@@ -292,7 +303,7 @@ func (s *Supervisor) Signal(sig syscall.Signal, all bool) (pid, n int, err error
 	select {
 	case res := <-r:
 		return res.pid, res.n, res.err
-	case <-s.done:
+	case <-s.ended:
 		return 0, 0, ErrNotRunning
 	}
 }
@@ -303,7 +314,7 @@ var ErrNotRunning = errors.New("not running")
 // post hands an event to the loop; false if the loop has ended.
 func (s *Supervisor) post(ctx context.Context, ev event) bool {
 	select {
-	case <-s.done:
+	case <-s.ended:
 		return false
 	default:
 	}
@@ -361,12 +372,13 @@ func (s *Supervisor) shutdown() {
 	s.writeRecord()
 	s.publish()
 	s.reaper.unsubscribe(s)
-	close(s.done)
+	close(s.ended)
 	if s.server != nil {
 		s.server.Close()
 	}
 	s.serving.Wait()
 	s.release()
+	close(s.done)
 }
 
 // release frees what Start set up.

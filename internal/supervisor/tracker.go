@@ -154,18 +154,14 @@ func (t *cgroupTracker) end(inc int) {
 	if ci.w != nil {
 		ci.w.Close()
 	}
-	if populated, err := ci.g.Populated(); err == nil && !populated {
-		ci.g.Remove()
-	}
+	ci.g.Remove() // refused, after a moment, if a process survived
 }
 
 func (t *cgroupTracker) close() {
 	for inc := range t.incs {
 		t.end(inc)
 	}
-	if populated, err := t.g.Populated(); err == nil && !populated {
-		t.g.Remove()
-	}
+	t.g.Remove()
 }
 
 // treeTracker counts as the current incarnation's every child of the

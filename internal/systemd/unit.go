@@ -12,9 +12,8 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/tendhq/tend/internal/definition"
 	"github.com/tendhq/tend/internal/proc"
-	"github.com/tendhq/tend/internal/service"
-	"github.com/tendhq/tend/internal/supervise"
 )
 
 // Units is what Render returns. Socket is empty without --listen.
@@ -41,7 +40,7 @@ type unit struct {
 	ScheduleNote               string
 	WatchdogSec                string
 	Notes                      []string
-	Listen                     []service.ListenSocket
+	Listen                     []definition.ListenSocket
 }
 
 var serviceTmpl = template.Must(template.New("service").Parse(`# {{.Name}}.service: exported by tend from its definition of {{.Name}}.
@@ -117,10 +116,10 @@ Service={{.Name}}.service
 WantedBy=sockets.target
 `))
 
-// Render renders def as units. def must be valid (service.Definition
+// Render renders def as units. def must be valid (definition.Definition
 // Validate); command is the command line with its program resolved to an
 // absolute path, as systemd requires.
-func Render(def *service.Definition, command []string) (Units, error) {
+func Render(def *definition.Definition, command []string) (Units, error) {
 	if len(command) == 0 || !strings.HasPrefix(command[0], "/") {
 		return Units{}, fmt.Errorf("systemd: the program must be an absolute path, not %q", strings.Join(command, " "))
 	}
@@ -157,11 +156,11 @@ func Render(def *service.Definition, command []string) (Units, error) {
 	case -1:
 		u.StartLimitBurst, u.StartLimitInterval = 0, "0"
 	}
-	policy, err := supervise.ParseRestartPolicy(orDefault(def.Restart, "on-failure"))
+	policy, err := definition.ParseRestartPolicy(orDefault(def.Restart, "on-failure"))
 	if err != nil {
 		return Units{}, err
 	}
-	u.Restart = map[supervise.RestartPolicy]string{supervise.OnFailure: "on-failure", supervise.Always: "always", supervise.Never: "no"}[policy]
+	u.Restart = map[definition.RestartPolicy]string{definition.OnFailure: "on-failure", definition.Always: "always", definition.Never: "no"}[policy]
 	sched, err := def.Schedule()
 	if err != nil {
 		return Units{}, err
@@ -179,9 +178,9 @@ func Render(def *service.Definition, command []string) (Units, error) {
 	}
 	r := def.Readiness()
 	switch r.Kind {
-	case service.ReadyNotify:
+	case definition.ReadyNotify:
 		u.Type, u.NotifyAccess = "notify", "all"
-	case service.ReadyExec:
+	case definition.ReadyExec:
 	default:
 		u.Notes = append(u.Notes, fmt.Sprintf("tend waits for --ready %s; systemd has no such check: Type=exec is ready once the command runs.", def.Ready))
 	}
@@ -192,7 +191,7 @@ func Render(def *service.Definition, command []string) (Units, error) {
 		}
 	}
 	if def.Health != "" {
-		u.Notes = append(u.Notes, fmt.Sprintf("tend probes --health %s every %v; systemd has no health probes (see WatchdogSec=).", def.Health, orDur(def.HealthInterval, service.DefaultHealthInterval)))
+		u.Notes = append(u.Notes, fmt.Sprintf("tend probes --health %s every %v; systemd has no health probes (see WatchdogSec=).", def.Health, orDur(def.HealthInterval, definition.DefaultHealthInterval)))
 	}
 	if def.Log != "" || def.LogMaxSize != 0 || def.LogMaxFiles != 0 {
 		u.Notes = append(u.Notes, "tend writes the output to its own log; under systemd it goes to the journal (journalctl -u "+def.Name+").")

@@ -10,14 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tendhq/tend/internal/service"
+	"github.com/tendhq/tend/internal/definition"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // definitions are the cases of the golden and validity tests.
-func definitions() map[string]*service.Definition {
-	return map[string]*service.Definition{
+func definitions() map[string]*definition.Definition {
+	return map[string]*definition.Definition{
 		"plain": {
 			Name: "plain", Command: []string{"/bin/sleep", "1000"}, Restart: "on-failure",
 			BaseEnv: []string{"PATH=/usr/bin:/bin", "HOME=/root"},
@@ -43,7 +43,7 @@ func definitions() map[string]*service.Definition {
 	}
 }
 
-func render(t *testing.T, def *service.Definition) Units {
+func render(t *testing.T, def *definition.Definition) Units {
 	t.Helper()
 	if err := def.Validate(); err != nil {
 		t.Fatalf("%s: %v", def.Name, err)
@@ -172,7 +172,7 @@ func TestSystemdAnalyzeVerify(t *testing.T) {
 
 // cloneForVerify points what verify checks on this machine (the working
 // directory, env files) at things that exist.
-func cloneForVerify(def *service.Definition) *service.Definition {
+func cloneForVerify(def *definition.Definition) *definition.Definition {
 	d := *def
 	if d.Dir != "" {
 		d.Dir = "/tmp"

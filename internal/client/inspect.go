@@ -1,0 +1,158 @@
+// Package client is how tend's commands reach a daemon: they read its
+// record and check it against the processes that exist (Inspect), ask its
+// supervisor over the control socket (Stop, Restart, Signal, LogRequest),
+// or, when the supervisor is gone, act on the daemon's processes
+// themselves, found by its cgroup or its invocation id and verified by pid
+// and start time. Start launches a new supervisor.
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/tendhq/tend/internal/control"
+	"github.com/tendhq/tend/internal/pidfile"
+	"github.com/tendhq/tend/internal/proc"
+	"github.com/tendhq/tend/internal/state"
+	"github.com/tendhq/tend/internal/status"
+)
+
+// Condition is what status reports: a status.State, or one of the
+// conditions below that only an observer from outside can see.
+type Condition string
+
+const (
+	// Lost: the supervisor is gone but processes of the daemon still run.
+	Lost Condition = "lost"
+	// Dead: the supervisor is gone without having stopped the daemon, and
+	// nothing of the daemon runs.
+	Dead Condition = "dead"
+)
+
+// View is a daemon as seen from outside: its record checked against the
+// processes that actually exist.
+type View struct {
+	status.Record
+	Condition       Condition
+	SupervisorAlive bool
+	// MainAlive says that the record's main process is that very process
+	// (pid and start time), alive.
+	MainAlive bool
+	// Leftovers are the daemon's processes that run without a supervisor
+	// (Lost), found by its cgroup or invocation id.
+	Leftovers []proc.Identity
+	// Stale is set when the record names a main pid that now belongs to an
+	// unrelated process (pid reuse).
+	Stale bool
+}
+
+// ExitCode is the LSB status code for the view: 0 running, 1 failed, dead
+// or lost without being stopped, 3 stopped.
+func (v *View) ExitCode() int {
+	switch v.Condition {
+	case Condition(status.Running), Condition(status.Starting), Condition(status.Stopping), Condition(status.Restarting):
+		return 0
+	case Condition(status.Stopped):
+		return 3
+	case Condition(status.Exited):
+		if v.LastExit != nil && v.LastExit.Code != 0 {
+			return 1
+		}
+		return 3
+	}
+	return 1
+}
+
+// ErrUnknown is wrapped when no daemon of the name exists.
+var ErrUnknown = errors.New("no such daemon")
+
+// Inspect reads the daemon's record and checks it against the live
+// processes: whether its supervisor holds the lock and is the one the
+// record names, alive (a dead process's lock lingers a moment), and
+// whether the main process named in the record is that very process.
+// When the supervisor is gone before the daemon ended, it looks for the
+// daemon's processes (status.Record.Processes): Lost if some run, Dead if
+// none.
+func Inspect(dir state.Dir) (*View, error) {
+	var rec status.Record
+	if err := state.ReadJSON(dir.StatusFile(), &rec); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			if sup, ok := lockHolder(dir); ok {
+				// Started a moment ago; the first record is on its way.
+				return &View{Record: status.Record{Name: dir.Name, Supervisor: sup, State: status.Starting},
+					Condition: Condition(status.Starting), SupervisorAlive: true}, nil
+			}
+			return nil, fmt.Errorf("%w: %s", ErrUnknown, dir.Name)
+		}
+		if errors.Is(err, state.ErrCorrupt) {
+			// A running supervisor knows its record: ask it (it also
+			// rewrites the file). Otherwise the error says what to do.
+			if v, aerr := askSupervisor(dir); aerr == nil {
+				return v, nil
+			}
+		}
+		return nil, err
+	}
+	v := &View{Record: rec, Condition: Condition(rec.State)}
+	sup, held := lockHolder(dir)
+	switch {
+	case held && sup != rec.Supervisor:
+		// Another supervisor took the name after this record was
+		// written: it is starting, and writes its own next.
+		v.Record = status.Record{Name: rec.Name, Command: rec.Command, Supervisor: sup, State: status.Starting}
+		v.Condition, v.SupervisorAlive = Condition(status.Starting), true
+		return v, nil
+	case held:
+		v.SupervisorAlive = true
+	}
+	if main := rec.Main(); main.PID > 0 {
+		if main.Alive() {
+			v.MainAlive = true
+		} else if id, err := proc.Lookup(main.PID); err == nil && id.StartTime != main.StartTime {
+			v.Stale = true // the pid lives on in someone else
+		}
+	}
+	if !v.SupervisorAlive && !rec.State.Final() {
+		v.Leftovers = rec.Processes()
+		if len(v.Leftovers) > 0 {
+			v.Condition = Lost
+		} else {
+			v.Condition = Dead
+		}
+	}
+	return v, nil
+}
+
+// lockHolder returns the supervisor that holds the daemon's lock, if one
+// does and is alive: the kernel releases a dead process's lock a moment
+// after it died, and a zombie holds none.
+func lockHolder(dir state.Dir) (proc.Identity, bool) {
+	held, pid, err := pidfile.Locked(dir.SupervisorPIDFile())
+	if err != nil || !held || pid <= 0 {
+		return proc.Identity{}, false
+	}
+	id, err := proc.Lookup(pid)
+	if err != nil || !id.Alive() {
+		return proc.Identity{}, false
+	}
+	return id, true
+}
+
+// askSupervisor returns the view of a daemon whose supervisor holds its
+// lock, from the record the supervisor keeps in memory.
+func askSupervisor(dir state.Dir) (*View, error) {
+	if _, ok := lockHolder(dir); !ok {
+		return nil, fmt.Errorf("%s: %w", dir.Name, ErrNotRunning)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), control.DefaultTimeout)
+	defer cancel()
+	var rec status.Record
+	if err := callRunning(ctx, dir, control.Request{Op: control.OpStatus}, &rec); err != nil {
+		return nil, err
+	}
+	v := &View{Record: rec, Condition: Condition(rec.State), SupervisorAlive: true}
+	v.MainAlive = rec.Main().PID > 0 && rec.Main().Alive()
+	return v, nil
+}

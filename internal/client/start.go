@@ -1,0 +1,117 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/tendhq/tend/daemon"
+	"github.com/tendhq/tend/internal/definition"
+	"github.com/tendhq/tend/internal/state"
+)
+
+// SuperviseCommand is the hidden tend command that a supervisor runs as:
+// `tend supervise NAME`, with the definition on its first extra
+// descriptor (see Start).
+const SuperviseCommand = "supervise"
+
+// SupervisorConfig is how a daemon's supervisor detaches: the same in the
+// process that launches it and in the supervisor itself, which calls
+// daemon.Detach with it again.
+func SupervisorConfig(dir state.Dir) daemon.Config {
+	return daemon.Config{
+		Name:    "tend",
+		PIDFile: dir.SupervisorPIDFile(),
+		// The supervisor's own stderr (a panic, say); the daemon's output
+		// goes to its log.
+		LogFile: filepath.Join(dir.Path, "supervisor.log"),
+		// Every file the supervisor opens by a name a user gives (env
+		// files, logs, pidfile) is opened with O_NOCTTY, and its own files
+		// live in its private folder, so it may stay a session leader
+		// (daemon(7)): one exec less.
+		SkipSecondFork: true,
+	}
+}
+
+// ReadyVerdictTimeout bounds the launcher's wait for a supervisor's
+// verdict: the daemon's ready timeout, the stop schedule of a daemon that
+// was not ready, and a margin.
+func ReadyVerdictTimeout(def *definition.Definition) time.Duration {
+	t := def.ReadyTimeoutOrDefault()
+	if sched, err := def.Schedule(); err == nil {
+		for _, step := range sched {
+			t += step.Wait
+		}
+	}
+	return t + 30*time.Second
+}
+
+// Start launches a supervisor for the daemon def in dir and returns the
+// daemon's main pid once it is ready (per --ready), or the daemon's own
+// verdict: it could not be started, or was not ready. The supervisor is
+// this program run again as `tend supervise NAME`, detached by the daemon
+// library, with the definition passed on a descriptor (not its command
+// line, which every user can read, nor its environment, which is
+// limited in size). A daemon that runs already gives an error wrapping
+// daemon.ErrAlreadyRunning.
+func Start(ctx context.Context, dir state.Dir, def *definition.Definition) (int, error) {
+	f, err := definitionFile(def)
+	if err != nil {
+		return 0, fmt.Errorf("start %s: %w", def.Name, err)
+	}
+	defer f.Close()
+	self, err := os.Executable()
+	if err != nil {
+		return 0, fmt.Errorf("start %s: %w", def.Name, err)
+	}
+	root := filepath.Dir(dir.Path)
+	cfg := SupervisorConfig(dir)
+	cfg.ReadyTimeout = ReadyVerdictTimeout(def)
+	cfg.ExtraFiles = []*os.File{f}
+	cfg.Args = []string{self, SuperviseCommand, def.Name}
+	cfg.Env = append(launchEnv(os.Environ()), "TEND_HOME="+root)
+	if _, err := daemon.Launch(cfg); err != nil {
+		return 0, err
+	}
+	if v, err := Inspect(dir); err == nil {
+		return v.PID, nil
+	}
+	return 0, nil
+}
+
+// launchEnv is the environment of a supervisor started by Start: this
+// one, without what tells tend it runs under a service manager (tend up
+// --foreground may; the daemons it starts must detach, not stay in the
+// foreground and notify in its name), and without TEND_HOME, which Start
+// sets.
+func launchEnv(env []string) []string {
+	out := make([]string, 0, len(env)+1)
+	for _, kv := range env {
+		k, _, _ := strings.Cut(kv, "=")
+		switch k {
+		case "NOTIFY_SOCKET", "INVOCATION_ID", daemon.ForegroundEnv, "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES",
+			"WATCHDOG_USEC", "WATCHDOG_PID", "TEND_HOME":
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+// ReadDefinition reads the definition that Start passed to a supervisor.
+func ReadDefinition(f *os.File) (*definition.Definition, error) {
+	var def definition.Definition
+	b, err := io.ReadAll(io.LimitReader(f, state.MaxRecordSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read the definition: %w", err)
+	}
+	if err := json.Unmarshal(b, &def); err != nil {
+		return nil, fmt.Errorf("read the definition: %w", err)
+	}
+	return &def, nil
+}
