@@ -46,4 +46,3 @@ func Restart(ctx context.Context, dir state.Dir) (int, error) {
 	}
 	return Start(ctx, dir, def)
 }
-
