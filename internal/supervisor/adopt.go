@@ -114,12 +114,13 @@ func (s *Supervisor) pidfileGaveUp(m pidfileTimeout) {
 		how: fmt.Sprintf("--pidfile %s named none of its processes within %v", s.def.PIDFile, s.m.cfg.readyTimeout)}))
 }
 
-// watchMain arranges to learn of the exit of an adopted main process that
-// is not the supervisor's child (the reaper tells of those that are).
+// watchMain arranges to learn of the exit of an adopted main process
+// even if it is not the supervisor's child. Whether it is cannot be told
+// at adoption: its parent may be exiting, and it comes to the supervisor
+// a moment later. So its exit is watched by pidfd in any case; mainGone
+// then leaves the supervisor's own children to the reaper, which knows
+// their exit status.
 func (s *Supervisor) watchMain(inc int, id proc.Identity) {
-	if isOwnChild(id.PID) {
-		return
-	}
 	exited, stop, err := proc.WatchExit(id)
 	if err != nil {
 		return

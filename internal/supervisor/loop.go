@@ -6,8 +6,6 @@ import (
 	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/tendhq/tend/internal/proc"
 	"github.com/tendhq/tend/internal/status"
 )
@@ -46,10 +44,7 @@ func (s *Supervisor) handle(msg any) {
 	case groupChanged:
 		s.checkEmpty(m.inc)
 	case mainGone:
-		if cur := s.m.cur; cur != nil && cur.id == m.inc && cur.main == m.id {
-			exit := &status.Exit{Code: -1, Description: "ended (it was not tend's child: exit status unknown)", At: time.Now()}
-			s.apply(s.m.step(event{kind: evMainExit, at: time.Now(), inc: m.inc, exit: exit, empty: s.tracker.empty(m.inc)}))
-		}
+		s.mainGone(m)
 	case pidfileRead:
 		s.pidfileNamed(m)
 	case pidfileTimeout:
@@ -93,10 +88,9 @@ func (s *Supervisor) apply(effects []any) {
 			s.incs[e.inc].release()
 			delete(s.incs, e.inc)
 			s.tracker.end(e.inc)
-		case doReply:
-			e.w.c <- e.r
-		case doVerdict:
-			s.verdict <- e.err
+		case doReply, doVerdict:
+			s.answers = append(s.answers, e) // once the record says so: deliver
+
 		case doLog:
 			s.events.Log(context.Background(), e.level, e.msg, e.attrs...)
 		case doFinish:
@@ -105,9 +99,24 @@ func (s *Supervisor) apply(effects []any) {
 	}
 }
 
+// deliver sends the answers that the last effects decided, once the
+// record that goes with them is written.
+func (s *Supervisor) deliver() {
+	for _, a := range s.answers {
+		switch e := a.(type) {
+		case doReply:
+			e.w.c <- e.r
+		case doVerdict:
+			s.verdict <- e.err
+		}
+	}
+	s.answers = nil
+}
+
 // reaped learns of the exits the reaper saw: the main process's, or those
 // of other processes of the daemon.
 func (s *Supervisor) reaped(batch reapedBatch) {
+	s.reaper.consumed(s, batch)
 	for _, c := range batch {
 		cur := s.m.cur
 		if cur == nil || c.pid != cur.main.PID {
@@ -123,6 +132,22 @@ func (s *Supervisor) reaped(batch reapedBatch) {
 	if cur := s.m.cur; cur != nil {
 		s.checkEmpty(cur.id)
 	}
+}
+
+// mainGone learns of the exit of a main process from its pidfd. If it was
+// the supervisor's child, the reaper tells how it ended: reaped already
+// (its report is on its way) or a zombie of ours (to be reaped).
+// Otherwise its exit status is not to be known.
+func (s *Supervisor) mainGone(m mainGone) {
+	cur := s.m.cur
+	if cur == nil || cur.id != m.inc || cur.main != m.id {
+		return
+	}
+	if s.reaper.reaps(s, m.id.PID) {
+		return
+	}
+	exit := &status.Exit{Code: -1, Description: "ended (it was not tend's child: exit status unknown)", At: time.Now()}
+	s.apply(s.m.step(event{kind: evMainExit, at: time.Now(), inc: m.inc, exit: exit, empty: s.tracker.empty(m.inc)}))
 }
 
 // checkEmpty tells the machine when incarnation inc has no process left.
@@ -194,10 +219,4 @@ func (s *Supervisor) killAll() {
 			time.Sleep(5 * time.Millisecond) // a failure path, once
 		}
 	}
-}
-
-// isOwnChild reports whether pid is a child of this process.
-func isOwnChild(pid int) bool {
-	ppid, err := proc.Parent(pid)
-	return err == nil && ppid == unix.Getpid()
 }

@@ -483,12 +483,10 @@ func mainExited(m *machine, ev event) {
 	case ev.empty:
 		ended(m, ev)
 	case ev.exit.Code == 0:
-		m.log(slog.LevelInfo, "main process exited 0 leaving others: following them", "pid", inc.main.PID)
-		inc.main = proc.Identity{}
+		m.log(slog.LevelInfo, "it left other processes: following them")
 		m.emit(doAdopt{inc.id})
 	default:
-		m.log(slog.LevelWarn, "main process failed; stopping the processes it left", "how", ev.exit.Description)
-		inc.main = proc.Identity{}
+		m.log(slog.LevelWarn, "it failed leaving other processes: stopping them", "how", ev.exit.Description)
 		m.beginSchedule(stEnding, ev.at)
 	}
 }
@@ -503,6 +501,7 @@ func (m *machine) recordExit(ev event) {
 	}
 	m.lastExit = ev.exit
 	m.log(slog.LevelInfo, "main process exited", "pid", inc.main.PID, "how", ev.exit.Description)
+	inc.main = proc.Identity{}
 }
 
 // ended handles an incarnation with no process left: the restart policy

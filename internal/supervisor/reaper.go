@@ -23,11 +23,14 @@ import (
 // to us as a child subreaper; each of their exits is reported to every
 // subscribed supervisor, which tells its own from the others'.
 type reaper struct {
-	mu     sync.Mutex
-	short  map[int]func(unix.WaitStatus) // short commands, by pid
-	owner  map[int]*Supervisor           // main processes, by pid, while they run
-	subs   map[*Supervisor]bool
-	reaped []reapedChild // scratch for one pass
+	mu    sync.Mutex
+	short map[int]func(unix.WaitStatus) // short commands, by pid
+	owner map[int]*Supervisor           // main processes, by pid, while they run
+	subs  map[*Supervisor]bool
+	// unread holds, per supervisor, the pids reaped and not yet taken
+	// from its inbox, so that it can tell its own reaped child from a
+	// stranger's process (see Supervisor.mainGone).
+	unread map[*Supervisor]map[int]bool
 }
 
 // reapedChild is a child the reaper waited for.
@@ -43,7 +46,8 @@ var (
 
 func sharedReaper() *reaper {
 	reaperOnce.Do(func() {
-		r := &reaper{short: map[int]func(unix.WaitStatus){}, owner: map[int]*Supervisor{}, subs: map[*Supervisor]bool{}}
+		r := &reaper{short: map[int]func(unix.WaitStatus){}, owner: map[int]*Supervisor{}, subs: map[*Supervisor]bool{},
+			unread: map[*Supervisor]map[int]bool{}}
 		// Notify before any child exists: it also replaces an inherited
 		// SIG_IGN for SIGCHLD, under which the kernel would reap children
 		// itself and their exit statuses would be lost.
@@ -67,18 +71,28 @@ func (r *reaper) run(sigc <-chan os.Signal) {
 func (r *reaper) reapAll() {
 	var daemons []reapedChild
 	for {
+		// Reap and record the reap in one step under the lock, so that
+		// reaped (below) never sees a child that is neither waiting nor
+		// recorded.
 		var ws unix.WaitStatus
+		r.mu.Lock()
 		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
 		if errors.Is(err, unix.EINTR) {
+			r.mu.Unlock()
 			continue
 		}
 		if err != nil || pid <= 0 {
+			r.mu.Unlock()
 			break // ECHILD: no children; 0: none has exited
 		}
-		r.mu.Lock()
 		f := r.short[pid]
 		delete(r.short, pid)
 		delete(r.owner, pid)
+		if f == nil {
+			for s := range r.subs {
+				r.unread[s][pid] = true
+			}
+		}
 		r.mu.Unlock()
 		if f != nil {
 			f(ws)
@@ -107,12 +121,39 @@ type reapedBatch []reapedChild
 func (r *reaper) subscribe(s *Supervisor) {
 	r.mu.Lock()
 	r.subs[s] = true
+	r.unread[s] = map[int]bool{}
 	r.mu.Unlock()
+}
+
+// reaps reports whether the reaper is the one to tell s of pid's exit:
+// pid was reaped and its report is on its way to s, or it is a child of
+// the program, exited or not, still to be reaped. A process that exits
+// while its parent exits is the program's child only a moment later, and
+// /proc may not show it meanwhile: waitid asks the kernel instead.
+func (r *reaper) reaps(s *Supervisor, pid int) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.unread[s][pid] {
+		return true
+	}
+	var info unix.Siginfo
+	err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
+	return err == nil
+}
+
+// consumed records that s has taken a batch from its inbox.
+func (r *reaper) consumed(s *Supervisor, batch reapedBatch) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, c := range batch {
+		delete(r.unread[s], c.pid)
+	}
 }
 
 func (r *reaper) unsubscribe(s *Supervisor) {
 	r.mu.Lock()
 	delete(r.subs, s)
+	delete(r.unread, s)
 	for pid, o := range r.owner {
 		if o == s {
 			delete(r.owner, pid)

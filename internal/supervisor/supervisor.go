@@ -74,6 +74,7 @@ type Supervisor struct {
 	watch    *folderWatcher
 	pidf     *pidfile.File
 	finished bool
+	answers  []any // replies and verdicts to deliver once the record is written
 
 	verdict     chan error    // the first incarnation's verdict, once
 	ended       chan struct{} // closed when the loop has ended and written its last record
@@ -152,6 +153,7 @@ func Start(cfg Config) (*Supervisor, error) {
 	s.apply(s.m.step(event{kind: evStart, at: time.Now()}))
 	if s.finished {
 		// The command could not be started at all.
+		s.answers = nil
 		err := errors.New(s.m.err)
 		s.events.Error("start failed", "err", s.m.err)
 		s.writeRecord()
@@ -173,6 +175,7 @@ func Start(cfg Config) (*Supervisor, error) {
 		go syncDurably(cfg.Dir.DefinitionFile())
 	}
 	s.publish()
+	s.deliver()
 	go s.loop()
 	return s, nil
 }
@@ -347,6 +350,7 @@ func (s *Supervisor) loop() {
 		}
 		s.writeRecord()
 		s.publish()
+		s.deliver()
 	}
 	s.shutdown()
 }

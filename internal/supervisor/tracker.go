@@ -190,13 +190,11 @@ func (t *treeTracker) members(int) []proc.Identity {
 	return identities(pids)
 }
 
+// empty counts zombies too: a child that has just exited may have had
+// children that are on their way to the supervisor, and it is reaped (and
+// the question asked again) in a moment.
 func (t *treeTracker) empty(int) bool {
-	for _, c := range t.s.reaper.children(t.s) {
-		if id, err := proc.Lookup(c); err == nil && id.Alive() {
-			return false
-		}
-	}
-	return true
+	return len(t.s.reaper.children(t.s)) == 0
 }
 
 func (t *treeTracker) signal(inc int, sig syscall.Signal) int {
