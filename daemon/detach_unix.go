@@ -308,7 +308,7 @@ func closeFile(f *os.File) {
 // notReadyError is the verdict of a daemon that did not become ready.
 type notReadyError struct{ msg string }
 
-func (e *notReadyError) Error() string        { return "daemon: not ready: " + e.msg }
+func (e *notReadyError) Error() string        { return e.msg }
 func (e *notReadyError) Is(target error) bool { return target == ErrNotReady }
 
 func notReady(format string, args ...any) error {

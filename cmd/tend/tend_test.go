@@ -244,7 +244,7 @@ func TestUsageAndExitCodes(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, "/nonexistent/program") {
 		t.Errorf("missing command: %v", r)
 	}
-	if s, code := e.status("missing"); code != 3 || s.State != "stopped" || s.PID != 0 {
+	if s, code := e.status("missing"); code != 1 || s.State != "failed" || s.PID != 0 {
 		t.Errorf("status after failed start: code %d %+v", code, s)
 	}
 	r = e.tend("start", "baddir", "--dir", "/nonexistent", "--", "true")
@@ -310,7 +310,7 @@ func TestSupervisorKilled(t *testing.T) {
 	if !alive(pid) {
 		t.Fatalf("child died with its supervisor")
 	}
-	if r := e.start("orphan", "sleep"); r.code != 1 || !strings.Contains(r.stderr, "still runs without a supervisor") {
+	if r := e.start("orphan", "sleep"); r.code != 1 || !strings.Contains(r.stderr, "still run without a supervisor") {
 		t.Errorf("start while the lost child lives: %v", r)
 	}
 	r := e.tend("stop", "orphan")

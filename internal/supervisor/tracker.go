@@ -78,8 +78,9 @@ type cgroupTracker struct {
 }
 
 type cgroupInc struct {
-	g *cgroup.Group
-	w *cgroup.Watch
+	g    *cgroup.Group
+	w    *cgroup.Watch
+	quit chan struct{} // ends the watch's goroutine
 }
 
 // groupChanged is the message of an incarnation's cgroup watch.
@@ -92,12 +93,17 @@ func (t *cgroupTracker) prepare(inc int) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	ci := &cgroupInc{g: sub}
+	ci := &cgroupInc{g: sub, quit: make(chan struct{})}
 	if w, err := sub.Watch(); err == nil {
 		ci.w = w
 		go func() {
-			for range w.C {
-				t.s.inbox.post(groupChanged{inc})
+			for {
+				select {
+				case <-w.C:
+					t.s.inbox.post(groupChanged{inc})
+				case <-ci.quit:
+					return
+				}
 			}
 		}()
 	}
@@ -151,6 +157,7 @@ func (t *cgroupTracker) end(inc int) {
 		return
 	}
 	delete(t.incs, inc)
+	close(ci.quit)
 	if ci.w != nil {
 		ci.w.Close()
 	}
