@@ -100,7 +100,8 @@ type statusOut struct {
 		Code        int    `json:"code"`
 		Description string `json:"description"`
 	} `json:"last_exit"`
-	Log string `json:"log"`
+	Log       string `json:"log"`
+	Processes []int  `json:"processes"`
 }
 
 func (e *env) status(name string) (statusOut, int) {

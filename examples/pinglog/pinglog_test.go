@@ -183,7 +183,7 @@ func TestSecondInstanceRefused(t *testing.T) {
 	pid := startDaemon(t, dir, "-interval", "20ms")
 
 	res := runPinglog(t, dir, "-log", "pinglog.log", "-interval", "20ms")
-	want := fmt.Sprintf("pidfile %s is locked by running pid %d", filepath.Join(dir, "pinglog.pid"), pid)
+	want := fmt.Sprintf("already running as pid %d (pidfile %s is locked)", pid, filepath.Join(dir, "pinglog.pid"))
 	if res.code == 0 || !strings.Contains(res.stderr, want) {
 		t.Errorf("second instance: exit %d, stderr %q; want non-zero and %q", res.code, res.stderr, want)
 	}

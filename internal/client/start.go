@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/tendhq/tend/daemon"
 	"github.com/tendhq/tend/internal/definition"
+	"github.com/tendhq/tend/internal/proc"
 	"github.com/tendhq/tend/internal/state"
 )
 
@@ -75,7 +77,18 @@ func Start(ctx context.Context, dir state.Dir, def *definition.Definition) (int,
 	cfg.ExtraFiles = []*os.File{f}
 	cfg.Args = []string{self, SuperviseCommand, def.Name}
 	cfg.Env = append(launchEnv(os.Environ()), "TEND_HOME="+root)
-	if _, err := daemon.Launch(cfg); err != nil {
+	_, err = daemon.Launch(cfg)
+	if errors.Is(err, daemon.ErrAlreadyRunning) {
+		if _, alive := lockHolder(dir); !alive {
+			// The lock of a supervisor that was just killed lingers a
+			// moment after it died: the kernel closes a killed
+			// process's files once all its threads are gone.
+			if werr := waitUnlocked(ctx, dir, proc.Identity{}); werr == nil {
+				_, err = daemon.Launch(cfg)
+			}
+		}
+	}
+	if err != nil {
 		return 0, err
 	}
 	if v, err := Inspect(dir); err == nil {

@@ -158,7 +158,7 @@ func (f *File) finish(base string, keyLine func(string) int) error {
 		if def.Dir == "" {
 			def.Dir = base
 		}
-		for _, p := range []*string{&def.Dir, &def.Log} {
+		for _, p := range []*string{&def.Dir, &def.Log, &def.PIDFile} {
 			if *p != "" && !filepath.IsAbs(*p) {
 				*p = filepath.Join(base, *p)
 			}

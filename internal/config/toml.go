@@ -42,6 +42,7 @@ type daemonTOML struct {
 	StopSignal         string `toml:"stop_signal"`
 	StopSchedule       string `toml:"stop_schedule"`
 
+	PIDFile      string `toml:"pidfile"`
 	Log          string `toml:"log"`
 	LogMaxSize   int64  `toml:"log_max_size"`
 	LogMaxFiles  int    `toml:"log_max_files"`
@@ -70,6 +71,7 @@ func (t *daemonTOML) definition() definition.Definition {
 		StartLimitBurst: t.StartLimit,
 		StopSignal:      t.StopSignal,
 		StopSchedule:    t.StopSchedule,
+		PIDFile:         t.PIDFile,
 		Log:             t.Log,
 		LogMaxSize:      t.LogMaxSize,
 		LogMaxFiles:     t.LogMaxFiles,

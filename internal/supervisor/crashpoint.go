@@ -12,7 +12,9 @@ import (
 // recovers from it. Unset (always, outside tests) it does nothing. The
 // points, in the order a daemon's life passes them:
 //
-//	start-setup     definition and log are ready; no child yet
+//	start-setup     definition, log and where the processes will be are
+//	                recorded; no child yet
+//	start-forked    the child runs; its pid is not recorded yet
 //	start-spawned   the child runs and is recorded; no control socket yet
 //	start-listening the control socket is up; the launcher is not told yet
 //	stop-requested  a stop was asked for; the child still runs

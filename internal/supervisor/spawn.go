@@ -107,6 +107,7 @@ func (s *Supervisor) startProcess(inc int) (proc.Identity, error) {
 		}
 		pid := child.Pid
 		child.Release()
+		crashAt("start-forked")
 		// Identity now, while the reaper cannot yet report the exit; if
 		// the child is already gone, StartTime stays 0 and the Identity
 		// matches nothing, which is the truth.
