@@ -42,6 +42,7 @@ start_limit = 7
 start_limit_interval = "20s"
 stop_signal = "INT"
 stop_schedule = "TERM/5/KILL/5"
+pidfile = "run/web.pid"
 log = "logs/web.log"
 log_max_size = 1048576
 log_max_files = 3
