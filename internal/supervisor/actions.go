@@ -1,0 +1,396 @@
+package supervisor
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"syscall"
+	"time"
+
+	"github.com/tendhq/tend/internal/proc"
+	"github.com/tendhq/tend/internal/status"
+)
+
+// The actions of the table (machine.go): one small function per kind of
+// cell, and the steps they share.
+
+func nop(*machine, event) {}
+
+// first starts the daemon's first incarnation.
+func first(m *machine, ev event) { m.spawn(ev.at) }
+
+// notRunning answers a stop when nothing runs.
+func notRunning(m *machine, ev event) {
+	m.reply([]*waiter{ev.reply}, result{how: "was not running"})
+}
+
+// refuse answers a restart that cannot be done here.
+func refuse(m *machine, ev event) {
+	m.reply([]*waiter{ev.reply}, result{err: ErrStopped})
+}
+
+// spawned records the incarnation's first process and starts waiting for
+// it to be ready.
+func spawned(m *machine, ev event) {
+	inc := m.cur
+	inc.main = ev.main
+	m.log(slog.LevelInfo, "started", "pid", ev.main.PID, "incarnation", inc.id, "restarts", m.restarts)
+	switch {
+	case m.cfg.readyAtExec:
+		m.becomeReady(ev.at)
+		return
+	case m.cfg.readyAfter > 0:
+		inc.readyAt = ev.at.Add(m.cfg.readyAfter)
+	}
+	inc.readyBy = ev.at.Add(m.cfg.readyTimeout)
+}
+
+// spawnFailed handles a command that could not be started: the first
+// start fails the daemon; later ones go to the restart policy.
+func spawnFailed(m *machine, ev event) {
+	inc := m.cur
+	inc.exit = ev.exit
+	m.err = ev.exit.Description
+	m.log(slog.LevelError, "start failed", "err", ev.exit.Description)
+	if inc.first {
+		m.lastExit = ev.exit
+		m.cur = nil
+		m.emit(doEnd{inc.id})
+		m.decide(errors.New(ev.exit.Description))
+		m.reply(m.restartWaiters, result{err: errors.New(ev.exit.Description)})
+		m.restartWaiters = nil
+		m.finish(stFailed, ev.at)
+		return
+	}
+	ended(m, ev)
+}
+
+// ready makes the incarnation ready.
+func ready(m *machine, ev event) { m.becomeReady(ev.at) }
+
+func (m *machine) becomeReady(now time.Time) {
+	inc := m.cur
+	inc.ready, inc.readyBy, inc.readyAt = true, time.Time{}, time.Time{}
+	m.state = stUp
+	m.err = ""
+	if m.cfg.watchdog > 0 {
+		inc.watchdogBy = now.Add(m.cfg.watchdog)
+	}
+	m.log(slog.LevelInfo, "ready", "pid", inc.main.PID, "after", now.Sub(inc.startedAt).Round(time.Millisecond).String())
+	if inc.first {
+		m.decide(nil)
+	}
+	m.reply(m.restartWaiters, result{pid: inc.main.PID})
+	m.restartWaiters = nil
+	if m.cfg.hasHealth {
+		m.emit(doHealth{inc.id})
+	}
+}
+
+// notReady handles an incarnation that was not ready in time: the first
+// one fails the start (and is stopped); a later one is restarted.
+func notReady(m *machine, ev event) {
+	err := fmt.Errorf("%s was %s", m.cfg.name, ev.how)
+	m.log(slog.LevelWarn, "not ready", "pid", m.cur.main.PID, "err", err.Error())
+	if m.cur.first {
+		m.decide(err)
+		m.err = err.Error()
+		m.beginSchedule(stStopping, ev.at)
+		return
+	}
+	m.reply(m.restartWaiters, result{err: err})
+	m.restartWaiters = nil
+	fault(m, event{kind: evFault, at: ev.at, inc: ev.inc, how: ev.how})
+}
+
+// fault restarts a ready incarnation that the watchdog, the health probe
+// or the daemon itself (WATCHDOG=trigger) gave up on.
+func fault(m *machine, ev event) {
+	m.log(slog.LevelWarn, "restarting", "pid", m.cur.main.PID, "reason", ev.how)
+	m.beginSchedule(stRestarting, ev.at)
+}
+
+// ping pushes the watchdog's deadline back.
+func ping(m *machine, ev event) {
+	if m.cfg.watchdog > 0 {
+		m.cur.watchdogBy = ev.at.Add(m.cfg.watchdog)
+	}
+}
+
+// health counts failed probes in a row and restarts at the threshold.
+func health(m *machine, ev event) {
+	inc := m.cur
+	if ev.ok {
+		inc.healthFail = 0
+		return
+	}
+	inc.healthFail++
+	if inc.healthFail >= m.cfg.healthThreshold {
+		fault(m, event{kind: evFault, at: ev.at, inc: ev.inc,
+			how: fmt.Sprintf("unhealthy: %d health checks failed in a row (%s)", inc.healthFail, ev.result)})
+	}
+}
+
+// adopted records the main process found after the old one exited 0.
+func adopted(m *machine, ev event) {
+	inc := m.cur
+	if ev.main.PID == 0 {
+		inc.main, inc.adopted = proc.Identity{}, ""
+		if !inc.ready && m.cfg.readyOnAdopt {
+			notReady(m, ev)
+			return
+		}
+		m.log(slog.LevelWarn, "no main process: signals go to all of its processes", "why", ev.how)
+		return
+	}
+	inc.main, inc.adopted = ev.main, ev.how
+	m.log(slog.LevelInfo, "adopted", "pid", ev.main.PID, "how", ev.how)
+	if !inc.ready && m.cfg.readyOnAdopt {
+		m.becomeReady(ev.at)
+	}
+}
+
+// mainExited handles the end of the main process of a running
+// incarnation: if nothing else is left, the incarnation has ended; if it
+// exited 0 leaving others (a program that daemonizes itself), one of them
+// becomes the main process; if it failed, the others are stopped.
+func mainExited(m *machine, ev event) {
+	inc := m.cur
+	m.recordExit(ev)
+	switch {
+	case ev.empty:
+		ended(m, ev)
+	case ev.exit.Code == 0:
+		m.log(slog.LevelInfo, "it left other processes: following them")
+		m.emit(doAdopt{inc.id})
+	default:
+		m.log(slog.LevelWarn, "it failed leaving other processes: stopping them", "how", ev.exit.Description)
+		m.beginSchedule(stEnding, ev.at)
+	}
+}
+
+// recordExit keeps the main process's exit; the first one is the
+// incarnation's (a later, adopted main process's exit only if none came
+// before with a failure).
+func (m *machine) recordExit(ev event) {
+	inc := m.cur
+	if inc.exit == nil || inc.exit.Code == 0 {
+		inc.exit = ev.exit
+	}
+	m.lastExit = ev.exit
+	m.log(slog.LevelInfo, "main process exited", "pid", inc.main.PID, "how", ev.exit.Description)
+	inc.main = proc.Identity{}
+}
+
+// ended handles an incarnation with no process left: the restart policy
+// decides what comes next.
+func ended(m *machine, ev event) {
+	inc := m.cur
+	m.cur = nil
+	m.deadline = time.Time{}
+	m.emit(doEnd{inc.id})
+	exit := inc.exit
+	if exit == nil {
+		exit = &status.Exit{Code: -1, Description: "its processes are gone (exit status unknown)", At: ev.at}
+	}
+	m.lastExit = exit
+	if !inc.ready {
+		err := fmt.Errorf("%s %s before it was ready", m.cfg.name, exit.Description)
+		if inc.first {
+			m.decide(err)
+		}
+		m.reply(m.restartWaiters, result{err: err})
+		m.restartWaiters = nil
+	}
+	if !m.cfg.policy.Restarts(exit.Code) {
+		m.log(slog.LevelInfo, "exited", "how", exit.Description)
+		m.finish(stExited, ev.at)
+		return
+	}
+	delay, ok := m.thr.next(ev.at, ev.at.Sub(inc.startedAt))
+	if !ok {
+		m.err = fmt.Sprintf("start limit hit: more than %d starts within %v; it last %s",
+			m.thr.limit.Burst, m.thr.limit.Interval, exit.Description)
+		m.log(slog.LevelError, "failed", "how", exit.Description, "err", m.err)
+		m.finish(stFailed, ev.at)
+		return
+	}
+	m.log(slog.LevelWarn, "ended; restarting", "how", exit.Description, "in", delay.String())
+	if delay == 0 {
+		m.restarts++
+		m.spawn(ev.at)
+		return
+	}
+	m.state, m.deadline = stBackoff, ev.at.Add(delay)
+}
+
+// endedMain handles a main process's exit while its leftovers are being
+// stopped.
+func endedMain(m *machine, ev event) {
+	m.recordExit(ev)
+	if ev.empty {
+		ended(m, ev)
+	}
+}
+
+// backoffOver starts the next incarnation.
+func backoffOver(m *machine, ev event) {
+	m.restarts++
+	m.spawn(ev.at)
+}
+
+// stopIdle stops a daemon that is waiting to restart: nothing runs.
+func stopIdle(m *machine, ev event) {
+	m.deadline = time.Time{}
+	m.stopWaiters = append(m.stopWaiters, ev.reply)
+	m.log(slog.LevelInfo, "stop requested")
+	m.finish(stDown, ev.at)
+}
+
+// restartNow starts the next incarnation without waiting out the backoff.
+func restartNow(m *machine, ev event) {
+	m.deadline = time.Time{}
+	m.restartWaiters = append(m.restartWaiters, ev.reply)
+	m.log(slog.LevelInfo, "restart requested")
+	m.restarts++
+	m.spawn(ev.at)
+}
+
+// beginStop runs the stop schedule on the incarnation (or goes on with
+// the one already running), and answers once nothing is left.
+func beginStop(m *machine, ev event) {
+	m.log(slog.LevelInfo, "stop requested")
+	m.stopWaiters = append(m.stopWaiters, ev.reply)
+	m.reply(m.restartWaiters, result{err: ErrStopped})
+	m.restartWaiters = nil
+	m.beginSchedule(stStopping, ev.at)
+}
+
+// beginRestart runs the stop schedule on the incarnation, then starts a
+// new one.
+func beginRestart(m *machine, ev event) {
+	m.log(slog.LevelInfo, "restart requested")
+	m.restartWaiters = append(m.restartWaiters, ev.reply)
+	m.beginSchedule(stRestarting, ev.at)
+}
+
+func joinStop(m *machine, ev event)    { m.stopWaiters = append(m.stopWaiters, ev.reply) }
+func joinRestart(m *machine, ev event) { m.restartWaiters = append(m.restartWaiters, ev.reply) }
+
+// beginSchedule moves to a stopping state. A schedule already running (in
+// another stopping state) goes on where it is; otherwise its first step
+// starts now.
+func (m *machine) beginSchedule(to state, now time.Time) {
+	running := m.state == stStopping || m.state == stRestarting || m.state == stEnding
+	m.state = to
+	if m.cur != nil {
+		m.cur.readyBy, m.cur.readyAt, m.cur.watchdogBy = time.Time{}, time.Time{}, time.Time{}
+	}
+	if running {
+		return
+	}
+	m.schedStep = 0
+	m.signalStep(now)
+}
+
+// signalStep sends the current step's signal to every process of the
+// incarnation and sets the step's deadline.
+func (m *machine) signalStep(now time.Time) {
+	s := m.cfg.schedule[m.schedStep]
+	m.emit(doSignal{inc: m.cur.id, sig: s.Signal, all: true, cont: s.Signal != syscall.SIGKILL && s.Signal != syscall.SIGCONT})
+	m.deadline = now.Add(s.Wait)
+}
+
+// nextStep escalates when a step's time is up, and gives up after the
+// last one.
+func nextStep(m *machine, ev event) {
+	if m.schedStep+1 < len(m.cfg.schedule) {
+		m.schedStep++
+		m.signalStep(ev.at)
+		return
+	}
+	err := fmt.Errorf("stop %s: %w", m.cfg.schedule, ErrStopTimeout)
+	m.err = err.Error()
+	m.log(slog.LevelError, "processes survived the stop schedule", "schedule", m.cfg.schedule.String())
+	m.emit(doEnd{m.cur.id})
+	m.cur = nil
+	m.reply(m.stopWaiters, result{err: err})
+	m.reply(m.restartWaiters, result{err: err})
+	m.stopWaiters, m.restartWaiters = nil, nil
+	if m.state == stStopping && !m.startFailed {
+		m.finish(stDown, ev.at)
+		return
+	}
+	m.finish(stFailed, ev.at)
+}
+
+// stoppedMain records the main process's exit during a stop.
+func stoppedMain(m *machine, ev event) {
+	m.recordExit(ev)
+	if ev.empty {
+		stopped(m, ev)
+	}
+}
+
+// stopped ends a stop: nothing of the incarnation is left.
+func stopped(m *machine, ev event) {
+	if inc := m.cur; inc != nil {
+		m.cur = nil
+		m.emit(doEnd{inc.id})
+	}
+	m.deadline = time.Time{}
+	to := stDown
+	if m.startFailed {
+		to = stFailed
+	}
+	m.finish(to, ev.at)
+}
+
+// restartedMain records the main process's exit during a restart.
+func restartedMain(m *machine, ev event) {
+	m.recordExit(ev)
+	if ev.empty {
+		restarted(m, ev)
+	}
+}
+
+// restarted starts the new incarnation once the old one has ended.
+func restarted(m *machine, ev event) {
+	inc := m.cur
+	m.cur = nil
+	m.emit(doEnd{inc.id})
+	m.deadline = time.Time{}
+	m.restarts++
+	m.spawn(ev.at)
+}
+
+// spawn starts a new incarnation.
+func (m *machine) spawn(now time.Time) {
+	m.lastID++
+	m.cur = &incarnation{id: m.lastID, first: m.lastID == 1, startedAt: now}
+	m.state = stStarting
+	m.thr.started(now)
+	m.emit(doSpawn{m.lastID})
+}
+
+// finish moves to a final state: every stop request is answered, and the
+// supervisor's work is done.
+func (m *machine) finish(to state, now time.Time) {
+	m.state = to
+	m.deadline = time.Time{}
+	how := "was not running"
+	if m.lastExit != nil {
+		how = m.lastExit.Description
+	}
+	if to != stDown && m.lastExit != nil {
+		how = fmt.Sprintf("it had already %s: %s", to.status(), m.lastExit.Description)
+	}
+	m.reply(m.stopWaiters, result{how: how})
+	m.stopWaiters = nil
+	m.reply(m.restartWaiters, result{err: ErrStopped})
+	m.restartWaiters = nil
+	if !m.verdict {
+		m.decide(fmt.Errorf("%s is %s", m.cfg.name, to.status()))
+	}
+	m.emit(doFinish{})
+}
