@@ -529,11 +529,12 @@ func TestThousandRestarts(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	// sample takes the smallest descriptor count of a few readings, so
-	// that one caught mid-spawn (with /dev/null open) does not count.
+	// sample takes the smallest descriptor count of some readings, so
+	// that one caught mid-spawn (with /dev/null, or the incarnation's
+	// cgroup watch, open) does not count.
 	sample := func() (fds, threads, rss int) {
 		fds = 1 << 30
-		for range 5 {
+		for range 20 {
 			f, th, m := procStatus(t, s.SupervisorPID)
 			fds, threads, rss = min(fds, f), max(threads, th), max(rss, m)
 			time.Sleep(5 * time.Millisecond)

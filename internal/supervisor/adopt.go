@@ -129,7 +129,7 @@ func (s *Supervisor) watchMain(inc int, id proc.Identity) {
 	go func() {
 		select {
 		case <-exited:
-			s.inbox.post(mainGone{inc, id})
+			s.inbox.post(mainGone{inc: inc, id: id})
 		case <-r.ctx.Done():
 		}
 		stop()

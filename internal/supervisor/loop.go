@@ -26,8 +26,9 @@ type (
 	// mainGone reports the exit of a main process that is not the
 	// supervisor's child (found by pidfd).
 	mainGone struct {
-		inc int
-		id  proc.Identity
+		inc  int
+		id   proc.Identity
+		late bool // the second look, after mainGoneGrace
 	}
 	// logChanged says that the log capture's condition changed (a write
 	// failed, or it recovered): the record shows it.
@@ -138,6 +139,11 @@ func (s *Supervisor) reaped(batch reapedBatch) {
 // the supervisor's child, the reaper tells how it ended: reaped already
 // (its report is on its way) or a zombie of ours (to be reaped).
 // Otherwise its exit status is not to be known.
+//
+// A process can also die while its parent is exiting (a multi-threaded
+// parent stays a parent until its last thread is gone), and come to the
+// supervisor as a zombie a moment later. So a process that is not ours is
+// given mainGoneGrace before its exit is taken as unknown.
 func (s *Supervisor) mainGone(m mainGone) {
 	cur := s.m.cur
 	if cur == nil || cur.id != m.inc || cur.main != m.id {
@@ -146,9 +152,18 @@ func (s *Supervisor) mainGone(m mainGone) {
 	if s.reaper.reaps(s, m.id.PID) {
 		return
 	}
+	if !m.late {
+		m.late = true
+		time.AfterFunc(mainGoneGrace, func() { s.inbox.post(m) })
+		return
+	}
 	exit := &status.Exit{Code: -1, Description: "ended (it was not tend's child: exit status unknown)", At: time.Now()}
 	s.apply(s.m.step(event{kind: evMainExit, at: time.Now(), inc: m.inc, exit: exit, empty: s.tracker.empty(m.inc)}))
 }
+
+// mainGoneGrace is how long the exit of a main process that is not the
+// supervisor's child waits for the reaper to tell a better story.
+const mainGoneGrace = 200 * time.Millisecond
 
 // checkEmpty tells the machine when incarnation inc has no process left.
 // While the machine knows a main process, its exit is still to come, in a
