@@ -12,6 +12,8 @@ OUT=${OUT:-$BENCH/results}
 RAW=$OUT/raw
 SUMMARY=$OUT/summary.tsv
 STATE_ROOT=${STATE_ROOT:-/tmp/tendbench}
+# npm packages (pm2) live in a private prefix, installed there by bench/run: never globally.
+NPM_PREFIX=${NPM_PREFIX:-$BENCH/npm}
 BH=$BIN/bh
 export PATH="$BIN:$PATH"
 mkdir -p "$RAW" "$STATE_ROOT"
@@ -63,15 +65,19 @@ pid_totals() {
 # ---- the adapter contract; adapters/TOOL.sh overrides what applies ------------------------------
 # Flags: SUPERVISES (restarts a killed child), RESIDENT (leaves a process per daemon or for all),
 # CAPTURES (the log is written by the tool, not by the child), READY (start can wait for the child's
-# readiness notification on fd 3).
+# readiness notification on fd 3), BATCH (the memory test, untimed, starts its K daemons with one
+# t_start_all and stops them with one t_stop_all instead of K t_start and t_stop + t_remove).
+# NOTE_START is shown with the start figure (t_setup may set it).
 # t_setup; t_add NAME LOG CMD... (declare a daemon, untimed); t_commit (after the t_adds);
 # t_start NAME LOG CMD...;
 # t_start_ready NAME LOG CMD...; t_stop NAME; t_remove NAME (undo t_add); t_pids (resident pids);
 # t_logfile NAME LOG (where the output lands); t_logbytes NLINES (its size for NLINES 100-byte lines);
-# t_teardown; t_version.
+# t_start_all, t_stop_all (BATCH=1 only: every daemon declared by t_add); t_teardown (stops whatever
+# the tool still runs, by pid; also called after a failed measurement); t_version.
 reset_adapter() {
-  SUPERVISES=0 RESIDENT=0 CAPTURES=0 READY=0 NOTE_START=""
+  SUPERVISES=0 RESIDENT=0 CAPTURES=0 READY=0 BATCH=0 NOTE_START=""
   t_setup() { :; }; t_add() { :; }; t_commit() { :; }; t_remove() { :; }; t_teardown() { :; }
+  t_start_all() { return 1; }; t_stop_all() { return 1; }
   t_pids() { :; }
   t_start_ready() { return 1; }
   t_logfile() { echo "$2"; }
@@ -87,6 +93,20 @@ load_tool() {
   mkdir -p "$S/logs" "$S/ready"
   reset_adapter
   . "$BENCH/adapters/$TOOL.sh"
+}
+# unsafe_path FILE: prints the first component of FILE's real path (from / down, FILE included) that
+# is group- or world-writable, and succeeds; fails when there is none. libslack daemon, run by root,
+# refuses to execute a program with such a component (see adapters/daemon.sh).
+unsafe_path() {
+  local p d="" c mode
+  p=$(readlink -f "$1") || return 1
+  local IFS=/
+  for c in "" ${p#/}; do
+    d=${d%/}/$c
+    mode=$(stat -L -c %a "$d" 2>/dev/null) || continue
+    if (( (8#$mode & 8#022) != 0 )); then echo "$d"; return 0; fi
+  done
+  return 1
 }
 # pids_from_files FILE...: the pid in each file that exists.
 pids_from_files() { local f; for f in "$@"; do [ -s "$f" ] && head -n1 "$f"; done; return 0; }

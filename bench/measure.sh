@@ -18,35 +18,58 @@
 #   logfloor MB RUNS   the same child writing straight into a file, into /dev/null, and through
 #                      a pipe copied by cat into a file.
 #   spawnfloor N       fork+execve+wait etc. of /bin/true, and posix_spawn+wait of bin/gofloor-exit.
+# A tool that fails a metric gets a result line all the same: NA with "FAILED: why" as its note (the
+# report shows it), and what was started for it is stopped. The stderr of every adapter step goes to
+# $S/errors, so the why ends with the tool's own last message.
 . "$(dirname "$0")/lib.sh"
+
+NAMES=""  # daemons declared (t_add) by the current metric, for the clean-up after a failure
+# last_err: ": LAST LINE" of the adapter steps' stderr, tabs and newlines flattened, or nothing.
+last_err() {
+  local e; e=$(grep -v '^[[:space:]]*$' "$S/errors" 2>/dev/null | tail -n1 | tr '\t' ' ' | cut -c1-200)
+  [ -n "$e" ] && printf ': %s' "$e"
+}
+# fail "METRIC..." WHY: record NA for each METRIC with note "FAILED: WHY", undo, exit.
+fail() {
+  local m n
+  say "$TOOL: $2"
+  for m in $1; do echo "NA NA NA 0" | record "$TOOL" "$m" "FAILED: $2"; done
+  for n in $NAMES; do t_stop "$n" >/dev/null 2>&1; t_remove "$n" >/dev/null 2>&1; done
+  t_teardown >/dev/null 2>&1
+  exit 1
+}
+# add NAME LOG CMD...: t_add, remembered for fail.
+add() { NAMES="$NAMES $1"; t_add "$@" >/dev/null 2>>"$S/errors"; }
 
 startstop() {
   local tool=$1 n=$2 i name=ss
   load_tool "$tool"; t_setup
-  local L=$S/logs/$name.log R=$S/ready/$name.ready
-  t_add "$name" "$L" "$BH" target "$R"; t_commit
+  local L=$S/logs/$name.log R=$S/ready/$name.ready why
+  add "$name" "$L" "$BH" target "$R"; t_commit >/dev/null 2>>"$S/errors"
   local raw=$RAW/startstop-$tool.tsv
   printf 'run\tstart_us\tstart_returned_us\tchild_running_us\tstop_us\tstop_returned_us\tchild_gone_us\n' > "$raw"
   for i in $(seq -1 "$n"); do
     rm -f "$R"
     now_us; local s0=$REPLY
-    t_start "$name" "$L" "$BH" target "$R" >/dev/null 2>&1 || say "$tool: start exit status $?"
+    t_start "$name" "$L" "$BH" target "$R" >/dev/null 2>>"$S/errors" || why="start exit status $?"
     now_us; local s1=$REPLY
-    "$BH" waitfile "$R" 15000 || die "$tool: child not running 15 s after start"
+    "$BH" waitfile "$R" 15000 || fail "start_ms stop_ms" "child not running 15 s after start${why:+ ($why$(last_err))}"
+    [ -n "${why:-}" ] && { say "$tool: $why$(last_err) (the child runs)"; why=""; }
     local pid ts; pid=$(stamp_pid "$R"); ts=$(stamp_us "$R")
     sleep "${PAUSE:-0.05}"
     "$BH" waitgone "$pid" 15000 > "$S/gone" & local waiter=$!
     sleep 0.02
     now_us; local p0=$REPLY
-    t_stop "$name" >/dev/null 2>&1 || say "$tool: stop exit status $?"
+    t_stop "$name" >/dev/null 2>>"$S/errors" || why="stop exit status $?"
     now_us; local p1=$REPLY
-    wait "$waiter" || die "$tool: child $pid alive 15 s after stop"
+    wait "$waiter" || fail "start_ms stop_ms" "child alive 15 s after stop${why:+ ($why$(last_err))}"
+    [ -n "${why:-}" ] && { say "$tool: $why$(last_err) (the child is gone)"; why=""; }
     local tg; tg=$(cat "$S/gone")
     [ "$i" -ge 1 ] && printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$i" $(($(later "$s1" "$ts") - s0)) $((s1 - s0)) $((ts - s0)) \
       $(($(later "$p1" "$tg") - p0)) $((p1 - p0)) $((tg - p0)) >> "$raw"
     sleep "${PAUSE:-0.05}"
   done
-  t_remove "$name"; t_teardown
+  t_remove "$name" >/dev/null 2>>"$S/errors"; t_teardown
   tail -n +2 "$raw" | cut -f2 | stats | us_to_ms | record "$tool" start_ms "$NOTE_START"
   tail -n +2 "$raw" | cut -f5 | stats | us_to_ms | record "$tool" stop_ms
 }
@@ -57,22 +80,23 @@ ready() {
   if [ "$READY" != 1 ]; then printf '1 1 1 0\n' | awk '{print "NA NA NA 0"}' | record "$tool" ready_ms "no readiness protocol"; return; fi
   t_setup
   local L=$S/logs/$name.log R=$S/ready/$name.ready
-  t_add "$name" "$L" "$BH" notify 3 "$R"; t_commit
-  local raw=$RAW/ready-$tool.tsv
+  add "$name" "$L" "$BH" notify 3 "$R"; t_commit >/dev/null 2>>"$S/errors"
+  local raw=$RAW/ready-$tool.tsv why
   printf 'run\tstart_us\tstart_returned_us\tchild_running_us\n' > "$raw"
   for i in $(seq -1 "$n"); do
     rm -f "$R"
     now_us; local s0=$REPLY
-    t_start_ready "$name" "$L" "$BH" notify 3 "$R" >/dev/null 2>&1 || say "$tool: ready start exit status $?"
+    t_start_ready "$name" "$L" "$BH" notify 3 "$R" >/dev/null 2>>"$S/errors" || why="start exit status $?"
     now_us; local s1=$REPLY
-    "$BH" waitfile "$R" 15000 || die "$tool: child not running 15 s after start"
+    "$BH" waitfile "$R" 15000 || fail ready_ms "child not running 15 s after start${why:+ ($why$(last_err))}"
+    why=""
     local ts; ts=$(stamp_us "$R")
     [ "$i" -ge 1 ] && printf '%s\t%s\t%s\t%s\n' "$i" $(($(later "$s1" "$ts") - s0)) $((s1 - s0)) $((ts - s0)) >> "$raw"
     sleep "${PAUSE:-0.05}"
-    t_stop "$name" >/dev/null 2>&1
+    t_stop "$name" >/dev/null 2>>"$S/errors"
     sleep "${PAUSE:-0.05}"
   done
-  t_remove "$name"; t_teardown
+  t_remove "$name" >/dev/null 2>>"$S/errors"; t_teardown
   tail -n +2 "$raw" | cut -f2 | stats | us_to_ms | record "$tool" ready_ms
 }
 
@@ -81,13 +105,13 @@ restart() {
   load_tool "$tool"
   if [ "$SUPERVISES" != 1 ]; then echo "NA NA NA 0" | record "$tool" restart_ms "does not restart"; return; fi
   t_setup
-  local raw=$RAW/restart-$tool.tsv
+  local raw=$RAW/restart-$tool.tsv missed=0 why
   printf 'run\trestart_us\told_pid\tnew_pid\n' > "$raw"
   for i in $(seq 1 "$n"); do
     local name=rs$i L=$S/logs/rs$i.log R=$S/ready/rs$i.ready
-    t_add "$name" "$L" "$BH" target "$R"; t_commit
-    t_start "$name" "$L" "$BH" target "$R" >/dev/null 2>&1
-    "$BH" waitfile "$R" 15000 || die "$tool: child not running"
+    add "$name" "$L" "$BH" target "$R"; t_commit >/dev/null 2>>"$S/errors"
+    why=""; t_start "$name" "$L" "$BH" target "$R" >/dev/null 2>>"$S/errors" || why="start exit status $?"
+    "$BH" waitfile "$R" 15000 || fail restart_ms "child not running 15 s after start${why:+ ($why$(last_err))}"
     sleep "${SETTLE:-1.2}"
     local old; old=$(stamp_pid "$R"); rm -f "$R"
     now_us; local k=$REPLY
@@ -95,29 +119,47 @@ restart() {
     if "$BH" waitfile "$R" 30000; then
       printf '%s\t%s\t%s\t%s\n' "$i" $(($(stamp_us "$R") - k)) "$old" "$(stamp_pid "$R")" >> "$raw"
     else
-      say "$tool: no restart within 30 s"
+      say "$tool: no restart within 30 s"; missed=$((missed + 1))
     fi
-    t_stop "$name" >/dev/null 2>&1; t_remove "$name"
+    t_stop "$name" >/dev/null 2>>"$S/errors"; t_remove "$name" >/dev/null 2>>"$S/errors"
+    NAMES=""
   done
   t_teardown
-  tail -n +2 "$raw" | cut -f2 | stats | us_to_ms | record "$tool" restart_ms
+  local note=""; [ "$missed" -gt 0 ] && note="no restart within 30 s in $missed of $n runs"
+  [ "$missed" = "$n" ] && note="FAILED: $note"
+  tail -n +2 "$raw" | cut -f2 | stats | us_to_ms | record "$tool" restart_ms "$note"
 }
 
 memory() {
-  local tool=$1 counts=$2 k i
+  local tool=$1 counts=$2 k i left why
   for k in $counts; do
     load_tool "$tool"
     if [ "$RESIDENT" != 1 ]; then echo "NA NA NA 0" | record "$tool" "pss_kb_$k" "nothing resident"; continue; fi
-    t_setup
-    for i in $(seq 1 "$k"); do t_add "m$i" "$S/logs/m$i.log" "$BH" target "$S/ready/m$i.ready"; done; t_commit
-    for i in $(seq 1 "$k"); do t_start "m$i" "$S/logs/m$i.log" "$BH" target "$S/ready/m$i.ready" >/dev/null 2>&1; done
-    for i in $(seq 1 "$k"); do "$BH" waitfile "$S/ready/m$i.ready" 30000 || die "$tool: m$i not running"; done
+    # A failure at K fails the larger counts too (the same tool, the same cause).
+    left=$(for c in $counts; do [ "$c" -ge "$k" ] && printf 'rss_kb_%s pss_kb_%s ' "$c" "$c"; done)
+    t_setup; NAMES=""; why=""
+    for i in $(seq 1 "$k"); do add "m$i" "$S/logs/m$i.log" "$BH" target "$S/ready/m$i.ready"; done
+    t_commit >/dev/null 2>>"$S/errors"
+    if [ "$BATCH" = 1 ]; then
+      t_start_all >/dev/null 2>>"$S/errors" || why="start exit status $?"
+    else
+      for i in $(seq 1 "$k"); do
+        t_start "m$i" "$S/logs/m$i.log" "$BH" target "$S/ready/m$i.ready" >/dev/null 2>>"$S/errors" || why="start exit status $?"
+      done
+    fi
+    for i in $(seq 1 "$k"); do
+      "$BH" waitfile "$S/ready/m$i.ready" 30000 || fail "$left" "m$i of $k not running 30 s after start${why:+ ($why$(last_err))}"
+    done
     sleep 2
     local procs rss pss ticks cs
     read -r procs rss pss ticks cs < <(t_pids | sort -u | pid_totals)
     echo "$rss $rss $rss 1" | record "$tool" "rss_kb_$k" "procs=$procs"
     echo "$pss $pss $pss 1" | record "$tool" "pss_kb_$k" "procs=$procs"
-    for i in $(seq 1 "$k"); do t_stop "m$i" >/dev/null 2>&1; t_remove "m$i"; done
+    if [ "$BATCH" = 1 ]; then
+      t_stop_all >/dev/null 2>>"$S/errors"
+    else
+      for i in $(seq 1 "$k"); do t_stop "m$i" >/dev/null 2>>"$S/errors"; t_remove "m$i" >/dev/null 2>>"$S/errors"; done
+    fi
     t_teardown
   done
 }
@@ -129,10 +171,10 @@ idle() {
     (
       load_tool "$tool"
       [ "$RESIDENT" = 1 ] || { echo "NA NA NA 0" | record "$tool" idle_ctxsw "nothing resident"; exit 0; }
-      t_setup
-      t_add i1 "$S/logs/i1.log" "$BH" target "$S/ready/i1.ready"; t_commit
-      t_start i1 "$S/logs/i1.log" "$BH" target "$S/ready/i1.ready" >/dev/null 2>&1
-      "$BH" waitfile "$S/ready/i1.ready" 30000 || die "$tool: not running"
+      t_setup; local why=""
+      add i1 "$S/logs/i1.log" "$BH" target "$S/ready/i1.ready"; t_commit >/dev/null 2>>"$S/errors"
+      t_start i1 "$S/logs/i1.log" "$BH" target "$S/ready/i1.ready" >/dev/null 2>>"$S/errors" || why="start exit status $?"
+      "$BH" waitfile "$S/ready/i1.ready" 30000 || fail "idle_ctxsw idle_cpu_ms" "child not running 30 s after start${why:+ ($why$(last_err))}"
       sleep 3
       local pids; pids=$(t_pids | sort -u)
       local n1 r1 p1 tk1 cs1 n2 r2 p2 tk2 cs2
@@ -142,7 +184,7 @@ idle() {
       local cpu_ms=$(( (tk2 - tk1) * 1000 / hz ))
       echo "$((cs2 - cs1)) $((cs2 - cs1)) $((cs2 - cs1)) 1" | record "$tool" idle_ctxsw "procs=$n2 secs=$secs"
       echo "$cpu_ms $cpu_ms $cpu_ms 1" | record "$tool" idle_cpu_ms "procs=$n2 secs=$secs hz=$hz"
-      t_stop i1 >/dev/null 2>&1; t_remove i1; t_teardown
+      t_stop i1 >/dev/null 2>>"$S/errors"; t_remove i1 >/dev/null 2>>"$S/errors"; t_teardown
     ) &
   done
   wait
@@ -156,14 +198,16 @@ log() {
   for r in $(seq 1 "$runs"); do
     load_tool "$tool"
     [ "$CAPTURES" = 1 ] || { echo "NA NA NA 0" | record "$tool" log_MBps "the child writes the file itself"; return; }
-    t_setup
-    local name=lt L=$S/logs/lt.log R=$S/ready/lt.ready
-    t_add "$name" "$L" "$BH" spew "$nl" "$R"; t_commit
-    t_start "$name" "$L" "$BH" spew "$nl" "$R" >/dev/null 2>&1
-    "$BH" waitfile "$R" 30000 || die "$tool: writer not running"
+    t_setup; NAMES=""
+    local name=lt L=$S/logs/lt.log R=$S/ready/lt.ready why=""
+    add "$name" "$L" "$BH" spew "$nl" "$R"; t_commit >/dev/null 2>>"$S/errors"
+    t_start "$name" "$L" "$BH" spew "$nl" "$R" >/dev/null 2>>"$S/errors" || why="start exit status $?"
+    "$BH" waitfile "$R" 30000 || fail log_MBps "writer not running 30 s after start${why:+ ($why$(last_err))}"
     local lf want te size
     lf=$(t_logfile "$name" "$L"); want=$(t_logbytes "$nl")
     read -r te size < <("$BH" waitsize "$lf" "$want" 600000 20000)
+    [ -f "$lf" ] || fail log_MBps "no log at $lf$(last_err)"
+    size=${size:-0}
     local ts; ts=$(stamp_us "$R")
     local lines last
     lines=$(wc -l < "$lf"); last=$(tail -n1 "$lf" | grep -o '[0-9]\{12\} x' | head -n1)
@@ -175,9 +219,10 @@ log() {
     final=$(stat -c %s "$lf")
     [ "$final" = "$want" ] || { note="$note SIZE $final != $want"; mbps=NA; }
     printf '%s\t%s\t%s\t%s\n' "$r" "$mbps" "$lines" "$final" >> "$res"
-    t_stop "$name" >/dev/null 2>&1; t_remove "$name"; t_teardown
+    t_stop "$name" >/dev/null 2>>"$S/errors"; t_remove "$name" >/dev/null 2>>"$S/errors"; t_teardown
     rm -rf "$S/logs"
   done
+  tail -n +2 "$res" | cut -f2 | grep -qv NA || note="FAILED: $note"
   tail -n +2 "$res" | cut -f2 | grep -v NA | stats | record "$tool" log_MBps "$note"
 }
 

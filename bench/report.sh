@@ -1,22 +1,53 @@
 #!/bin/bash
 # bench/report.sh: turns $OUT/summary.tsv and $OUT/machine.txt into the Markdown report
 # (bench/run writes it to $OUT/RESULTS.md).
+# Every tool of the run (machine.txt's tools=, plus the variants measured) gets a row in every table;
+# a metric without a figure says why: "n/a (reason)" when it does not apply, "failed: reason" when
+# the measurement failed, "no result" when measure.sh recorded nothing. Ratios are tend's median
+# over the other tool's median.
 . "$(dirname "$0")/lib.sh"
 [ -s "$SUMMARY" ] || die "no $SUMMARY: run bench/run first"
 awk -F'\t' -v machine="$OUT/machine.txt" '
-function has(t, m) { return ((t SUBSEP m) in med) && med[t, m] != "NA" && med[t, m] != "" }
+function known(t, m) { return (t SUBSEP m) in med }
+function has(t, m) { return known(t, m) && med[t, m] != "NA" && med[t, m] != "" }
 function v(t, m) { return med[t, m] + 0 }
+function mv(t, m) { return has(t, m) ? med[t, m] : "-" }
+function esc(s) { gsub(/\|/, "\\|", s); return s }
+# nofig(t, m): why t has no figure for m (long form).
+function nofig(t, m,   s) {
+  if (!known(t, m)) return (t in inrun) ? "**no result** (see the run log)" : "-"
+  s = esc(note[t, m])
+  if (s ~ /^FAILED: /) return "**failed**: " substr(s, 9)
+  return "n/a" (s != "" ? " (" s ")" : "")
+}
+# short(t, m): the same, short, for the ratio cells.
+function short(t, m,   s) {
+  if (!known(t, m)) return (t in inrun) ? "no result" : "-"
+  s = note[t, m]
+  if (s ~ /^FAILED: /) return "failed"
+  if (s ~ /^procs=/ || s == "") return "n/a"
+  return "n/a (" esc(s) ")"
+}
 function cell(t, m,   s) {
-  if (!((t SUBSEP m) in med)) return "-"
-  if (med[t, m] == "NA") return "n/a"
+  if (!has(t, m)) return nofig(t, m)
   s = med[t, m]
   if (n[t, m] > 1) s = s " [" lo[t, m] "-" hi[t, m] "]"
   return s
 }
-function r(a, b) { return (b > 0) ? sprintf("%.2f", a / b) : "-" }
+# ratio(a, t, m): a median over t median (a is tend or one of its variants), or why not.
+function ratio(a, t, m) { return ratio2(a, m, t, m) }
+# ratio2(a, ma, t, mt): a median of ma over t median of mt.
+function ratio2(a, ma, t, mt,   q) {
+  if (t == "") return "-"
+  if (!has(a, ma)) return a " " short(a, ma)
+  if (!has(t, mt)) return short(t, mt)
+  if (v(t, mt) == 0) return (v(a, ma) == 0) ? "1 (both 0)" : med[a, ma] " vs 0"
+  q = v(a, ma) / v(t, mt)
+  return (q >= 0.1) ? sprintf("%.2f", q) : sprintf("%.2g", q)
+}
 function mib(kb) { return sprintf("%.2f", kb / 1024) }
-# best(metric, dir): the supervising peer with the lowest (dir<0) or highest (dir>0) median.
-function best(m, dir,   i, t, b) {
+# best(metric, dir): the supervising peer of the run with the lowest (dir<0) or highest (dir>0) median.
+function best(m, dir,   i, t, b, bt) {
   bt = ""
   for (i = 1; i <= np; i++) {
     t = peers[i]
@@ -25,14 +56,39 @@ function best(m, dir,   i, t, b) {
   }
   return bt
 }
-function ok(c) { return c ? "**met**" : "**missed**" }
+function bestcell(m, dir,   b) { b = best(m, dir); return (b == "") ? "(no peer figure)" : b " " med[b, m] }
+# each(a, m): a / every supervising peer of the run.
+function each(a, m,   i, s) {
+  s = ""
+  for (i = 1; i <= np; i++) s = s (s == "" ? "" : "; ") peers[i] " " ratio(a, peers[i], m)
+  return (s == "") ? "(no supervising peer in the run)" : s
+}
+# lacking(list, m): the tools of the space-separated list without a figure for m.
+function lacking(list, m,   k, a, s) {
+  s = ""
+  split(list, a, " ")
+  for (k in a) if (a[k] != "" && !has(a[k], m)) s = s (s == "" ? "" : ", ") a[k]
+  return s
+}
+function allpeers(   i, s) { s = ""; for (i = 1; i <= np; i++) s = s " " peers[i]; return s }
+function verdict(c, miss) { return (miss != "") ? "**no data** (" miss ")" : (c ? "**met**" : "**missed**") }
 BEGIN {
-  np = split("daemon s6 runit supervisord pm2", peers, " ")
   while ((getline line < machine) > 0) { k = line; sub(/:.*/, "", k); val = line; sub(/^[^:]*: /, "", val); mach[k] = val }
 }
 { med[$1, $2] = $3; lo[$1, $2] = $4; hi[$1, $2] = $5; n[$1, $2] = $6; note[$1, $2] = $7
-  if (!($1 in seen)) { seen[$1] = 1; order[++nt] = $1 } }
+  if (!($1 in seen)) { seen[$1] = 1; sorder[++ns] = $1 } }
 END {
+  # The tools: those of the run (tools= in machine.txt), then the variants measured (tend-nots ...).
+  run = mach["args"]; sub(/.*tools=/, "", run)
+  nr = split(run, rt, " ")
+  # A tool of the run lacking a metric has "no result"; a variant (tend-nots, measured for one
+  # metric only) has "-" for the others.
+  for (i = 1; i <= nr; i++) if (!(rt[i] in listed)) { listed[rt[i]] = 1; inrun[rt[i]] = 1; order[++nt] = rt[i] }
+  for (i = 1; i <= ns; i++) if (sorder[i] !~ /^floor:/ && !(sorder[i] in listed)) { listed[sorder[i]] = 1; order[++nt] = sorder[i] }
+  np = 0
+  split("daemon s6 runit supervisord pm2", sp, " ")
+  for (i = 1; i <= 5; i++) if (sp[i] in listed) peers[++np] = sp[i]
+
   print "# tend benchmark results"
   print ""
   printf "Run %s on %s vCPU (%s), %s, Linux %s, %s, state on %s; %s. Load average before %s, after %s.\n",
@@ -40,65 +96,75 @@ END {
   printf "Parameters: %s; tend at %s.\n\n", mach["args"], mach["tend"]
   print "## Against the targets"
   print ""
-  print "Supervising peers: libslack daemon, s6, runit, supervisord (pm2 when installed). Floors: gofloor is a minimal"
-  print "resident Go supervisor (bench/src/gofloor.go: re-exec twice with setsid, start the child, restart it, no state);"
+  print "Supervising peers in this run:" allpeers() ". Floors: gofloor is a minimal resident Go supervisor"
+  print "(bench/src/gofloor.go: re-exec twice with setsid, start the child, restart it, no state);"
   print "fork+execve+wait is bench/src/spawnfloor.c; the direct write is the same child writing straight to a file."
+  print "Ratios are tend median / other median (below 1: tend lower; for log MB/s above 1: tend faster)."
   print ""
-  print "| figure | tend | best supervising peer | tend / peer | floor | tend / floor | target | verdict |"
-  print "|---|---|---|---|---|---|---|---|"
+  print "| figure | tend | best supervising peer | tend / best | tend / each supervising peer | floor | tend / floor | target | verdict |"
+  print "|---|---|---|---|---|---|---|---|---|"
   # start
-  b = best("start_ms", -1)
-  c = has("tend", "start_ms") && v("tend", "start_ms") < v(b, "start_ms") && v("tend", "start_ms") <= 1.5 * v("gofloor", "start_ms")
-  printf "| start, ms | %s | %s %s | %s | gofloor %s; fork+exec %s | %s; %s | < every peer, <= 1.5x gofloor | %s |\n",
-    cell("tend", "start_ms"), b, med[b, "start_ms"], r(v("tend", "start_ms"), v(b, "start_ms")), med["gofloor", "start_ms"],
-    med["floor:fork+execve+wait", "spawn_ms"], r(v("tend", "start_ms"), v("gofloor", "start_ms")),
-    r(v("tend", "start_ms"), v("floor:fork+execve+wait", "spawn_ms")), ok(c)
+  m = "start_ms"; b = best(m, -1)
+  c = has("tend", m) && (b == "" || v("tend", m) < v(b, m)) && v("tend", m) <= 1.5 * v("gofloor", m)
+  printf "| start, ms | %s | %s | %s | %s | gofloor %s; fork+exec %s | %s; %s | < every peer, <= 1.5x gofloor | %s |\n",
+    cell("tend", m), bestcell(m, -1), ratio("tend", b, m), each("tend", m), mv("gofloor", m),
+    mv("floor:fork+execve+wait", "spawn_ms"), ratio("tend", "gofloor", m),
+    ratio2("tend", m, "floor:fork+execve+wait", "spawn_ms"), verdict(c, lacking("tend gofloor" allpeers(), m))
   # ready
-  b = best("ready_ms", -1)
-  if (has("tend", "ready_ms"))
-    printf "| start with readiness (fd 3), ms | %s | %s %s | %s | gofloor start %s | %s | (none) | - |\n",
-      cell("tend", "ready_ms"), b, med[b, "ready_ms"], r(v("tend", "ready_ms"), v(b, "ready_ms")), med["gofloor", "start_ms"], r(v("tend", "ready_ms"), v("gofloor", "start_ms"))
+  m = "ready_ms"; b = best(m, -1)
+  if (has("tend", m))
+    printf "| start with readiness (fd 3), ms | %s | %s | %s | %s | gofloor start %s | %s | (none) | - |\n",
+      cell("tend", m), bestcell(m, -1), ratio("tend", b, m), each("tend", m), mv("gofloor", "start_ms"),
+      ratio2("tend", m, "gofloor", "start_ms")
   else
-    print "| start with readiness, ms | not measured: this tend has no --ready | | | | | | - |"
+    printf "| start with readiness, ms | %s | | | | | | | - |\n", nofig("tend", m)
   # stop
-  b = best("stop_ms", -1)
-  c = v("tend", "stop_ms") <= 1.25 * v("daemon", "stop_ms")
-  printf "| stop, ms | %s | %s %s (daemon %s) | %s (vs daemon %s) | gofloor %s; kill+wait (setsid) %s | %s; %s | <= 1.25x daemon | %s |\n",
-    cell("tend", "stop_ms"), b, med[b, "stop_ms"], med["daemon", "stop_ms"], r(v("tend", "stop_ms"), v(b, "stop_ms")), r(v("tend", "stop_ms"), v("daemon", "stop_ms")),
-    med["gofloor", "stop_ms"], med["setsid", "stop_ms"], r(v("tend", "stop_ms"), v("gofloor", "stop_ms")), r(v("tend", "stop_ms"), v("setsid", "stop_ms")), ok(c)
+  m = "stop_ms"; b = best(m, -1)
+  c = has("tend", m) && v("tend", m) <= 1.25 * v("daemon", m)
+  printf "| stop, ms | %s | %s | %s | %s | gofloor %s; kill+wait (setsid) %s | %s; %s | <= 1.25x daemon | %s |\n",
+    cell("tend", m), bestcell(m, -1), ratio("tend", b, m), each("tend", m), mv("gofloor", m), mv("setsid", m),
+    ratio("tend", "gofloor", m), ratio("tend", "setsid", m), verdict(c, lacking("tend daemon", m))
   # restart
-  b = best("restart_ms", -1)
+  m = "restart_ms"; b = best(m, -1)
   for (k = 1; k <= 2; k++) {
-    t = (k == 1) ? "tend" : "tend-nobackoff"; lbl = (k == 1) ? "first restart after kill -9, ms (defaults: first restart at once)" : "first restart, ms, tend --backoff 1ns"
-    if (!has(t, "restart_ms")) continue
-    c = v(t, "restart_ms") <= 1.5 * v("daemon", "restart_ms")
-    printf "| %s | %s | %s %s (daemon %s) | %s (vs daemon %s) | gofloor %s | %s | <= 1.5x daemon | %s |\n", lbl,
-      cell(t, "restart_ms"), b, med[b, "restart_ms"], med["daemon", "restart_ms"], r(v(t, "restart_ms"), v(b, "restart_ms")), r(v(t, "restart_ms"), v("daemon", "restart_ms")),
-      med["gofloor", "restart_ms"], r(v(t, "restart_ms"), v("gofloor", "restart_ms")), ok(c)
+    t = (k == 1) ? "tend" : "tend-nobackoff"
+    lbl = (k == 1) ? "first restart after kill -9, ms (defaults: first restart at once)" : "first restart, ms, tend --backoff 1ns"
+    if (k == 2 && !known(t, m)) continue
+    c = has(t, m) && v(t, m) <= 1.5 * v("daemon", m)
+    printf "| %s | %s | %s | %s | %s | gofloor %s | %s | <= 1.5x daemon | %s |\n", lbl,
+      cell(t, m), bestcell(m, -1), ratio(t, b, m), each(t, m), mv("gofloor", m), ratio(t, "gofloor", m),
+      verdict(c, lacking(t " daemon", m))
   }
   # memory
-  b = best("pss_kb_100", -1)
-  c = v("tend", "pss_kb_100") <= 1.3 * v("gofloor", "pss_kb_100")
-  printf "| PSS per daemon (100 daemons), MiB | %.3f | %s %.3f | %s | gofloor %.3f | %s | <= 1.3x gofloor | %s |\n",
-    v("tend", "pss_kb_100") / 102400, b, v(b, "pss_kb_100") / 102400, r(v("tend", "pss_kb_100"), v(b, "pss_kb_100")),
-    v("gofloor", "pss_kb_100") / 102400, r(v("tend", "pss_kb_100"), v("gofloor", "pss_kb_100")), ok(c)
-  printf "| PSS, 1 daemon, MiB | %s | %s %s | %s | gofloor %s | %s | - | - |\n", mib(v("tend", "pss_kb_1")), best("pss_kb_1", -1),
-    mib(v(best("pss_kb_1", -1), "pss_kb_1")), r(v("tend", "pss_kb_1"), v(best("pss_kb_1", -1), "pss_kb_1")), mib(v("gofloor", "pss_kb_1")), r(v("tend", "pss_kb_1"), v("gofloor", "pss_kb_1"))
+  m = "pss_kb_100"; b = best(m, -1)
+  c = has("tend", m) && v("tend", m) <= 1.3 * v("gofloor", m)
+  printf "| PSS per daemon (100 daemons), MiB | %s | %s | %s | %s | gofloor %s | %s | <= 1.3x gofloor | %s |\n",
+    (has("tend", m) ? sprintf("%.3f", v("tend", m) / 102400) : nofig("tend", m)),
+    (b == "" ? "(no peer figure)" : sprintf("%s %.3f", b, v(b, m) / 102400)), ratio("tend", b, m), each("tend", m),
+    (has("gofloor", m) ? sprintf("%.3f", v("gofloor", m) / 102400) : "-"), ratio("tend", "gofloor", m),
+    verdict(c, lacking("tend gofloor", m))
+  m = "pss_kb_1"; b = best(m, -1)
+  printf "| PSS, 1 daemon, MiB | %s | %s | %s | %s | gofloor %s | %s | - | - |\n",
+    (has("tend", m) ? mib(v("tend", m)) : nofig("tend", m)), (b == "" ? "(no peer figure)" : b " " mib(v(b, m))),
+    ratio("tend", b, m), each("tend", m), (has("gofloor", m) ? mib(v("gofloor", m)) : "-"), ratio("tend", "gofloor", m)
   # idle
-  b = best("idle_ctxsw", -1)
-  c = has("tend", "idle_ctxsw") && v("tend", "idle_ctxsw") == 0
-  printf "| idle: context switches (wake-ups) / CPU ms in the window | %s / %s | %s %s / %s | - | gofloor %s / %s | - | 0 wake-ups | %s |\n",
-    med["tend", "idle_ctxsw"], med["tend", "idle_cpu_ms"], b, med[b, "idle_ctxsw"], med[b, "idle_cpu_ms"], med["gofloor", "idle_ctxsw"], med["gofloor", "idle_cpu_ms"], ok(c)
+  m = "idle_ctxsw"; b = best(m, -1)
+  c = has("tend", m) && v("tend", m) == 0
+  printf "| idle: context switches (wake-ups) / CPU ms in the window | %s | %s | %s | %s | gofloor %s / %s | - | 0 wake-ups | %s |\n",
+    (has("tend", m) ? med["tend", m] " / " med["tend", "idle_cpu_ms"] : nofig("tend", m)),
+    (b == "" ? "(no peer figure)" : b " " med[b, m] " / " med[b, "idle_cpu_ms"]), ratio("tend", b, m), each("tend", m),
+    mv("gofloor", m), mv("gofloor", "idle_cpu_ms"), verdict(c, lacking("tend", m))
   # log
-  b = best("log_MBps", 1)
+  m = "log_MBps"; b = best(m, 1)
   for (k = 1; k <= 2; k++) {
-    t = (k == 1) ? "tend" : "tend-nots"; lbl = (k == 1) ? "log capture, MB/s (timestamp+stream prefix)" : "log capture, MB/s, --no-timestamps"
-    if (!has(t, "log_MBps")) continue
-    lost = (note[t, "log_MBps"] ~ /MISSING/)
-    c = v(t, "log_MBps") >= 0.9 * v("floor:file", "log_MBps") && !lost
-    printf "| %s | %s (%s) | %s %s | %s | direct write %s; Go io.Copy %s | %s | >= 0.90x direct, no line lost | %s |\n", lbl,
-      cell(t, "log_MBps"), note[t, "log_MBps"], b, med[b, "log_MBps"], r(v(t, "log_MBps"), v(b, "log_MBps")),
-      med["floor:file", "log_MBps"], med["gofloor-pipe", "log_MBps"], r(v(t, "log_MBps"), v("floor:file", "log_MBps")), ok(c)
+    t = (k == 1) ? "tend" : "tend-nots"
+    lbl = (k == 1) ? "log capture, MB/s (timestamp+stream prefix)" : "log capture, MB/s, --no-timestamps"
+    if (k == 2 && !known(t, m)) continue
+    lost = (note[t, m] ~ /MISSING/)
+    c = has(t, m) && v(t, m) >= 0.9 * v("floor:file", m) && !lost
+    printf "| %s | %s (%s) | %s | %s | %s | direct write %s; Go io.Copy %s | %s | >= 0.90x direct, no line lost | %s |\n", lbl,
+      cell(t, m), (has(t, m) ? esc(note[t, m]) : "-"), bestcell(m, 1), ratio(t, b, m), each(t, m),
+      mv("floor:file", m), mv("gofloor-pipe", m), ratio2(t, m, "floor:file", m), verdict(c, lacking(t " floor:file", m))
   }
   print ""
   print "## Every tool (median [min-max])"
@@ -109,24 +175,56 @@ END {
   print "| tool | start | start, ready | stop | first restart | RSS / PSS MiB, 1 daemon | RSS / PSS MiB, 100 daemons | idle ctxsw / CPU ms | log MB/s |"
   print "|---|---|---|---|---|---|---|---|---|"
   for (i = 1; i <= nt; i++) {
-    t = order[i]; if (t ~ /^floor:/) continue
-    m1 = has(t, "pss_kb_1") ? sprintf("%s / %s (%s)", mib(v(t, "rss_kb_1")), mib(v(t, "pss_kb_1")), note[t, "pss_kb_1"]) : cell(t, "pss_kb_1")
-    m100 = has(t, "pss_kb_100") ? sprintf("%s / %s (%s)", mib(v(t, "rss_kb_100")), mib(v(t, "pss_kb_100")), note[t, "pss_kb_100"]) : cell(t, "pss_kb_100")
-    id = has(t, "idle_ctxsw") ? med[t, "idle_ctxsw"] " / " med[t, "idle_cpu_ms"] : cell(t, "idle_ctxsw")
-    lg = cell(t, "log_MBps"); if (has(t, "log_MBps")) lg = lg " " note[t, "log_MBps"]
-    printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", t, cell(t, "start_ms") (note[t, "start_ms"] != "" ? " (" note[t, "start_ms"] ")" : ""),
+    t = order[i]
+    if (!(t in seen)) { printf "| %s | **no result at all** (see the run log) | | | | | | | |\n", t; continue }
+    m1 = has(t, "pss_kb_1") ? sprintf("%s / %s (%s)", mib(v(t, "rss_kb_1")), mib(v(t, "pss_kb_1")), note[t, "pss_kb_1"]) : nofig(t, "pss_kb_1")
+    m100 = has(t, "pss_kb_100") ? sprintf("%s / %s (%s)", mib(v(t, "rss_kb_100")), mib(v(t, "pss_kb_100")), note[t, "pss_kb_100"]) : nofig(t, "pss_kb_100")
+    id = has(t, "idle_ctxsw") ? med[t, "idle_ctxsw"] " / " med[t, "idle_cpu_ms"] : nofig(t, "idle_ctxsw")
+    lg = cell(t, "log_MBps"); if (has(t, "log_MBps")) lg = lg " " esc(note[t, "log_MBps"])
+    st = cell(t, "start_ms"); if (has(t, "start_ms") && note[t, "start_ms"] != "") st = st " (" esc(note[t, "start_ms"]) ")"
+    printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", t, st,
       cell(t, "ready_ms"), cell(t, "stop_ms"), cell(t, "restart_ms"), m1, m100, id, lg
+  }
+  print ""
+  print "## tend / each tool (ratio of medians)"
+  print ""
+  print "tend median / the tool median, tend with its defaults (restart: tend; log: tend, with timestamps; tend-nobackoff"
+  print "and tend-nots have their own rows above). Below 1: tend lower, which is better for all but log MB/s,"
+  print "where above 1 means tend is faster. PSS is the total over the resident processes."
+  print ""
+  print "| tool | start | start, ready | stop | first restart | PSS, 1 daemon | PSS, 100 daemons | idle ctxsw | log MB/s |"
+  print "|---|---|---|---|---|---|---|---|---|"
+  for (i = 1; i <= nt; i++) {
+    t = order[i]; if (t ~ /^tend/) continue
+    if (!(t in seen)) { printf "| %s | no result at all | | | | | | | |\n", t; continue }
+    printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", t, ratio("tend", t, "start_ms"), ratio("tend", t, "ready_ms"),
+      ratio("tend", t, "stop_ms"), ratio("tend", t, "restart_ms"), ratio("tend", t, "pss_kb_1"), ratio("tend", t, "pss_kb_100"),
+      ratio("tend", t, "idle_ctxsw"), ratio("tend", t, "log_MBps")
   }
   print ""
   print "## Floors"
   print ""
   print "| floor | median [min-max] | n | note |"
   print "|---|---|---|---|"
-  for (i = 1; i <= nt; i++) {
-    t = order[i]; if (t !~ /^floor:/) continue
+  for (i = 1; i <= ns; i++) {
+    t = sorder[i]; if (t !~ /^floor:/) continue
     if (has(t, "spawn_ms")) printf "| %s | %s ms | %s | %s |\n", t, cell(t, "spawn_ms"), n[t, "spawn_ms"], note[t, "spawn_ms"]
     if (has(t, "log_MBps")) printf "| %s | %s MB/s | %s | %s |\n", t, cell(t, "log_MBps"), n[t, "log_MBps"], note[t, "log_MBps"]
   }
+  print ""
+  print "## Notes"
+  print ""
+  split(mach["load_before"], la, " "); split(mach["load_after"], lb, " ")
+  if (la[1] + 0 > 0.5 * mach["nproc"] || lb[1] + 0 > 0.5 * mach["nproc"])
+    printf "- The machine was busy (load average %s before the run, %s after, on %s vCPU): absolute figures are slower and noisier than on an idle machine; compare tools within this run.\n", la[1], lb[1], mach["nproc"]
+  if ("daemon" in listed)
+    print "- daemon (libslack): run by root, it refuses to execute a program under a group- or world-writable directory (sticky /tmp too) and exits 1; when bench/ lies under one, the adapter runs the workload from a copy in a root-only directory and says so in the start note. Its respawn floor is --acceptable/--delay 10 s."
+  if ("pm2" in listed) {
+    print "- pm2: its God daemon (node) is started before the first measured start, untimed (`pm2 ping`; its start-up is in the start note): pm2 starts it once per boot, not per app, as supervisord is started before `supervisorctl start`. Start and stop figures are the pm2 CLI (a node start-up) plus an RPC; `pm2 start` of a stopped name restarts it."
+    print "- pm2: no readiness figure (its --wait-ready is Node IPC, process.send(\"ready\"), not an fd); the memory test starts its apps from one ecosystem file (`pm2 start apps.json`), untimed; memory and idle count the God daemon, not the apps; the log has no prefix (no --time), both streams in one file (-o LOG -e LOG)."
+  }
+  if ("supervisord" in listed || "s6" in listed)
+    print "- supervisord and s6 respawn a killed child only after about 1 s; runit `sv up`/`sv down` do not wait (`sv start`/`sv stop` poll every 420 ms) and runsv starts a service at most once a second (start/stop paused 1.1 s)."
   print ""
   print "## Versions"
   print ""

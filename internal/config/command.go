@@ -17,8 +17,12 @@ const Shell = "/bin/sh"
 // redirections, ;, &&, variables, globs, ~, a leading VAR=value, a
 // comment, a reserved word, a line continuation) is run as
 // /bin/sh -c STRING instead, so that it means what it means in a shell.
-// An unterminated quote is an error.
+// An unterminated quote is an error, and so is a NUL byte, which no
+// command line can carry.
 func SplitCommand(s string) ([]string, error) {
+	if strings.IndexByte(s, 0) >= 0 {
+		return nil, errors.New("the command contains a NUL byte, which no command line can carry: remove it")
+	}
 	words, shell, err := splitWords(s)
 	if err != nil {
 		return nil, err

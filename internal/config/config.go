@@ -125,15 +125,18 @@ func Find(dir string) (string, error) {
 
 // Load reads and checks the file at path, TOML or Procfile by its name,
 // including its dependency graph: an unknown dependency or a cycle is an
-// error.
+// error. It never blocks on what path names: a FIFO, socket, device or
+// directory is refused (as an [*Error]) without being read, and so is a
+// file larger than [MaxFileSize]. A file that does not exist or cannot be
+// opened is an error wrapping the *fs.PathError.
 func Load(path string) (*File, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+		return nil, err
 	}
 	var f *File
 	if IsTOML(path) {
@@ -170,6 +173,16 @@ func (f *File) finish(base string, keyLine func(string) int) error {
 		}
 		if len(def.Command) > 0 && strings.Contains(def.Command[0], "/") && !filepath.IsAbs(def.Command[0]) {
 			def.Command[0] = filepath.Join(base, def.Command[0])
+		}
+		if k, msg := badArgs(def.Command, def.Env); msg != "" {
+			e := &Error{File: f.Name, Line: d.Line, Key: d.Name, Msg: msg}
+			if keyLine != nil {
+				e.Key = d.Name + "." + k
+				if l := keyLine(e.Key); l > 0 {
+					e.Line = l
+				}
+			}
+			return e
 		}
 		if err := def.Validate(); err != nil {
 			e := &Error{File: f.Name, Line: d.Line, Key: d.Name, Msg: flagsToKeys(strings.TrimPrefix(err.Error(), definition.ErrUsage.Error()+": "))}

@@ -17,6 +17,12 @@ const DotEnv = ".env"
 // base its directory, where relative paths are resolved and the processes
 // run. A .env in base, if present, is checked now and given to every
 // process as an env file.
+//
+// A line that no command line can carry fails the whole file, so that
+// nothing is started from it: a NUL byte anywhere, a carriage return that
+// does not end a line (CR line endings), a process line that is not
+// UTF-8, an argument longer than the system accepts. A UTF-8 byte order
+// mark at the start and CRLF line endings are fine.
 func ParseProcfile(data []byte, name, base string) (*File, error) {
 	f := &File{Name: name}
 	var envFiles []string
@@ -27,8 +33,13 @@ func ParseProcfile(data []byte, name, base string) (*File, error) {
 		}
 		envFiles = []string{dotenv}
 	}
-	for i, line := range strings.Split(string(data), "\n") {
-		line = strings.TrimSpace(strings.TrimSuffix(line, "\r"))
+	text := strings.TrimPrefix(string(data), byteOrderMark)
+	for i, raw := range strings.Split(text, "\n") {
+		raw = strings.TrimSuffix(raw, "\r")
+		if msg := badBytes(raw); msg != "" {
+			return nil, &Error{File: name, Line: i + 1, Msg: msg}
+		}
+		line := strings.TrimSpace(raw)
 		if line == "" || line[0] == '#' {
 			continue
 		}
@@ -45,6 +56,9 @@ func ParseProcfile(data []byte, name, base string) (*File, error) {
 		}
 		if cmd == "" {
 			return nil, &Error{File: name, Line: i + 1, Key: n, Msg: "no command"}
+		}
+		if msg := badUTF8(raw); msg != "" {
+			return nil, &Error{File: name, Line: i + 1, Key: n, Msg: msg}
 		}
 		argv, err := SplitCommand(cmd)
 		if err != nil {

@@ -124,7 +124,21 @@ func tomlText(v any) string {
 
 // ParseTOML parses a tend.toml; name is the path to show in errors and
 // base the directory relative paths are resolved against.
+//
+// Beyond TOML's own rules, a value that no command line, environment
+// variable or path can carry (a NUL byte, which TOML's \u0000 escape can
+// make) is refused at its key, as is an argument longer than the system
+// accepts, and an env_file that exists is read and checked now, as the
+// .env beside a Procfile is (one that does not exist is left for tend
+// start: the file may be exported for another machine). A UTF-8 byte
+// order mark at the start is ignored.
 func ParseTOML(data []byte, name, base string) (*File, error) {
+	data = bytes.TrimPrefix(data, []byte(byteOrderMark))
+	if i := bareCR(data); i >= 0 {
+		// TOML refuses it too, but this says what happened.
+		start := bytes.LastIndexByte(data[:i], '\n') + 1
+		return nil, &Error{File: name, Line: lineOf(data, i), Msg: badBytes(string(data[start : i+1]))}
+	}
 	var tables map[string]daemonTOML
 	dec := toml.NewDecoder(bytes.NewReader(data)).DisallowUnknownFields()
 	if err := dec.Decode(&tables); err != nil {
@@ -147,6 +161,9 @@ func ParseTOML(data []byte, name, base string) (*File, error) {
 		}
 		if err := state.ValidateName(n); err != nil {
 			return nil, &Error{File: name, Line: line, Key: n, Msg: strings.TrimPrefix(err.Error(), "state: ")}
+		}
+		if err := t.checkStrings(bad); err != nil {
+			return nil, err
 		}
 		d := &Daemon{Name: n, After: t.After, Definition: t.definition(), Line: line}
 		if err := t.durations(&d.Definition, bad); err != nil {
@@ -180,6 +197,9 @@ func ParseTOML(data []byte, name, base string) (*File, error) {
 		f.Daemons = append(f.Daemons, d)
 	}
 	if err := f.finish(base, func(key string) int { return keys[key] }); err != nil {
+		return nil, err
+	}
+	if err := f.checkEnvFiles(keys); err != nil {
 		return nil, err
 	}
 	return f, nil

@@ -27,7 +27,10 @@
 // command substitution or line continuation: '$' is always literal (\$ is
 // accepted in double quotes for compatibility with files written for
 // shells). NUL bytes are rejected, since they cannot appear in an
-// environment. A UTF-8 byte order mark at the start is ignored.
+// environment, and so is a carriage return that does not end a line (a
+// file saved with old Mac CR line endings would otherwise read as one
+// line). A UTF-8 byte order mark at the start is ignored. Values are
+// bytes: they need not be UTF-8, as an environment need not be.
 //
 // A key may appear more than once; every assignment is returned in order,
 // and the later one wins when the result is used as [os/exec.Cmd.Env].
@@ -36,6 +39,18 @@
 // line. Errors are of type [*Error] and name the file and line, as in
 //
 //	envfile: .env:3: missing '=' after "FOO"
+//
+// # Files
+//
+// [ParseFile] and [ReadFile] read a file a user named, so they must not
+// hang or misbehave on whatever that name turns out to be: they open it
+// without blocking (O_NONBLOCK, so that a FIFO with no writer does not
+// block the open, and a FIFO is never read), without making a terminal
+// the caller's controlling terminal (O_NOCTTY) and without leaking the
+// descriptor to children (O_CLOEXEC); then they refuse, with
+// [ErrNotRegular], anything that is not a regular file: a FIFO, a socket,
+// a device, a directory. Symbolic links are followed: the name is the
+// user's own choice.
 package envfile
 
 import (
@@ -43,9 +58,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
-	"syscall"
 	"unicode/utf8"
 )
 
@@ -57,11 +70,15 @@ const (
 	MaxLine = 64 << 10
 )
 
-// Error is a syntax or size error in an environment file.
+// Error is a syntax or size error in an environment file, or a file that
+// cannot be one.
 type Error struct {
 	File string // the name given to Parse, or the path given to ParseFile
 	Line int    // 1-based line number; 0 when the error is about the whole file
 	Msg  string // what is wrong
+	// Err is the condition behind Msg, for errors.Is: [ErrNotRegular]
+	// or [ErrTooLarge]; nil for syntax errors.
+	Err error
 }
 
 // Error formats e as "envfile: FILE:LINE: MSG".
@@ -72,18 +89,8 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("envfile: %s:%d: %s", e.File, e.Line, e.Msg)
 }
 
-// ParseFile parses the environment file at path; see [Parse]. The file is
-// opened with O_NOCTTY: a supervisor that is a session leader reads env
-// files, and a terminal named by mistake must not become its controlling
-// terminal.
-func ParseFile(path string) ([]string, error) {
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOCTTY|syscall.O_CLOEXEC, 0)
-	if err != nil {
-		return nil, fmt.Errorf("envfile: %w", err)
-	}
-	defer f.Close()
-	return Parse(f, path)
-}
+// Unwrap returns e.Err.
+func (e *Error) Unwrap() error { return e.Err }
 
 // Parse reads an environment file from r and returns its assignments as
 // "KEY=VALUE" strings, in file order. name identifies the input in errors.
@@ -94,7 +101,7 @@ func Parse(r io.Reader, name string) ([]string, error) {
 	sc := bufio.NewScanner(lr)
 	sc.Buffer(make([]byte, 0, 4096), MaxLine+2) // room for "\r\n"
 	tooBig := func() bool { return lr.N <= 0 }
-	sizeErr := &Error{File: name, Msg: fmt.Sprintf("file is larger than %d bytes", MaxSize)}
+	sizeErr := tooLarge(name, "file is")
 
 	var env []string
 	n := 0
@@ -132,8 +139,12 @@ func parseLine(line string) (kv, errMsg string) {
 	if len(line) > MaxLine {
 		return "", fmt.Sprintf("line is longer than %d bytes", MaxLine)
 	}
-	if strings.IndexByte(line, 0) >= 0 {
-		return "", "line contains a NUL byte"
+	if i := strings.IndexByte(line, 0); i >= 0 {
+		return "", fmt.Sprintf("line contains a NUL byte (column %d), which no environment variable can hold: remove it", i+1)
+	}
+	if i := strings.IndexByte(line, '\r'); i >= 0 {
+		return "", fmt.Sprintf("line contains a carriage return (column %d) that does not end it: "+
+			"save the file with LF (or CRLF) line endings", i+1)
 	}
 	s := trimLeft(line)
 	if s == "" || s[0] == '#' {

@@ -63,7 +63,9 @@ func TestParseErrors(t *testing.T) {
 		{`FOO="a\x"`, `unknown escape "\x" in double quotes`},
 		{`FOO="a"b`, `unexpected "b" after the closing quote`},
 		{`FOO='a' 'b'`, `unexpected "'b'" after the closing quote`},
-		{"FOO=a\x00b", `.env:1: line contains a NUL byte`},
+		{"FOO=a\x00b", `.env:1: line contains a NUL byte (column 6)`},
+		{"A=1\rB=2\r", `.env:1: line contains a carriage return (column 4) that does not end it: save the file with LF`},
+		{"A='x\ry'\n", `.env:1: line contains a carriage return (column 5)`},
 		{"A=1\n" + strings.Repeat("x", MaxLine+1), `.env:2: line is longer than 65536 bytes`},
 		{strings.Repeat("A=1234567\n", MaxSize/10+1), `envfile: .env: file is larger than 1048576 bytes`},
 	}
@@ -119,8 +121,29 @@ func TestParseFile(t *testing.T) {
 
 var keyRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
+// render writes env back as an env file: single quotes where the value
+// allows, else double quotes with escapes.
+func render(env []string) string {
+	var b strings.Builder
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		if !strings.ContainsAny(v, "'\n") {
+			b.WriteString(k + "='" + v + "'\n")
+			continue
+		}
+		v = strings.NewReplacer(`\`, `\\`, `"`, `\"`, `$`, `\$`, "\n", `\n`).Replace(v)
+		b.WriteString("export " + k + `="` + v + "\" # rendered\n")
+	}
+	return b.String()
+}
+
+// FuzzParse checks that Parse never panics, that every error is an
+// *Error, that every assignment has a valid name and a value an
+// environment can carry (no NUL, no CR), and that the assignments,
+// written back with quotes, parse to the same list.
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"FOO=bar", "export A='x' # c", `B="a\n\"b\"" `, "C=a #b\nD", "\uFEFFE=1\r\n", "=", "'", `F="\`} {
+	for _, s := range []string{"FOO=bar", "export A='x' # c", `B="a\n\"b\"" `, "C=a #b\nD", "\uFEFFE=1\r\n", "=", "'", `F="\`,
+		"G=a\rb", "H=\x00", `I="it's $x"`, "J='\\'"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
@@ -134,9 +157,17 @@ func FuzzParse(f *testing.F) {
 		}
 		for _, kv := range env {
 			k, v, ok := strings.Cut(kv, "=")
-			if !ok || !keyRE.MatchString(k) || strings.IndexByte(v, 0) >= 0 {
+			if !ok || !keyRE.MatchString(k) || strings.ContainsAny(v, "\x00\r") {
 				t.Fatalf("Parse(%q) returned bad entry %q", in, kv)
 			}
+		}
+		out := render(env)
+		if len(out) > MaxLine {
+			return // escapes may have made a line too long to read back
+		}
+		again, err := Parse(strings.NewReader(out), "rendered")
+		if err != nil || !slices.Equal(again, env) {
+			t.Fatalf("Parse(%q) = %q; written back as %q it parses to %q, %v", in, env, out, again, err)
 		}
 	})
 }

@@ -48,9 +48,22 @@
 // files. Options.MaxFiles (default 5) rotated files are kept; older ones are
 // deleted. With Options.Compress, rotated files are gzipped in the
 // background to NAME.gz (written to NAME.gz.tmp, synced, renamed, and only
-// then is NAME removed), except the newest rotated file, which is
-// compressed at the next rotation (logrotate's delaycompress) so a follower
-// can still recognise it. Tail and Follow read .gz files transparently.
+// then is NAME removed; the .gz keeps NAME's modification time), except
+// the newest rotated file, which is compressed at the next rotation
+// (logrotate's delaycompress) so a follower can still recognise it. Tail
+// and Follow read .gz files transparently.
+//
+// A process killed at any moment (kill -9, the OOM killer) leaves a log
+// that works: the oldest rotated files are deleted before a rotation adds
+// one, so there are never more than MaxFiles; the new file is made as
+// PATH.next.tmp and renamed over PATH after the current file got its
+// rotated name as a second hard link, so PATH always names a file (on a
+// file system without hard links, a rename leaves a moment without it);
+// and Open, before anything else, undoes a rotation killed halfway (the
+// rotated name is then still the current file), removes temporary files
+// and a plain file whose .gz is complete, and prunes to MaxFiles. So once
+// Open returns there is a file at PATH, at most MaxFiles rotated files and
+// no temporary file.
 //
 // Rotate rotates on request (`tend logs NAME --rotate`, SIGHUP). For an
 // external logrotate, use no copytruncate and end postrotate with a request
@@ -66,7 +79,10 @@
 //
 // Files are opened O_WRONLY|O_APPEND|O_CREAT|O_NOFOLLOW|O_NOCTTY|O_CLOEXEC,
 // mode 0640 by default (before umask), never truncated; a path that is a
-// symlink or not a regular file is refused.
+// symlink or not a regular file is refused. The open is non-blocking
+// (O_NONBLOCK, cleared once the file is known to be regular), so that a
+// FIFO at the path is refused instead of blocking the open until a reader
+// comes. Readers (Tail, Follow) open files the same way, for reading.
 //
 // # Write failures
 //
@@ -100,6 +116,19 @@
 // prints new lines as they arrive and follows rotations. Filter selects by
 // stream and time, which needs the prefixes on; loss markers always pass
 // the stream filter.
+//
+// The rotated files read are logcap's own and an external logrotate's:
+// numbered (PATH.1 the newest, PATH.2, ..., each possibly .gz) and dated
+// (dateext: PATH-YYYYMMDD, or another dateformat that starts with the
+// date, YYYYMMDD or YYYY-MM-DD, and goes on in digits, '-' and '_').
+// Within each kind the files are in their own order (numbers count back;
+// dates sort as text, as logrotate requires of a dateformat), and the
+// kinds are merged by time: the rotation time in logcap's names, the
+// modification time of logrotate's files (the time of their last line;
+// gzip keeps it). Only regular files with those names are read: not
+// symbolic links, FIFOs or other files beside the log, and not files
+// compressed other than with gzip. logcap prunes and compresses only its
+// own files; logrotate's are logrotate's to manage.
 //
 // NewEventLogger gives the supervisor an *slog.Logger writing JSON lines to
 // a small rotated file (1 MiB, 3 kept) of the same kind.

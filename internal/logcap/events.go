@@ -23,7 +23,7 @@ func NewEventLogger(path string) (*slog.Logger, io.Closer, error) {
 	if path == "" {
 		return nil, nil, errors.New("logcap: event log: empty path")
 	}
-	r := newRFile(path, DefaultPerm, EventMaxFiles, false, time.Now, nil)
+	r := newRFile(path, DefaultPerm, EventMaxFiles, false, time.Now, nil, nil)
 	if err := r.open(); err != nil {
 		r.stop()
 		return nil, nil, err

@@ -3,6 +3,7 @@ package logcap
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"io"
@@ -27,7 +28,12 @@ const pollInterval = 50 * time.Millisecond
 // data, that is once the writer has stopped writing to the old one.
 // If more than one rotation happens within a poll and compression or
 // pruning already removed the old file, a file's place is inferred from
-// rotated names and the time Follow opened it.
+// rotated names and the time Follow opened it. Files rotated by an
+// external logrotate (output.log.1, output.log-20261201, see Tail) are
+// found by inode, and are treated as an external rename: Follow switches
+// to the new file once it has data. (If logrotate rotated twice within one
+// poll and compressed the file Follow was reading, the file rotated in
+// between cannot be placed and is skipped; logrotate runs far less often.)
 func Follow(ctx context.Context, path string, n int, w io.Writer, f Filter) error {
 	fw := &follower{path: path, f: f, w: bufio.NewWriterSize(w, 64<<10)}
 	defer fw.close()
@@ -70,7 +76,7 @@ type follower struct {
 // start opens the current file and writes the last n lines before its
 // present end, then leaves cur positioned there.
 func (fw *follower) start(n int) error {
-	cur, err := os.Open(fw.path)
+	cur, err := openRead(fw.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil // wait for it to appear
 	}
@@ -100,7 +106,7 @@ func (fw *follower) start(n int) error {
 	// rotated meanwhile.
 	var older [][]string
 	if need == 0 || len(lines) < need {
-		ents, _ := listRotated(fw.path)
+		ents, _ := listHistory(fw.path)
 		if i := fw.locate(ents); i >= 0 {
 			ents = ents[:i]
 		}
@@ -197,7 +203,8 @@ func (fw *follower) close() {
 	}
 }
 
-// locate returns the index of cur among the rotated files, or -1.
+// locate returns the index among ents of the file last read (cur, or the
+// rotated file read last), or -1.
 func (fw *follower) locate(ents []rotEntry) int {
 	if fw.curName != "" {
 		for i, e := range ents {
@@ -207,26 +214,30 @@ func (fw *follower) locate(ents []rotEntry) int {
 		}
 		return -1
 	}
-	if fw.cur == nil {
+	if fw.curStat == nil {
 		return -1
 	}
 	for i, e := range ents {
-		if !e.plain {
-			continue
-		}
-		if st, err := os.Lstat(e.stem); err == nil && os.SameFile(st, fw.curStat) {
+		if e.plain && sameFile(e.stem, fw.curStat) || e.gz && sameFile(e.stem+gzSuffix, fw.curStat) {
 			return i
 		}
 	}
-	// Compressed or pruned already: cur was rotated after we opened it, so
-	// its name is the first stamped later than that.
+	// Compressed or pruned already: cur was rotated by logcap after we
+	// opened it, so its name is the first of logcap's stamped later than
+	// that. (logrotate's names say nothing of when they were made.)
 	opened := fw.opened.UTC().Truncate(time.Microsecond)
 	for i, e := range ents {
-		if e.t.After(opened) {
+		if e.own() && e.t.After(opened) {
 			return i
 		}
 	}
 	return -1
+}
+
+// sameFile reports whether name is the file st describes.
+func sameFile(name string, st os.FileInfo) bool {
+	at, err := os.Lstat(name)
+	return err == nil && os.SameFile(at, st)
 }
 
 // checkRotation moves on to the next file if the path no longer names cur.
@@ -238,13 +249,22 @@ func (fw *follower) checkRotation() error {
 		}
 	}
 	for {
-		ents, err := listRotated(fw.path)
+		ents, err := listHistory(fw.path)
 		if err != nil {
 			return nil // the directory may come back
 		}
 		idx := fw.locate(ents)
 		if idx >= 0 && idx+1 < len(ents) {
-			// The successor was rotated too, so it is complete.
+			// The successor was rotated too, so it is complete; unless
+			// it is still the file at the path, caught by a rotation
+			// between its two steps (the rotated name made, the new file
+			// not yet renamed over the path): then it is read as the
+			// current file once the rotation is done.
+			if next := ents[idx+1]; next.plain {
+				if at, err := os.Lstat(fw.path); err == nil && sameFile(next.stem, at) {
+					return nil
+				}
+			}
 			if err := fw.finishCur(); err != nil {
 				return err
 			}
@@ -253,7 +273,7 @@ func (fw *follower) checkRotation() error {
 			}
 			continue
 		}
-		nf, err := os.Open(fw.path)
+		nf, err := openRead(fw.path)
 		if err != nil {
 			return nil // not there yet
 		}
@@ -262,9 +282,12 @@ func (fw *follower) checkRotation() error {
 			nf.Close()
 			return err
 		}
-		if idx < 0 && fw.cur != nil && nst.Size() == 0 {
-			// Renamed away by someone else: the writer may still append to
-			// cur until it reopens. It has once the new file has data.
+		// Renamed away by someone else (an external logrotate): the
+		// writer may still append to cur until it reopens. It has once
+		// the new file has data. logcap's own rotation switches files
+		// before it writes again.
+		external := idx < 0 || !ents[idx].own()
+		if external && fw.cur != nil && nst.Size() == 0 {
 			nf.Close()
 			return nil
 		}
@@ -283,24 +306,31 @@ func (fw *follower) checkRotation() error {
 
 // missed reports whether a file was rotated after stem that is not nf.
 func (fw *follower) missed(stem string, nst os.FileInfo) bool {
-	ents, err := listRotated(fw.path)
+	ents, err := listHistory(fw.path)
 	if err != nil {
 		return false
 	}
-	for _, e := range ents {
-		if e.stem <= stem {
+	for i, e := range ents {
+		if e.stem != stem {
 			continue
 		}
-		st, err := os.Lstat(e.stem)
-		return !(e.plain && err == nil && os.SameFile(st, nst))
+		if i+1 == len(ents) {
+			return false
+		}
+		next := ents[i+1]
+		st, err := os.Lstat(next.stem)
+		return !(next.plain && err == nil && os.SameFile(st, nst))
 	}
 	return false
 }
 
 // readRotated makes e the current file (plain) or writes it all (gzip).
 func (fw *follower) readRotated(e rotEntry) error {
-	fw.curName = e.stem
-	if f, err := os.Open(e.stem); err == nil {
+	fw.curName = ""
+	if e.own() {
+		fw.curName = e.stem // logrotate's numbered names shift: find those by inode
+	}
+	if f, err := openRead(e.stem); err == nil {
 		st, err := f.Stat()
 		if err != nil {
 			f.Close()
@@ -309,12 +339,22 @@ func (fw *follower) readRotated(e rotEntry) error {
 		fw.cur, fw.curStat = f, st
 		return fw.finishCur()
 	}
-	rc, err := openLog(e.stem)
+	f, err := openRead(e.stem + gzSuffix)
 	if err != nil {
 		return nil // pruned: nothing to read
 	}
-	defer rc.Close()
-	return eachLine(rc, func(line []byte, complete bool) {
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	fw.curStat = st // so that locate finds it next
+	zr, err := gzip.NewReader(bufio.NewReaderSize(f, 64<<10))
+	if err != nil {
+		return nil // not gzip after all: nothing to read, as before
+	}
+	defer zr.Close()
+	return eachLine(zr, func(line []byte, complete bool) {
 		if !complete {
 			line = append(line, '\n')
 		}

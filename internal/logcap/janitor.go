@@ -2,35 +2,45 @@ package logcap
 
 import (
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
-// janitor deletes rotated files beyond MaxFiles and compresses rotated
-// files, in the background so the writer never waits for gzip. It is the
-// only code that deletes or compresses rotated files, so those steps never
-// race each other; the writer only ever creates new rotated names.
+// janitor compresses rotated files in the background, so the writer
+// never waits for gzip. Deleting rotated files is the writer's (rfile's
+// prune), done before each rotation so that a kill never leaves more than
+// MaxFiles; the two never race because every step that deletes or renames
+// a rotated file into place holds mu, and compression checks under it that
+// its source still exists.
 type janitor struct {
 	path     string
-	maxFiles int
 	compress bool
 	now      func() time.Time
 	onEvent  func(Event)
+	step     func(point string) // test hook; see rfile.step
 	kickc    chan struct{}
 	done     chan struct{}
+
+	mu sync.Mutex // held while a rotated file is deleted or renamed into place
 }
 
-func startJanitor(path string, maxFiles int, compress bool, now func() time.Time, onEvent func(Event)) *janitor {
-	j := &janitor{path: path, maxFiles: maxFiles, compress: compress, now: now, onEvent: onEvent,
-		kickc: make(chan struct{}, 1), done: make(chan struct{})}
-	j.removeTemps()
+func newJanitor(path string, compress bool, now func() time.Time, onEvent func(Event)) *janitor {
+	return &janitor{path: path, compress: compress, now: now, onEvent: onEvent,
+		step: func(string) {}, kickc: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+// start starts the background goroutine and asks it for a pass, to finish
+// work an earlier run left behind.
+func (j *janitor) start() {
 	go j.run()
-	j.kick() // finish work an earlier run left behind
-	return j
+	j.kick()
 }
 
 // kick asks for a pass; it never blocks.
@@ -53,19 +63,20 @@ func (j *janitor) run() {
 	}
 }
 
+// remove deletes a rotated file, plain and compressed.
+func (j *janitor) remove(e rotEntry) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	os.Remove(e.stem)
+	os.Remove(e.stem + gzSuffix)
+}
+
 func (j *janitor) pass() {
-	ents, err := listRotated(j.path)
-	if err != nil {
+	if !j.compress {
 		return
 	}
-	if j.maxFiles >= 0 && len(ents) > j.maxFiles {
-		for _, e := range ents[:len(ents)-j.maxFiles] {
-			os.Remove(e.stem)
-			os.Remove(e.stem + gzSuffix)
-		}
-		ents = ents[len(ents)-j.maxFiles:]
-	}
-	if !j.compress || len(ents) == 0 {
+	ents, err := listRotated(j.path)
+	if err != nil || len(ents) == 0 {
 		return
 	}
 	// The newest rotated file stays plain until the next rotation (like
@@ -74,9 +85,11 @@ func (j *janitor) pass() {
 	for _, e := range ents[:len(ents)-1] {
 		switch {
 		case e.plain && e.gz:
+			j.mu.Lock()
 			os.Remove(e.stem) // the .gz is only renamed into place when complete
+			j.mu.Unlock()
 		case e.plain:
-			if err := gzipFile(e.stem); err != nil && j.onEvent != nil {
+			if err := j.gzipFile(e.stem); err != nil && j.onEvent != nil {
 				j.onEvent(Event{Kind: EventCompressFailed, Time: j.now(), Path: e.stem, Err: err})
 			}
 		}
@@ -84,9 +97,15 @@ func (j *janitor) pass() {
 }
 
 // gzipFile writes src.gz via a temporary file, syncs it, renames it into
-// place and only then removes src: at every moment one complete copy exists.
-func gzipFile(src string) (err error) {
+// place and only then removes src: at every moment one complete copy
+// exists. The .gz keeps src's modification time, the time of its last
+// line, by which readers order it among other rotated files. If src was
+// pruned meanwhile, the copy is dropped.
+func (j *janitor) gzipFile(src string) (err error) {
 	in, err := os.OpenFile(src, os.O_RDONLY|openNoFollow, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // pruned since it was listed
+	}
 	if err != nil {
 		return fmt.Errorf("logcap: compress %s: %w", src, err)
 	}
@@ -109,6 +128,7 @@ func gzipFile(src string) (err error) {
 	}()
 	zw := gzip.NewWriter(out)
 	zw.Name = filepath.Base(src)
+	zw.ModTime = st.ModTime()
 	if _, err = io.Copy(zw, in); err != nil {
 		return err
 	}
@@ -121,9 +141,20 @@ func gzipFile(src string) (err error) {
 	if err = out.Close(); err != nil {
 		return err
 	}
+	if err = os.Chtimes(tmp, time.Time{}, st.ModTime()); err != nil {
+		return err
+	}
+	j.step("compress-written")
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if _, serr := os.Lstat(src); serr != nil {
+		os.Remove(tmp) // pruned while we compressed
+		return nil
+	}
 	if err = os.Rename(tmp, src+gzSuffix); err != nil {
 		return err
 	}
+	j.step("compress-renamed")
 	return os.Remove(src)
 }
 

@@ -53,7 +53,11 @@ type Log struct {
 }
 
 // Open opens (creating if needed, never truncating) the log file and starts
-// the writer. See Options for the defaults.
+// the writer. See Options for the defaults. Before it opens the file, it
+// finishes or undoes what a process killed while rotating or compressing
+// left behind (see the package doc, "Rotation"), and deletes the oldest
+// rotated files beyond MaxFiles, so that once Open returns there is a file
+// at the path, no temporary file, and at most MaxFiles rotated files.
 func Open(opts Options) (*Log, error) {
 	if opts.Path == "" {
 		return nil, errors.New("logcap: open: empty path")
@@ -67,7 +71,7 @@ func Open(opts Options) (*Log, error) {
 		done: make(chan struct{}),
 	}
 	l.w.l = l
-	l.w.f = newRFile(opts.Path, opts.Perm, opts.MaxFiles, opts.Compress, opts.Now, l.emit)
+	l.w.f = newRFile(opts.Path, opts.Perm, opts.MaxFiles, opts.Compress, opts.Now, l.emit, opts.crashAt)
 	if err := l.w.f.open(); err != nil {
 		l.w.f.stop()
 		return nil, err

@@ -16,7 +16,7 @@ import (
 // TestMain lets the test binary act as the child whose output is captured:
 // with TEND_TEST_HELPER=lines it writes numbered lines and exits.
 func TestMain(m *testing.M) {
-	testexec.Dispatch(map[string]testexec.Helper{"lines": helperLines})
+	testexec.Dispatch(map[string]testexec.Helper{"lines": helperLines, "rotator": helperRotator})
 	os.Exit(m.Run())
 }
 

@@ -63,6 +63,11 @@ type Options struct {
 	// recoveries. It is called from logcap's goroutines, one call at a time;
 	// it must not block for long and must not call Rotate, Reopen or Close.
 	OnEvent func(Event)
+
+	// crashAt is a test hook, called at each named step of a rotation or
+	// a compression, so that a test can kill the process there. nil
+	// outside tests.
+	crashAt func(point string)
 }
 
 // EventKind says what an Event reports.

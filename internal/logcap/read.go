@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"syscall"
 	"time"
 )
 
@@ -89,26 +90,41 @@ func (f Filter) match(line []byte) bool {
 // from path's rotated files (plain or gzipped) and path itself. Lines are
 // returned as stored, without the newline. A missing current file is not an
 // error; it is an error if no file exists at all.
+//
+// The rotated files are logcap's own and those of an external logrotate,
+// numbered (output.log.1, output.log.2.gz) or dated (dateext:
+// output.log-20261201), in the order they were written (see the package
+// doc, "Reading"); no other file is read.
 func Tail(path string, n int, f Filter) ([]string, error) {
-	ents, err := listRotated(path)
+	ents, err := listHistory(path)
 	if err != nil {
 		return nil, fmt.Errorf("logcap: tail %s: %w", path, err)
 	}
-	names := make([]string, 0, len(ents)+1)
-	for _, e := range ents {
-		names = append(names, e.stem)
-	}
-	names = append(names, path)
+	cur, _ := os.Lstat(path)
 	var chunks [][]string // newest file first
 	have, found := 0, false
-	for i := len(names) - 1; i >= 0; i-- {
+	for i := len(ents); i >= 0; i-- {
 		need := 0
 		if n > 0 {
 			if need = n - have; need <= 0 {
 				break
 			}
 		}
-		lines, _, err := tailFile(names[i], need, f)
+		var lines []string
+		var err error
+		if i == len(ents) {
+			lines, err = tailCurrent(path, need, f)
+		} else {
+			e := ents[i]
+			if e.plain && cur != nil {
+				// A rotation caught between its two steps: the rotated
+				// name is still the current file, read above as path.
+				if st, err := os.Lstat(e.stem); err == nil && os.SameFile(st, cur) {
+					continue
+				}
+			}
+			lines, _, err = tailFile(e.stem, need, f)
+		}
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // pruned or compressed while we looked
 		}
@@ -129,7 +145,23 @@ func Tail(path string, n int, f Filter) ([]string, error) {
 	return res, nil
 }
 
-// tailFile returns the last need (all if 0) matching lines of one file.
+// tailCurrent returns the last need (all if 0) matching lines of the
+// current file, which is never compressed.
+func tailCurrent(path string, need int, f Filter) ([]string, error) {
+	r, err := openRead(path)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	lines, _, err := tailReader(r, need, f, true)
+	if err != nil {
+		return nil, fmt.Errorf("logcap: read %s: %w", path, err)
+	}
+	return lines, nil
+}
+
+// tailFile returns the last need (all if 0) matching lines of one rotated
+// file, plain or, if the plain file is gone, gzipped.
 func tailFile(name string, need int, f Filter) ([]string, []byte, error) {
 	rc, err := openLog(name)
 	if err != nil {
@@ -175,9 +207,9 @@ func tailReader(r io.Reader, need int, f Filter, final bool) ([]string, []byte, 
 // openLog opens a plain log file, or its .gz if the plain one is gone
 // (compressed since it was listed), decompressing transparently.
 func openLog(name string) (io.ReadCloser, error) {
-	f, err := os.Open(name)
+	f, err := openRead(name)
 	if errors.Is(err, fs.ErrNotExist) {
-		f, err = os.Open(name + gzSuffix)
+		f, err = openRead(name + gzSuffix)
 		if err != nil {
 			return nil, err
 		}
@@ -189,6 +221,29 @@ func openLog(name string) (io.ReadCloser, error) {
 		return gzReadCloser{zr, f}, nil
 	}
 	return f, err
+}
+
+// readFlags open a log for reading without blocking on a FIFO put in its
+// place, without acquiring a controlling terminal and without passing the
+// descriptor on.
+const readFlags = os.O_RDONLY | syscall.O_NONBLOCK | syscall.O_NOCTTY | syscall.O_CLOEXEC
+
+// openRead opens a log file for reading. Anything but a regular file is
+// refused, never read.
+func openRead(name string) (*os.File, error) {
+	f, err := os.OpenFile(name, readFlags, 0)
+	if err != nil {
+		return nil, err
+	}
+	st, err := f.Stat()
+	if err == nil && !st.Mode().IsRegular() {
+		err = errNotRegular
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("logcap: read %s: %w", name, err)
+	}
+	return f, nil
 }
 
 type gzReadCloser struct {

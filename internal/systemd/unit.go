@@ -1,6 +1,16 @@
 // Package systemd renders a tend daemon's definition as systemd units: a
 // .service that runs the same command the same way, and a .socket for its
 // --listen sockets, for `tend export systemd NAME`.
+//
+// The units are named after the daemon, escaped where systemd requires
+// ([UnitName]: web+api is web\x2bapi.service), and they, their files and
+// the units that come after them ([Units.WithAfter]) all use that name.
+// Every line of a unit is one line whatever the definition holds: values
+// are escaped where systemd unescapes them, quoted in comments, and
+// refused, with an error naming the option, where a unit file cannot hold
+// them. systemd resolves no host names in a .socket unit: --listen
+// localhost:PORT becomes 127.0.0.1:PORT (with a comment), any other host
+// name, and port 0, are refused.
 package systemd
 
 import (
@@ -18,14 +28,20 @@ import (
 
 // Units is what Render returns. Socket is empty without --listen.
 type Units struct {
-	Name    string // the unit name without suffix
+	// Name is the unit name without suffix: the daemon's name, escaped
+	// for systemd by [UnitName]. The files are named Name.service and
+	// Name.socket ([Units.ServiceUnit], [Units.SocketUnit]), and the
+	// units name each other so.
+	Name    string
 	Service string // the .service unit
 	Socket  string // the .socket unit, or ""
 }
 
-// unit is the data of the templates, already escaped.
+// unit is the data of the templates, already escaped: each string is one
+// line's worth, with no newline.
 type unit struct {
-	Name, Description          string
+	Name, Daemon, Description  string
+	SocketDescription          string
 	Type, NotifyAccess         string
 	ExecStart, WorkingDir      string
 	Environment, EnvFiles      []string
@@ -40,10 +56,12 @@ type unit struct {
 	ScheduleNote               string
 	WatchdogSec                string
 	Notes                      []string
-	Listen                     []definition.ListenSocket
+	Listen                     []string // ListenStream= values
+	FDName                     string
+	SocketNotes                []string
 }
 
-var serviceTmpl = template.Must(template.New("service").Parse(`# {{.Name}}.service: exported by tend from its definition of {{.Name}}.
+var serviceTmpl = template.Must(template.New("service").Parse(`# {{.Name}}.service: exported by tend from its definition of {{.Daemon}}.
 [Unit]
 Description={{.Description}}
 {{- if .Listen}}
@@ -99,17 +117,18 @@ WatchdogSec={{.WatchdogSec}}
 WantedBy=multi-user.target
 `))
 
-var socketTmpl = template.Must(template.New("socket").Parse(`# {{.Name}}.socket: exported by tend from the --listen sockets of {{.Name}}.
+var socketTmpl = template.Must(template.New("socket").Parse(`# {{.Name}}.socket: exported by tend from the --listen sockets of {{.Daemon}}.
 [Unit]
-Description=Sockets of {{.Name}}
+Description={{.SocketDescription}}
 
 [Socket]
+{{- range .SocketNotes}}
+# {{.}}
+{{- end}}
 {{- range .Listen}}
-ListenStream={{.Address}}
+ListenStream={{.}}
 {{- end}}
-{{- with index .Listen 0}}
-FileDescriptorName={{.Name}}
-{{- end}}
+FileDescriptorName={{.FDName}}
 Service={{.Name}}.service
 
 [Install]
@@ -119,24 +138,48 @@ WantedBy=sockets.target
 // Render renders def as units. def must be valid (definition.Definition
 // Validate); command is the command line with its program resolved to an
 // absolute path, as systemd requires.
+//
+// The units are named by [UnitName]. Every line of them is one line, and
+// reads back as the definition says (see escape.go): what a unit file
+// cannot hold, or systemd would read otherwise, is an error that names
+// the option and says what to do. A --listen host name other than
+// localhost, and port 0, are refused (see listenStream).
 func Render(def *definition.Definition, command []string) (Units, error) {
 	if len(command) == 0 || !strings.HasPrefix(command[0], "/") {
 		return Units{}, fmt.Errorf("systemd: the program must be an absolute path, not %q", strings.Join(command, " "))
 	}
+	name, err := UnitName(def.Name)
+	if err != nil {
+		return Units{}, err
+	}
 	u := unit{
-		Name:               def.Name,
-		Description:        escapeValue(def.Name + " (exported by tend)"),
+		Name:               name,
+		Daemon:             comment(def.Name),
+		Description:        description(def.Name + " (exported by tend)"),
+		SocketDescription:  description("Sockets of " + def.Name),
 		Type:               "exec",
-		ExecStart:          execLine(command),
-		WorkingDir:         escapePath(orDefault(def.Dir, "/")),
-		User:               escapeValue(def.User),
-		Group:              escapeValue(def.Group),
 		UMask:              "0022",
 		RestartSec:         seconds(orDur(def.BackoffInitial, 100*time.Millisecond)),
 		BackoffMax:         orDur(def.BackoffMax, 30*time.Second).String(),
 		BackoffReset:       orDur(def.BackoffReset, 10*time.Second).String(),
 		StartLimitBurst:    def.StartLimitBurst,
 		StartLimitInterval: seconds(orDur(def.StartLimitInterval, 10*time.Second)),
+	}
+	if u.ExecStart, err = execLine(command); err != nil {
+		return Units{}, err
+	}
+	for _, v := range []struct {
+		what string
+		in   string
+		out  *string
+	}{
+		{"--dir", orDefault(def.Dir, "/"), &u.WorkingDir},
+		{"--user", def.User, &u.User},
+		{"--group", def.Group, &u.Group},
+	} {
+		if *v.out, err = value(v.what, v.in); err != nil {
+			return Units{}, err
+		}
 	}
 	if m, err := strconv.ParseUint(orDefault(def.Umask, "022"), 8, 32); err == nil {
 		u.UMask = fmt.Sprintf("%04o", m)
@@ -145,10 +188,18 @@ func Render(def *definition.Definition, command []string) (Units, error) {
 		u.BaseEnvCount = len(def.BaseEnv)
 	}
 	for _, kv := range def.Env {
-		u.Environment = append(u.Environment, quote(kv))
+		e, err := envAssignment(kv)
+		if err != nil {
+			return Units{}, err
+		}
+		u.Environment = append(u.Environment, e)
 	}
 	for _, f := range def.EnvFiles {
-		u.EnvFiles = append(u.EnvFiles, escapePath(f))
+		p, err := value("--env-file", f)
+		if err != nil {
+			return Units{}, err
+		}
+		u.EnvFiles = append(u.EnvFiles, p)
 	}
 	switch def.StartLimitBurst {
 	case 0:
@@ -174,7 +225,7 @@ func Render(def *definition.Definition, command []string) (Units, error) {
 		u.SendSIGKILL = "yes"
 	default:
 		u.SendSIGKILL = "yes"
-		u.ScheduleNote = "tend's stop schedule is " + sched.String() + "; systemd sends KillSignal=, then SIGKILL after TimeoutStopSec=."
+		u.ScheduleNote = "tend's stop schedule is " + comment(sched.String()) + "; systemd sends KillSignal=, then SIGKILL after TimeoutStopSec=."
 	}
 	r := def.Readiness()
 	switch r.Kind {
@@ -182,7 +233,7 @@ func Render(def *definition.Definition, command []string) (Units, error) {
 		u.Type, u.NotifyAccess = "notify", "all"
 	case definition.ReadyExec:
 	default:
-		u.Notes = append(u.Notes, fmt.Sprintf("tend waits for --ready %s; systemd has no such check: Type=exec is ready once the command runs.", def.Ready))
+		u.Notes = append(u.Notes, fmt.Sprintf("tend waits for --ready %s; systemd has no such check: Type=exec is ready once the command runs.", comment(def.Ready)))
 	}
 	if def.Watchdog > 0 {
 		u.WatchdogSec = seconds(def.Watchdog)
@@ -191,22 +242,15 @@ func Render(def *definition.Definition, command []string) (Units, error) {
 		}
 	}
 	if def.Health != "" {
-		u.Notes = append(u.Notes, fmt.Sprintf("tend probes --health %s every %v; systemd has no health probes (see WatchdogSec=).", def.Health, orDur(def.HealthInterval, definition.DefaultHealthInterval)))
+		u.Notes = append(u.Notes, fmt.Sprintf("tend probes --health %s every %v; systemd has no health probes (see WatchdogSec=).", comment(def.Health), orDur(def.HealthInterval, definition.DefaultHealthInterval)))
 	}
 	if def.Log != "" || def.LogMaxSize != 0 || def.LogMaxFiles != 0 {
-		u.Notes = append(u.Notes, "tend writes the output to its own log; under systemd it goes to the journal (journalctl -u "+def.Name+").")
+		u.Notes = append(u.Notes, "tend writes the output to its own log; under systemd it goes to the journal (journalctl -u "+shellWord(name)+").")
 	}
-	if u.Listen, err = def.ListenSockets(); err != nil {
+	if err := u.listen(def); err != nil {
 		return Units{}, err
 	}
-	for _, l := range u.Listen {
-		if l.Name != u.Listen[0].Name {
-			u.Notes = append(u.Notes, "systemd names all the sockets of one .socket unit alike; tend's --listen names differ: split the socket unit to keep them.")
-			break
-		}
-	}
-	var out Units
-	out.Name = def.Name
+	out := Units{Name: name}
 	var b bytes.Buffer
 	if err := serviceTmpl.Execute(&b, u); err != nil {
 		return Units{}, err
@@ -220,6 +264,61 @@ func Render(def *definition.Definition, command []string) (Units, error) {
 		out.Socket = b.String()
 	}
 	return out, nil
+}
+
+// listen fills in the socket unit's settings from def's --listen sockets.
+func (u *unit) listen(def *definition.Definition) error {
+	socks, err := def.ListenSockets()
+	if err != nil {
+		return err
+	}
+	differ := false
+	for i, l := range socks {
+		addr, note, err := listenStream(l, def.Listen[i])
+		if err != nil {
+			return err
+		}
+		u.Listen = append(u.Listen, addr)
+		if note != "" {
+			u.SocketNotes = append(u.SocketNotes, note)
+		}
+		differ = differ || l.Name != socks[0].Name
+	}
+	if differ {
+		u.Notes = append(u.Notes, splitNote)
+	}
+	if len(socks) > 0 {
+		if !fdName(socks[0].Name) {
+			return fmt.Errorf("systemd: --listen %q: systemd takes a descriptor name of printable ASCII without ':': rename it", def.Listen[0])
+		}
+		u.FDName = socks[0].Name
+	}
+	return nil
+}
+
+// splitNote says that tend's --listen names differ.
+const splitNote = "systemd names all the sockets of one .socket unit alike; tend's --listen names differ: split the socket unit to keep them."
+
+// fdName reports whether systemd takes s as FileDescriptorName=: at most
+// 255 printable ASCII characters, no ':'.
+func fdName(s string) bool {
+	if s == "" || len(s) > 255 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' || s[i] == ':' {
+			return false
+		}
+	}
+	return true
+}
+
+// shellWord quotes s for a shell command in a comment when it needs it.
+func shellWord(s string) string {
+	if strings.ContainsAny(s, `\'"$ `) {
+		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	}
+	return s
 }
 
 func orDefault(s, d string) string {
@@ -246,69 +345,3 @@ func seconds(d time.Duration) string {
 	}
 	return strconv.FormatInt(d.Microseconds(), 10) + "us"
 }
-
-// execLine writes a command line as ExecStart= reads it: each word quoted
-// when it must be, with specifiers (%) and variable expansion ($)
-// escaped.
-func execLine(argv []string) string {
-	words := make([]string, len(argv))
-	for i, a := range argv {
-		a = strings.ReplaceAll(a, "$", "$$")
-		if a == ";" {
-			words[i] = `\;`
-			continue
-		}
-		if a == "" || strings.ContainsAny(a, " \t\n\"'\\;") || hasControl(a) {
-			words[i] = quote(a)
-		} else {
-			words[i] = strings.ReplaceAll(a, "%", "%%")
-		}
-	}
-	return strings.Join(words, " ")
-}
-
-// quote writes s in double quotes with C-style escapes and % doubled.
-func quote(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch r {
-		case '"':
-			b.WriteString(`\"`)
-		case '\\':
-			b.WriteString(`\\`)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\t':
-			b.WriteString(`\t`)
-		case '%':
-			b.WriteString("%%")
-		default:
-			if r < 0x20 || r == 0x7f {
-				fmt.Fprintf(&b, `\x%02x`, r)
-			} else {
-				b.WriteRune(r)
-			}
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
-}
-
-func hasControl(s string) bool {
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f {
-			return true
-		}
-	}
-	return false
-}
-
-// escapeValue makes s safe as a plain value: specifiers escaped, one line.
-func escapeValue(s string) string {
-	s = strings.ReplaceAll(s, "%", "%%")
-	return strings.NewReplacer("\n", " ", "\r", " ").Replace(s)
-}
-
-// escapePath is escapeValue for paths.
-func escapePath(s string) string { return escapeValue(s) }

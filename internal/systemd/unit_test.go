@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -39,6 +40,17 @@ func definitions() map[string]*definition.Definition {
 		"oddschedule": {
 			Name: "oddschedule", Command: []string{"/bin/true"}, Restart: "never", ClearEnv: true,
 			StopSchedule: "HUP/1/TERM/2/KILL/3", StartLimitBurst: -1, Ready: "tcp:127.0.0.1:9000",
+		},
+		// A name that systemd takes only escaped, sockets that it takes
+		// only rewritten, and values that must not break a line.
+		"oddname": {
+			Name:    "web+api@eu-1",
+			Command: []string{"/usr/bin/printf", "caf\xe9 \x01\n", "50%", "a\\"},
+			Dir:     "/srv/100% web", ClearEnv: true, LogMaxFiles: 3,
+			Env:    []string{"CTRL=a\x1bb", "MULTI=one\ntwo", "TRAIL=x\\"},
+			Ready:  "file:/tmp/ready\nExecStartPre=/bin/false",
+			Health: "exec:check \\",
+			Listen: []string{"tcp://localhost:8080", "tcp://:8081", "tcp://0.0.0.0:8082", "tcp://[::1]:8083", "tcp://10.0.0.1:8084"},
 		},
 	}
 }
@@ -156,10 +168,10 @@ func TestSystemdAnalyzeVerify(t *testing.T) {
 		def = cloneForVerify(def)
 		u := render(t, def)
 		dir := t.TempDir()
-		files := []string{filepath.Join(dir, name+".service")}
+		files := []string{filepath.Join(dir, u.ServiceUnit())}
 		os.WriteFile(files[0], []byte(u.Service), 0o644)
 		if u.Socket != "" {
-			files = append(files, filepath.Join(dir, name+".socket"))
+			files = append(files, filepath.Join(dir, u.SocketUnit()))
 			os.WriteFile(files[1], []byte(u.Socket), 0o644)
 		}
 		cmd := exec.Command(analyze, append([]string{"verify", "--man=no"}, files...)...)
@@ -211,7 +223,8 @@ func parseUnit(t *testing.T, text string) map[string][]string {
 }
 
 // splitExec splits a command line or Environment= value as systemd does:
-// words, double quotes with C escapes, %% and $$ unescaped.
+// words, double quotes with C escapes (\n \t \xNN and the escaped
+// character itself), %% and $$ unescaped.
 func splitExec(t *testing.T, s string) []string {
 	t.Helper()
 	var words []string
@@ -233,6 +246,13 @@ func splitExec(t *testing.T, s string) []string {
 				cur.WriteByte('\n')
 			case 't':
 				cur.WriteByte('\t')
+			case 'x':
+				b, err := strconv.ParseUint(s[i+1:min(i+3, len(s))], 16, 8)
+				if err != nil || i+3 > len(s) {
+					t.Fatalf("bad \\x escape in %q", s)
+				}
+				cur.WriteByte(byte(b))
+				i += 2
 			default:
 				cur.WriteByte(s[i])
 			}
