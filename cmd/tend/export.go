@@ -62,11 +62,11 @@ func runExport(args []string) int {
 		return fail(err)
 	}
 	if *outDir != "" {
-		if err := os.WriteFile(*outDir+"/"+units.Name+".service", []byte(units.Service), 0o644); err != nil {
+		if err := os.WriteFile(*outDir+"/"+units.ServiceUnit(), []byte(units.Service), 0o644); err != nil {
 			return fail(err)
 		}
 		if units.Socket != "" {
-			if err := os.WriteFile(*outDir+"/"+units.Name+".socket", []byte(units.Socket), 0o644); err != nil {
+			if err := os.WriteFile(*outDir+"/"+units.SocketUnit(), []byte(units.Socket), 0o644); err != nil {
 				return fail(err)
 			}
 		}
@@ -74,7 +74,7 @@ func runExport(args []string) int {
 	}
 	fmt.Print(units.Service)
 	if units.Socket != "" {
-		fmt.Printf("\n# ---- %s.socket\n%s", units.Name, units.Socket)
+		fmt.Printf("\n# ---- %s\n%s", units.SocketUnit(), units.Socket)
 	}
 	return exitOK
 }

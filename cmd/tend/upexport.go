@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/tendhq/tend/internal/systemd"
 )
@@ -41,13 +40,15 @@ func runExportFile(args []string) int {
 		if err != nil {
 			return fail(fmt.Errorf("%s: %w", d.Name, err))
 		}
-		service := withDependencies(units.Service, d.After)
+		if units, err = units.WithAfter(d.After); err != nil {
+			return fail(fmt.Errorf("%s: %w", d.Name, err))
+		}
 		if *outDir != "" {
-			if err := os.WriteFile(filepath.Join(*outDir, units.Name+".service"), []byte(service), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(*outDir, units.ServiceUnit()), []byte(units.Service), 0o644); err != nil {
 				return fail(err)
 			}
 			if units.Socket != "" {
-				if err := os.WriteFile(filepath.Join(*outDir, units.Name+".socket"), []byte(units.Socket), 0o644); err != nil {
+				if err := os.WriteFile(filepath.Join(*outDir, units.SocketUnit()), []byte(units.Socket), 0o644); err != nil {
 					return fail(err)
 				}
 			}
@@ -56,28 +57,10 @@ func runExportFile(args []string) int {
 		if i > 0 {
 			fmt.Println()
 		}
-		fmt.Printf("# ---- %s.service\n%s", units.Name, service)
+		fmt.Printf("# ---- %s\n%s", units.ServiceUnit(), units.Service)
 		if units.Socket != "" {
-			fmt.Printf("\n# ---- %s.socket\n%s", units.Name, units.Socket)
+			fmt.Printf("\n# ---- %s\n%s", units.SocketUnit(), units.Socket)
 		}
 	}
 	return exitOK
-}
-
-// withDependencies adds After= and Requires= for deps to a unit's [Unit]
-// section.
-func withDependencies(unit string, deps []string) string {
-	if len(deps) == 0 {
-		return unit
-	}
-	var names []string
-	for _, d := range deps {
-		names = append(names, d+".service")
-	}
-	lines := "After=" + strings.Join(names, " ") + "\nRequires=" + strings.Join(names, " ") + "\n"
-	if i := strings.Index(unit, "[Unit]\n"); i >= 0 {
-		i += len("[Unit]\n")
-		return unit[:i] + lines + unit[i:]
-	}
-	return "[Unit]\n" + lines + "\n" + unit
 }

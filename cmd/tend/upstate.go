@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/tendhq/tend/internal/config"
 	"github.com/tendhq/tend/internal/definition"
+	"github.com/tendhq/tend/internal/envfile"
 	"github.com/tendhq/tend/internal/state"
 )
 
@@ -41,7 +41,7 @@ func envDigest(files []string) string {
 	}
 	h := sha256.New()
 	for _, f := range files {
-		b, err := os.ReadFile(f)
+		b, err := envfile.ReadFile(f)
 		if err != nil {
 			b = []byte("\x00missing")
 		}

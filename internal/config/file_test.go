@@ -1,6 +1,8 @@
 package config
 
 import (
+	"github.com/tendhq/tend/internal/definition"
+
 	"errors"
 	"fmt"
 	"net"
@@ -17,7 +19,7 @@ import (
 // tend up changes nothing (before, a NUL byte reached exec(2) and only
 // that daemon failed, after the others had started).
 func TestProcfileRefusesWhatACommandCannotCarry(t *testing.T) {
-	long := strings.Repeat("x", maxArgLen()+1)
+	long := strings.Repeat("x", definition.MaxArgLen()+1)
 	for _, tc := range []struct{ name, text, want string }{
 		{"NUL in a command", "web: ./server\nworker: work\x00er --queue jobs\n",
 			"Procfile:2: line contains a NUL byte (column 13), which no command line can carry: remove it"},
@@ -26,7 +28,7 @@ func TestProcfileRefusesWhatACommandCannotCarry(t *testing.T) {
 		{"CR line endings", "web: ./server\rworker: worker\r", "Procfile:1: line contains a carriage return (column 14) that does not end it: save the file with LF (or CRLF) line endings"},
 		{"invalid UTF-8", "web: ./server\nworker: caf\xe9\n", "Procfile:2: worker: line is not valid UTF-8 (byte 0xe9 at column 12): save the file as UTF-8"},
 		{"argument too long", "web: echo " + long + "\n", fmt.Sprintf("Procfile:1: web: argument 2 of the command is %d bytes; "+
-			"Linux refuses an argument over %d bytes: pass the data in a file instead", len(long), maxArgLen())},
+			"Linux refuses an argument over %d bytes: pass the data in a file instead", len(long), definition.MaxArgLen())},
 		{"shell command too long", "web: echo " + long + " | cat\n", fmt.Sprintf("Procfile:1: web: argument 3 of the command is %d bytes", len(long)+11)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -61,7 +63,7 @@ func TestProcfileOddButFine(t *testing.T) {
 // TestTOMLRefusesWhatACommandCannotCarry: TOML's \u0000 escape makes a
 // NUL byte that the TOML parser accepts; it is refused at its key.
 func TestTOMLRefusesWhatACommandCannotCarry(t *testing.T) {
-	long := strings.Repeat("x", maxArgLen()+1)
+	long := strings.Repeat("x", definition.MaxArgLen()+1)
 	for _, tc := range []struct{ name, text, want string }{
 		{"NUL in command string", "[web]\ncommand = \"./server\\u0000 -v\"\n",
 			"tend.toml:2: web.command: contains a NUL byte (\\u0000), which no command line, environment variable or path can carry: remove it"},
@@ -74,7 +76,7 @@ func TestTOMLRefusesWhatACommandCannotCarry(t *testing.T) {
 		{"CR line endings", "[web]\rcommand = \"x\"\r", "tend.toml:1: line contains a carriage return (column 6) that does not end it: save the file with LF (or CRLF) line endings"},
 		{"argument too long", "[web]\ncommand = [\"/bin/echo\", \"" + long + "\"]\n", fmt.Sprintf("tend.toml:2: web.command: argument 2 of the command is %d bytes", len(long))},
 		{"env too long", "[web]\ncommand = \"x\"\nenv = { A = \"" + long + "\" }\n", fmt.Sprintf("tend.toml:3: web.env: variable A is %d bytes (A= and the value); "+
-			"Linux refuses an environment variable over %d bytes: put the value in a file", len(long)+2, maxArgLen())},
+			"Linux refuses an environment variable over %d bytes: put the value in a file", len(long)+2, definition.MaxArgLen())},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if long == "x" && strings.Contains(tc.name, "too long") {

@@ -180,6 +180,7 @@ func toTOML(t *testing.T, file *File) []byte {
 		dur(m, "start_limit_interval", def.StartLimitInterval)
 		set("stop_signal", def.StopSignal)
 		set("stop_schedule", def.StopSchedule)
+		set("pidfile", def.PIDFile)
 		set("log", def.Log)
 		set("log_max_size", def.LogMaxSize)
 		set("log_max_files", def.LogMaxFiles)

@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/tendhq/tend/internal/definition"
 )
 
 // byteOrderMark is the UTF-8 byte order mark some editors write first; it
@@ -51,7 +53,7 @@ func badUTF8(line string) string {
 // accepts for one string, and returns the key concerned ("command" or
 // "env") and what is wrong, or "", "".
 func badArgs(command, env []string) (key, msg string) {
-	max := maxArgLen()
+	max := definition.MaxArgLen()
 	if max <= 0 {
 		return "", ""
 	}

@@ -117,6 +117,9 @@ func (d *Definition) Validate() error {
 			return usagef("--env %q: want KEY=VALUE", kv)
 		}
 	}
+	if err := d.checkStrings(); err != nil {
+		return err
+	}
 	if err := d.checkSize(); err != nil {
 		return err
 	}
@@ -337,4 +340,46 @@ func (d *Definition) Program(env []string) string {
 		}
 	}
 	return path
+}
+
+// checkStrings refuses what exec(2) cannot carry (a NUL byte, an argument
+// or environment string of MaxArgLen bytes or more) and control
+// characters in options that name files or probes.
+func (d *Definition) checkStrings() error {
+	limit := MaxArgLen()
+	tooLong := func(what, s string) error {
+		return usagef("%s is %d bytes: the system passes at most %d in one argument or environment string; "+
+			"pass it in a file instead (--env-file, or a file the command reads)", what, len(s), limit)
+	}
+	for i, a := range d.Command {
+		if strings.IndexByte(a, 0) >= 0 {
+			return usagef("argument %d of the command holds a NUL byte, which no command line can carry", i)
+		}
+		if limit > 0 && len(a) >= limit {
+			return tooLong(fmt.Sprintf("argument %d of the command", i), a)
+		}
+	}
+	for _, kv := range d.Env {
+		k, _, _ := cutEnv(kv)
+		if strings.IndexByte(kv, 0) >= 0 {
+			return usagef("--env %s holds a NUL byte, which no environment can carry", k)
+		}
+		if limit > 0 && len(kv) >= limit {
+			return tooLong("--env "+k, kv)
+		}
+	}
+	for _, o := range []struct{ flag, v string }{
+		{"dir", d.Dir}, {"log", d.Log}, {"pidfile", d.PIDFile}, {"user", d.User}, {"group", d.Group},
+		{"ready", d.Ready}, {"health", d.Health}, {"stop-schedule", d.StopSchedule},
+	} {
+		if i := strings.IndexFunc(o.v, func(r rune) bool { return r < 0x20 || r == 0x7f }); i >= 0 {
+			return usagef("--%s %q holds a control character", o.flag, o.v)
+		}
+	}
+	for _, l := range d.Listen {
+		if strings.IndexFunc(l, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
+			return usagef("--listen %q holds a control character", l)
+		}
+	}
+	return nil
 }

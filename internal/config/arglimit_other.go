@@ -1,8 +1,0 @@
-//go:build !linux
-
-package config
-
-// maxArgLen is 0 where the system has no limit on the length of one
-// argument or environment string, only on their total (see the Linux
-// version).
-func maxArgLen() int { return 0 }
