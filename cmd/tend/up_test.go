@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -314,4 +315,35 @@ func TestUpForeground(t *testing.T) {
 	if s := string(b); lineIndex(s, "web: stopped") < 0 || lineIndex(s, "web: stopped") > lineIndex(s, "db: stopped") {
 		t.Errorf("up --foreground output:\n%s", s)
 	}
+}
+
+// TestProcfileLineExecs: a Procfile line with shell syntax runs through
+// /bin/sh -c, and the shell execs the program: the daemon's main process
+// is the program itself, so a signal reaches it, and its port is freed
+// when it stops.
+func TestProcfileLineExecs(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, ".env"), "HELPER="+testBin+"\n")
+	writeFile(t, filepath.Join(dir, "Procfile"), "web: "+helperEnv+"=sleep TEST_NOTE="+e.note+" $HELPER --flag\n")
+	if r := e.upIn(dir, "up"); r.code != 0 {
+		t.Fatalf("up: %v", r)
+	}
+	var pid int
+	eventually(t, "the program's pid in status", func() bool {
+		noted := e.notedPIDs("running")
+		s, _ := e.status("web")
+		if len(noted) == 0 {
+			return false
+		}
+		pid = noted[0]
+		return s.PID == pid
+	})
+	if b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline"); !strings.HasPrefix(string(b), testBin+"\x00--flag") {
+		t.Errorf("main process %d runs %q, want the program itself", pid, b)
+	}
+	if r := e.tend("signal", "web", "KILL"); r.code != 0 || !strings.Contains(r.stdout, fmt.Sprintf("pid %d", pid)) {
+		t.Fatalf("signal: %v", r)
+	}
+	eventually(t, "the program killed by the signal", func() bool { return !alive(pid) })
 }

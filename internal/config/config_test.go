@@ -202,7 +202,7 @@ func TestProcfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	web, worker := f.Daemon("web").Definition, f.Daemon("worker").Definition
-	if !slices.Equal(web.Command, []string{"/bin/sh", "-c", "./server -p $PORT"}) {
+	if !slices.Equal(web.Command, []string{"/bin/sh", "-c", "exec ./server -p $PORT"}) {
 		t.Errorf("web command %q", web.Command)
 	}
 	if !slices.Equal(worker.Command, []string{"worker", "--queue", "a b"}) {
@@ -243,19 +243,27 @@ func TestSplitCommand(t *testing.T) {
 		{`echo "say \"hi\"" ''`, []string{"echo", `say "hi"`, ""}},
 		{`a=b`, []string{"/bin/sh", "-c", "a=b"}},
 		{`prog --opt=x`, []string{"prog", "--opt=x"}},
-		{`echo $HOME`, []string{"/bin/sh", "-c", "echo $HOME"}},
-		{`echo "$HOME"`, []string{"/bin/sh", "-c", `echo "$HOME"`}},
+		{`echo $HOME`, []string{"/bin/sh", "-c", "exec echo $HOME"}},
+		{`echo "$HOME"`, []string{"/bin/sh", "-c", `exec echo "$HOME"`}},
 		{`echo '$HOME'`, []string{"echo", "$HOME"}},
 		{`a | b`, []string{"/bin/sh", "-c", "a | b"}},
 		{`a && b`, []string{"/bin/sh", "-c", "a && b"}},
-		{`a > log`, []string{"/bin/sh", "-c", "a > log"}},
-		{`ls *.go`, []string{"/bin/sh", "-c", "ls *.go"}},
-		{`ls ~/x`, []string{"/bin/sh", "-c", "ls ~/x"}},
+		{`a > log`, []string{"/bin/sh", "-c", "exec a > log"}},
+		{`a >log 2>&1`, []string{"/bin/sh", "-c", "exec a >log 2>&1"}},
+		{`a $(b c) "$(d)"`, []string{"/bin/sh", "-c", `exec a $(b c) "$(d)"`}},
+		{`a &`, []string{"/bin/sh", "-c", "a &"}},
+		{`a; b`, []string{"/bin/sh", "-c", "a; b"}},
+		{`(a)`, []string{"/bin/sh", "-c", "(a)"}},
+		{`cd /x && a`, []string{"/bin/sh", "-c", "cd /x && a"}},
+		{`export X=$Y`, []string{"/bin/sh", "-c", "export X=$Y"}},
+		{`A=1 B="x y" server $P`, []string{"/bin/sh", "-c", `A=1 B="x y" exec server $P`}},
+		{`ls *.go`, []string{"/bin/sh", "-c", "exec ls *.go"}},
+		{`ls ~/x`, []string{"/bin/sh", "-c", "exec ls ~/x"}},
 		{`a a~b`, []string{"a", "a~b"}},
-		{`run # note`, []string{"/bin/sh", "-c", "run # note"}},
+		{`run # note`, []string{"/bin/sh", "-c", "exec run # note"}},
 		{`a#b`, []string{"a#b"}},
 		{`exec server`, []string{"/bin/sh", "-c", "exec server"}},
-		{`PORT=1 server`, []string{"/bin/sh", "-c", "PORT=1 server"}},
+		{`PORT=1 server`, []string{"/bin/sh", "-c", "PORT=1 exec server"}},
 	} {
 		got, err := SplitCommand(tc.in)
 		if err != nil || !slices.Equal(got, tc.want) {
