@@ -136,9 +136,7 @@ func (r *reaper) reaps(s *Supervisor, pid int) bool {
 	if r.unread[s][pid] {
 		return true
 	}
-	var info unix.Siginfo
-	err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
-	return err == nil
+	return waitable(pid)
 }
 
 // consumed records that s has taken a batch from its inbox.

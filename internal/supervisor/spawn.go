@@ -90,7 +90,7 @@ func (s *Supervisor) startProcess(inc int) (proc.Identity, error) {
 	}
 	if cgfd != nil {
 		defer cgfd.Close()
-		sys.UseCgroupFD, sys.CgroupFD = true, int(cgfd.Fd())
+		bornIn(sys, cgfd)
 	}
 	argv := args
 	if shim := s.readying.shim; shim != nil {
