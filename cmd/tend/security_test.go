@@ -375,7 +375,7 @@ func TestOversizedInputs(t *testing.T) {
 	}
 	envFile := filepath.Join(t.TempDir(), "env")
 	os.WriteFile(envFile, []byte("A="+strings.Repeat("y", 2<<20)+"\n"), 0o600)
-	if r := e.start("bigenv", "sleep", "--env-file", envFile); r.code == 0 || !strings.Contains(r.stderr, "longer than") {
+	if r := e.start("bigenv", "sleep", "--env-file", envFile); r.code == 0 || !strings.Contains(r.stderr, "larger than") {
 		t.Errorf("start with a 2 MiB env file: %v", r)
 	}
 }

@@ -48,7 +48,7 @@ func definitions() map[string]*definition.Definition {
 			Command: []string{"/usr/bin/printf", "caf\xe9 \x01\n", "50%", "a\\"},
 			Dir:     "/srv/100% web", ClearEnv: true, LogMaxFiles: 3,
 			Env:    []string{"CTRL=a\x1bb", "MULTI=one\ntwo", "TRAIL=x\\"},
-			Ready:  "file:/tmp/ready\nExecStartPre=/bin/false",
+			Ready:  "file:/tmp/re\"ady",
 			Health: "exec:check \\",
 			Listen: []string{"tcp://localhost:8080", "tcp://:8081", "tcp://0.0.0.0:8082", "tcp://[::1]:8083", "tcp://10.0.0.1:8084"},
 		},
