@@ -2,19 +2,19 @@
 
 package daemon
 
-import "golang.org/x/sys/unix"
+import (
+	"os"
 
-// closeStrayOnExecByRange is the fallback when /proc is not there: every
-// descriptor up to the soft RLIMIT_NOFILE (bounded) that is not kept.
-func closeStrayOnExecByRange(keep map[int]bool) {
-	var rl unix.Rlimit
-	max := 1024
-	if unix.Getrlimit(unix.RLIMIT_NOFILE, &rl) == nil && rl.Cur < 65536 {
-		max = int(rl.Cur)
+	"github.com/tendhq/tend/internal/proc"
+)
+
+// closeStrayOnExec marks every descriptor that is not in keep close-on-exec,
+// so that descriptors the launcher inherited without that flag (a shell's
+// leaked fd, say) do not reach the daemon.
+func closeStrayOnExec(keep []*os.File) {
+	keepFD := map[int]bool{}
+	for _, f := range keep {
+		keepFD[int(f.Fd())] = true
 	}
-	for fd := 3; fd < max; fd++ {
-		if !keep[fd] {
-			unix.CloseOnExec(fd)
-		}
-	}
+	proc.CloseOnExecExcept(keepFD)
 }

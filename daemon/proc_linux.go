@@ -22,28 +22,6 @@ func executable() (string, error) { return "/proc/self/exe", nil }
 
 func redirectStderrToStdout() error { return unix.Dup3(1, 2, 0) }
 
-// closeStrayOnExec marks every descriptor that is not in keep close-on-exec,
-// so that descriptors the launcher inherited without that flag (a shell's
-// leaked fd, say) do not reach the daemon.
-func closeStrayOnExec(keep []*os.File) {
-	keepFD := map[int]bool{0: true, 1: true, 2: true}
-	for _, f := range keep {
-		keepFD[int(f.Fd())] = true
-	}
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		closeStrayOnExecByRange(keepFD)
-		return
-	}
-	for _, e := range entries {
-		fd, err := strconv.Atoi(e.Name())
-		if err != nil || keepFD[fd] {
-			continue
-		}
-		unix.CloseOnExec(fd)
-	}
-}
-
 // finalMarkerName names the memfd through which the daemon stage tells the
 // re-executed image that it is the final daemon. A descriptor rather than an
 // environment variable, so that the daemon's /proc/PID/environ is exactly

@@ -16,14 +16,6 @@ func executable() (string, error) { return os.Executable() }
 
 func redirectStderrToStdout() error { return unix.Dup2(1, 2) }
 
-func closeStrayOnExec(keep []*os.File) {
-	keepFD := map[int]bool{0: true, 1: true, 2: true}
-	for _, f := range keep {
-		keepFD[int(f.Fd())] = true
-	}
-	closeStrayOnExecByRange(keepFD)
-}
-
 // execClean has no portable way to reset the signal state before exec; the
 // daemon stage continues in place.
 func execClean(path string, argv, env []string, marker string) error { return nil }

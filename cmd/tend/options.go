@@ -60,6 +60,14 @@ func parseDefinition(cmdName, name string, args []string, extra func(*flag.FlagS
 	if err := fs.Parse(args); err != nil {
 		return nil, fmt.Errorf("%w: %v (see: tend help %s)", definition.ErrUsage, err, cmdName)
 	}
+	if def.Name == "" {
+		// tend run: --name, else "run" (a --listen socket is named after
+		// the daemon by default).
+		def.Name = cmdName
+		if f := fs.Lookup("name"); f != nil && f.Value.String() != "" {
+			def.Name = f.Value.String()
+		}
+	}
 	def.Command = fs.Args()
 	if len(def.Command) > 0 && strings.Contains(def.Command[0], "/") && !filepath.IsAbs(def.Command[0]) {
 		// ./server means the one here, not one relative to --dir.

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"strconv"
+
 	"context"
 	"flag"
+	"github.com/tendhq/tend/internal/proc"
 	"os"
 	"os/signal"
 	"syscall"
@@ -47,7 +50,6 @@ func runRun(args []string) int {
 	if err != nil {
 		return fail(err)
 	}
-	def.Name = name
 	var dir state.Dir
 	if name != "" {
 		if err := state.ValidateName(name); err != nil {
@@ -65,27 +67,42 @@ func runRun(args []string) int {
 			return fail(err)
 		}
 		defer unlock()
-	} else {
-		def.Name = "run"
 	}
+	// Before the command starts: a descriptor tend run inherited without
+	// close-on-exec (a shell's, a test's) must not reach it, and a signal
+	// tend run inherited ignored (nohup's SIGHUP) must reach it with its
+	// default action: exec resets handled signals, not ignored ones.
+	proc.CloseOnExecExcept(listenFDs())
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
+	fwd := make(chan os.Signal, 8)
+	signal.Notify(fwd, forwarded...)
+	defer signal.Stop(fwd)
 	s, err := supervisor.Start(supervisor.Config{Definition: def, Dir: dir, Passthrough: true})
 	if err != nil {
 		return fail(err)
 	}
-	fwd := make(chan os.Signal, 8)
-	signal.Notify(fwd, forwarded...)
 	go func() {
 		for sig := range fwd {
 			s.Signal(sig.(syscall.Signal), false)
 		}
 	}()
 	if code, ok := runReady(ctx, s, def); !ok {
-		signal.Stop(fwd)
 		return code
 	}
-	code := s.Wait(ctx)
-	signal.Stop(fwd)
-	return code
+	return s.Wait(ctx)
+}
+
+// listenFDs are the descriptors a service manager handed tend run
+// (LISTEN_FDS, when LISTEN_PID is tend run): they stay open.
+func listenFDs() map[int]bool {
+	keep := map[int]bool{}
+	if os.Getenv("LISTEN_PID") != strconv.Itoa(os.Getpid()) {
+		return keep
+	}
+	n, _ := strconv.Atoi(os.Getenv("LISTEN_FDS"))
+	for fd := 3; fd < 3+n; fd++ {
+		keep[fd] = true
+	}
+	return keep
 }

@@ -476,3 +476,54 @@ func TestEnvNotOnCommandLine(t *testing.T) {
 		return strings.Contains(e.tend("logs", "secret").stdout, "got hunter2")
 	})
 }
+
+// TestRunHandsACleanProcess: tend run started as nohup starts it (SIGHUP
+// ignored) and with a descriptor leaked to it still gives its command the
+// default SIGHUP and no stray descriptor; and --listen names its socket
+// after --name.
+func TestRunHandsACleanProcess(t *testing.T) {
+	e := newEnv(t)
+	leak, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer leak.Close()
+	args := append([]string{"run", "--name", "clean", "--listen", "tcp://127.0.0.1:0"}, e.helper("sleep")...)
+	cmd := exec.Command("nohup", append([]string{tendBin}, args...)...)
+	cmd.Env = append(os.Environ(), "TEND_HOME="+e.home)
+	cmd.ExtraFiles = []*os.File{leak} // fd 3 of tend run, not close-on-exec
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() }()
+	var pid int
+	eventually(t, "the command", func() bool {
+		if pids := e.notedPIDs("running"); len(pids) > 0 {
+			pid = pids[0]
+		}
+		return pid > 0
+	})
+	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for _, line := range strings.Split(string(status), "\n") {
+		if hex, ok := strings.CutPrefix(line, "SigIgn:\t"); ok {
+			mask, _ := strconv.ParseUint(hex, 16, 64)
+			if mask&(1<<(uint(syscall.SIGHUP)-1)) != 0 {
+				t.Errorf("the command ignores SIGHUP (SigIgn %s)", hex)
+			}
+		}
+	}
+	// fd 3 is the --listen socket; the leaked /dev/null is not there (the
+	// helper, a Go program, opens descriptors of its own).
+	fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	for _, fd := range fds {
+		target, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", pid, fd.Name()))
+		n, _ := strconv.Atoi(fd.Name())
+		if n == 3 && !strings.HasPrefix(target, "socket:") || n > 2 && target == os.DevNull {
+			t.Errorf("the command's fd %d is %s", n, target)
+		}
+	}
+	environ, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	if !bytes.Contains(environ, []byte("LISTEN_FDNAMES=clean\x00")) {
+		t.Errorf("LISTEN_FDNAMES is not the daemon's name")
+	}
+}
