@@ -39,14 +39,56 @@ func (e *remoteError) Is(target error) bool {
 		return target == errStopping
 	case control.CodeNotRunning:
 		return target == ErrNotRunning
+	case control.CodeExpired:
+		return target == ErrNoAnswer
 	}
 	return false
 }
 
+// ErrNoAnswer is wrapped when a supervisor did not answer in time.
+var ErrNoAnswer = errors.New("no answer from the supervisor")
+
+// unanswered explains a request that its deadline cut short, with what
+// the supervisor is doing.
+func unanswered(dir state.Dir, op string, err error) error {
+	sup, ok := lockHolder(dir)
+	if !ok {
+		return fmt.Errorf("%s: %w to %s: %w", dir.Name, ErrNoAnswer, op, err)
+	}
+	why := ""
+	switch st, _ := proc.RunState(sup.PID); st {
+	case 'T', 't':
+		why = fmt.Sprintf(": it is stopped (by SIGSTOP or a debugger); continue it with: kill -CONT %d", sup.PID)
+	case 'D':
+		why = ": it is blocked in the kernel (uninterruptible sleep: a full or hung disk?)"
+	default:
+		why = fmt.Sprintf(": it runs but is busy; see %s", dir.EventLog())
+	}
+	return fmt.Errorf("%s: %w (pid %d) to %s in time%s (the request will not be carried out later)", dir.Name, ErrNoAnswer, sup.PID, op, why)
+}
+
+// CallTimeout bounds a request to a supervisor that answers at once
+// (status, signal, log rotation) when the caller's context sets no
+// deadline; stop and restart wait as long as their schedule and readiness
+// may take.
+const CallTimeout = 5 * time.Second
+
 // call sends one request to the daemon's supervisor and decodes the data
-// of a successful answer into out (when not nil).
+// of a successful answer into out (when not nil). Without a deadline in
+// ctx it waits CallTimeout at most. A supervisor that does not answer in
+// time gets an error that says what it is doing (a stopped supervisor is
+// named, with how to continue it); the request, if it reads it later, is
+// not carried out (see control.Request.Deadline).
 func call(ctx context.Context, dir state.Dir, req control.Request, out any) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, CallTimeout)
+		defer cancel()
+	}
 	resp, err := control.Call(ctx, dir.Socket(), req)
+	if err != nil && ctx.Err() != nil {
+		return unanswered(dir, req.Op, err)
+	}
 	if err != nil {
 		return err
 	}
@@ -59,12 +101,17 @@ func call(ctx context.Context, dir state.Dir, req control.Request, out any) erro
 	return nil
 }
 
+// socketWait is how long callRunning waits for the control socket of a
+// supervisor that holds its lock: long enough for one that is starting,
+// or remaking a socket someone removed (see supervisor's folder watch).
+const socketWait = 2 * time.Second
+
 // callRunning is call for a supervisor that holds its lock: while it is
 // still starting, its control socket may not be listening yet, so a
 // missing server is retried until the socket answers or the lock is
-// released (10 s at most).
+// released (socketWait at most).
 func callRunning(ctx context.Context, dir state.Dir, req control.Request, out any) error {
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(socketWait)
 	for {
 		err := call(ctx, dir, req, out)
 		if !errors.Is(err, control.ErrNoServer) {
@@ -105,8 +152,18 @@ func Stop(ctx context.Context, dir state.Dir) (string, error) {
 		return "", err
 	}
 	if v.SupervisorAlive {
+		if _, ok := ctx.Deadline(); !ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, stopTimeout(dir))
+			defer cancel()
+		}
 		var res control.StopResult
 		err := callRunning(ctx, dir, control.Request{Op: control.OpStop}, &res)
+		if errors.Is(err, control.ErrNoServer) {
+			// Its control socket is gone (a cleaner of /tmp?) while it
+			// runs: SIGTERM asks it to stop too, and it remakes the socket.
+			return stopBySignal(ctx, dir, v.Supervisor)
+		}
 		if err == nil {
 			// The supervisor is one of the daemon's processes too: return
 			// once it has let go of its lock, so that a start right after
@@ -148,6 +205,43 @@ func Stop(ctx context.Context, dir state.Dir) (string, error) {
 		return "", fmt.Errorf("%s: %w", dir.Name, ErrNotRunning)
 	}
 	return stopLeftovers(ctx, dir, v)
+}
+
+// stopTimeout is how long a stop may take: the daemon's stop schedule,
+// and a margin for the supervisor to finish.
+func stopTimeout(dir state.Dir) time.Duration {
+	sched := definition.DefaultSchedule()
+	if def, err := LoadDefinition(dir); err == nil {
+		if s, err := def.Schedule(); err == nil {
+			sched = s
+		}
+	}
+	d := 10 * time.Second
+	for _, step := range sched {
+		d += step.Wait
+	}
+	return d
+}
+
+// stopBySignal stops a daemon whose supervisor runs but does not answer on
+// its socket: SIGTERM to the supervisor (checked by pid and start time)
+// makes it run the stop schedule and exit.
+func stopBySignal(ctx context.Context, dir state.Dir, sup proc.Identity) (string, error) {
+	if err := sup.Signal(syscall.SIGTERM); err != nil {
+		return "", fmt.Errorf("%s: its supervisor (pid %d) has no control socket, and SIGTERM did not reach it: %w", dir.Name, sup.PID, err)
+	}
+	if err := waitUnlocked(ctx, dir, sup); err != nil {
+		return "", err
+	}
+	v, err := Inspect(dir)
+	if err != nil {
+		return "", err
+	}
+	how := "stopped"
+	if v.LastExit != nil {
+		how = v.LastExit.Description
+	}
+	return how + " (asked by SIGTERM: its control socket was gone)", nil
 }
 
 // stopLeftovers runs the stop schedule on the processes of a daemon whose

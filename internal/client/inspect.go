@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"time"
 
 	"github.com/tendhq/tend/internal/control"
 	"github.com/tendhq/tend/internal/pidfile"
@@ -86,17 +87,22 @@ func Inspect(dir state.Dir) (*View, error) {
 			}
 			return nil, fmt.Errorf("%w: %s", ErrUnknown, dir.Name)
 		}
-		if errors.Is(err, state.ErrCorrupt) {
-			// A running supervisor knows its record: ask it (it also
-			// rewrites the file). Otherwise the error says what to do.
-			if v, aerr := askSupervisor(dir); aerr == nil {
-				return v, nil
-			}
+		// A running supervisor knows its record: ask it (it also tries
+		// to write the file again). Otherwise the error says what to do.
+		if v, aerr := askSupervisor(dir); aerr == nil {
+			return v, nil
 		}
 		return nil, err
 	}
 	v := &View{Record: rec, Condition: Condition(rec.State)}
 	sup, held := lockHolder(dir)
+	if held && sup == rec.Supervisor {
+		// The file may be behind (a full disk keeps the supervisor from
+		// writing it): the supervisor's own record is the truth.
+		if av, err := askSupervisor(dir); err == nil {
+			return av, nil
+		}
+	}
 	switch {
 	case held && sup != rec.Supervisor:
 		// Another supervisor took the name after this record was
@@ -140,16 +146,20 @@ func lockHolder(dir state.Dir) (proc.Identity, bool) {
 	return id, true
 }
 
+// askTimeout bounds a status request: a supervisor that does not answer
+// at once (stopped, busy) leaves status to its record on disk.
+const askTimeout = time.Second
+
 // askSupervisor returns the view of a daemon whose supervisor holds its
 // lock, from the record the supervisor keeps in memory.
 func askSupervisor(dir state.Dir) (*View, error) {
 	if _, ok := lockHolder(dir); !ok {
 		return nil, fmt.Errorf("%s: %w", dir.Name, ErrNotRunning)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), control.DefaultTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), askTimeout)
 	defer cancel()
 	var rec status.Record
-	if err := callRunning(ctx, dir, control.Request{Op: control.OpStatus}, &rec); err != nil {
+	if err := call(ctx, dir, control.Request{Op: control.OpStatus}, &rec); err != nil {
 		return nil, err
 	}
 	v := &View{Record: rec, Condition: Condition(rec.State), SupervisorAlive: true}

@@ -18,10 +18,6 @@ import (
 // supervisor is started from the stored definition, with the environment
 // it was first started with (env files are read again).
 func Restart(ctx context.Context, dir state.Dir) (int, error) {
-	def, err := LoadDefinition(dir)
-	if err != nil {
-		return 0, fmt.Errorf("%s has no stored definition to restart from: %w", dir.Name, err)
-	}
 	v, err := Inspect(dir)
 	if err != nil && !errors.Is(err, ErrUnknown) {
 		return 0, err
@@ -40,6 +36,11 @@ func Restart(ctx context.Context, dir state.Dir) (int, error) {
 		if werr := waitUnlocked(ctx, dir, v.Supervisor); werr != nil {
 			return 0, werr
 		}
+	}
+	def, err := LoadDefinition(dir)
+	if err != nil {
+		return 0, fmt.Errorf("%s cannot be started again: its stored definition is unusable (%w); "+
+			"start it anew with tend start %s [options] -- COMMAND (tend status %s shows its command)", dir.Name, err, dir.Name, dir.Name)
 	}
 	if _, err := Stop(ctx, dir); err != nil && !errors.Is(err, ErrNotRunning) {
 		return 0, err

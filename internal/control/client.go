@@ -29,6 +29,9 @@ var ErrUntrustedPeer = errors.New("control: untrusted peer")
 // returned with a nil error: the server answered, and refused or failed.
 // When nothing listens at path the error wraps [ErrNoServer].
 func Call(ctx context.Context, path string, req Request) (Response, error) {
+	if dl, ok := ctx.Deadline(); ok {
+		req.Deadline = dl
+	}
 	msg, err := encode(req)
 	if err != nil {
 		return Response{}, err

@@ -74,8 +74,30 @@ func TestRoundTrip(t *testing.T) {
 	req := Request{Op: "signal", Signal: "HUP", Group: true, Args: map[string]string{"k": "v"}}
 	resp := call(t, s.Path(), req)
 	var got Request
-	if !resp.OK || json.Unmarshal(resp.Data, &got) != nil || !reflect.DeepEqual(got, req) {
-		t.Fatalf("response %+v (data %s); want OK echoing %+v", resp, resp.Data, req)
+	if !resp.OK || json.Unmarshal(resp.Data, &got) != nil || got.Deadline.IsZero() {
+		t.Fatalf("response %+v (data %s); want OK echoing %+v with the call's deadline", resp, resp.Data, req)
+	}
+	got.Deadline = time.Time{}
+	if !reflect.DeepEqual(got, req) {
+		t.Fatalf("echoed %+v, want %+v", got, req)
+	}
+}
+
+// TestExpiredRequestRefused: a request read after its client's deadline
+// (the server was stopped meanwhile, say) is answered, not carried out.
+func TestExpiredRequestRefused(t *testing.T) {
+	ran := false
+	s, _ := serve(t, func(ctx context.Context, req Request) Response { ran = true; return Response{OK: true} }, 0)
+	c, err := net.Dial("unix", s.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	msg, _ := encode(Request{Op: "signal", Deadline: time.Now().Add(-time.Second)})
+	c.Write(msg)
+	var resp Response
+	if err := decode(c, &resp); err != nil || resp.OK || resp.Code != CodeExpired || ran {
+		t.Fatalf("response %+v, %v; handler ran: %v", resp, err, ran)
 	}
 }
 

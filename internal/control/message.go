@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 )
 
 // MaxMessage is the largest message body, in bytes, that either side
@@ -28,6 +29,11 @@ type Request struct {
 	Group bool `json:",omitempty"`
 	// Args carries any other operation-specific parameters.
 	Args map[string]string `json:",omitempty"`
+	// Deadline is when the client stops waiting for the answer (Call
+	// sets it from its context). A server that reads the request after
+	// it (it was stopped, say, and continued later) refuses it with
+	// CodeExpired instead of carrying it out for nobody.
+	Deadline time.Time `json:",omitzero"`
 }
 
 // Response is a supervisor's answer to a [Request].

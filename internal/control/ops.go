@@ -17,6 +17,9 @@ const (
 	CodeStopped = "stopped"
 	// CodeNotRunning: nothing of the daemon runs.
 	CodeNotRunning = "not-running"
+	// CodeExpired: the request arrived after its client's deadline, and
+	// was not carried out.
+	CodeExpired = "expired"
 )
 
 // StopResult is the data of a stop answer.

@@ -212,6 +212,16 @@ func (s *Server) serveConn(ctx context.Context, c *net.UnixConn, h Handler) {
 		s.reply(c, Response{Error: "control: request has no Op"})
 		return
 	}
+	if !req.Deadline.IsZero() {
+		if time.Now().After(req.Deadline) {
+			s.logf("control: %s: a %s request came after its client's deadline (%s); not carried out", s.path, req.Op, req.Deadline.Format(time.RFC3339Nano))
+			s.reply(c, Response{Error: "control: the request arrived after its client stopped waiting; it was not carried out", Code: CodeExpired})
+			return
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, req.Deadline)
+		defer cancel()
+	}
 	s.reply(c, h(ctx, req))
 }
 

@@ -97,6 +97,9 @@ func ParseListen(s, defaultName string) (ListenSocket, error) {
 		if !filepath.IsAbs(rest) {
 			return ListenSocket{}, fmt.Errorf("--listen %q: want unix:///ABSOLUTE/PATH", s)
 		}
+		if strings.HasSuffix(rest, "/") {
+			return ListenSocket{}, fmt.Errorf("--listen %q: %s names a directory; give the socket's own path, such as unix://%sapp.sock", s, rest, rest)
+		}
 	default:
 		return ListenSocket{}, fmt.Errorf("--listen %q: want tcp://HOST:PORT or unix:///PATH", s)
 	}

@@ -102,3 +102,14 @@ func Parent(pid int) (int, error) {
 	}
 	return s.PPID, nil
 }
+
+// RunState returns the state letter of pid from /proc/PID/stat: R
+// running, S sleeping, D in uninterruptible sleep, T stopped, t traced,
+// Z zombie, and so on (see proc(5)).
+func RunState(pid int) (byte, error) {
+	s, err := readStat(pid)
+	if err != nil {
+		return 0, err
+	}
+	return s.State, nil
+}

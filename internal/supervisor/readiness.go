@@ -171,6 +171,9 @@ func listenNotify(dir statedir.Dir, d *definition.Definition) (*notify.Server, e
 // previous run is replaced, but only when nothing answers on it.
 func bindListener(l definition.ListenSocket) (net.Listener, *os.File, error) {
 	if l.Network == "unix" {
+		if fi, err := os.Lstat(l.Address); err == nil && !fi.Mode().IsRegular() && fi.Mode()&os.ModeSocket == 0 {
+			return nil, nil, fmt.Errorf("--listen %s: %s is a %s, not a socket: give a path where a socket can be made", l, l.Address, fileKind(fi.Mode()))
+		}
 		if fi, err := os.Lstat(l.Address); err == nil && fi.Mode()&os.ModeSocket != 0 {
 			if c, err := net.DialTimeout("unix", l.Address, time.Second); err == nil {
 				c.Close()
@@ -382,4 +385,19 @@ func (s *Supervisor) healthChecked(h healthResult) {
 		s.events.Warn("health check failed", "probe", s.def.Health, "err", h.result.Result, "failures", h.result.Failures)
 	}
 	s.apply(s.m.step(event{kind: evHealth, at: h.result.At, inc: h.inc, ok: h.result.OK, result: h.result.Result}))
+}
+
+// fileKind names a kind of file for errors.
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "directory"
+	case m&os.ModeSymlink != 0:
+		return "symbolic link"
+	case m&os.ModeNamedPipe != 0:
+		return "FIFO"
+	case m&os.ModeDevice != 0:
+		return "device"
+	}
+	return "file"
 }

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Faults from the reliability campaign (RELIABILITY.md), each kept fixed.
+
+// TestStoppedSupervisorTimesOut: with the supervisor stopped (SIGSTOP),
+// tend signal returns within its deadline with an error that names the
+// supervisor and how to continue it, and the request, read after SIGCONT,
+// is not carried out for nobody.
+func TestStoppedSupervisorTimesOut(t *testing.T) {
+	e := newEnv(t)
+	pid := e.mustStart("paused", "sleep")
+	s, _ := e.status("paused")
+	sup := s.SupervisorPID
+	syscall.Kill(sup, syscall.SIGSTOP)
+	start := time.Now()
+	r := e.tend("signal", "paused", "USR1")
+	took := time.Since(start)
+	syscall.Kill(sup, syscall.SIGCONT)
+	if r.code == 0 || !strings.Contains(r.stderr, "stopped") || !strings.Contains(r.stderr, "kill -CONT "+strconv.Itoa(sup)) || took > 15*time.Second {
+		t.Fatalf("signal to a stopped supervisor, after %v: %v", took, r)
+	}
+	// The supervisor reads the request once continued, and refuses it:
+	// USR1 would have killed the helper.
+	events := filepath.Join(e.home, "paused", "events.log")
+	eventually(t, "the late request refused", func() bool {
+		b, _ := os.ReadFile(events)
+		return strings.Contains(string(b), "after its client's deadline")
+	})
+	if !alive(pid) {
+		t.Errorf("the daemon got the signal its client had given up on")
+	}
+}
+
+// TestControlSocketRemoved: a removed control socket (a cleaner of /tmp)
+// comes back, and stop works meanwhile.
+func TestControlSocketRemoved(t *testing.T) {
+	e := newEnv(t)
+	pid := e.mustStart("sock", "sleep")
+	socket := filepath.Join(e.home, "sock", "control.sock")
+	if err := os.Remove(socket); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the control socket made again", func() bool { _, err := os.Stat(socket); return err == nil })
+	if r := e.tend("signal", "sock", "CONT"); r.code != 0 {
+		t.Errorf("signal through the new socket: %v", r)
+	}
+	// Remove it again and stop at once: the stop does not wait for it.
+	os.Remove(socket)
+	start := time.Now()
+	if r := e.tend("stop", "sock"); r.code != 0 || alive(pid) || time.Since(start) > 10*time.Second {
+		t.Errorf("stop without a socket, after %v: %v (alive %v)", time.Since(start), r, alive(pid))
+	}
+}
+
+// TestStatusRightAfterSupervisorDied: status never says running once the
+// supervisor is dead, although the kernel releases its lock a moment late.
+func TestStatusRightAfterSupervisorDied(t *testing.T) {
+	e := newEnv(t)
+	for i := range 5 {
+		name := "quick" + strconv.Itoa(i)
+		e.mustStart(name, "sleep")
+		s, _ := e.status(name)
+		syscall.Kill(s.SupervisorPID, syscall.SIGKILL)
+		if s, code := e.status(name); code == 0 || s.State != "lost" || len(s.Processes) != 1 {
+			t.Errorf("status right after the supervisor was killed: %d %+v", code, s)
+		}
+		e.tend("stop", name)
+	}
+}
+
+// TestConcurrentRestarts: two restarts at once both succeed and leave one
+// daemon, and a restart right after the supervisor was killed brings the
+// daemon back without losing the old process.
+func TestConcurrentRestarts(t *testing.T) {
+	e := newEnv(t)
+	e.mustStart("twice", "sleep")
+	for range 5 {
+		var wg sync.WaitGroup
+		results := make([]result, 2)
+		for i := range results {
+			wg.Go(func() { results[i] = e.tend("restart", "twice") })
+		}
+		wg.Wait()
+		for _, r := range results {
+			if r.code != 0 {
+				t.Fatalf("concurrent restart: %v", r)
+			}
+		}
+		s, code := e.status("twice")
+		eventually(t, "one daemon process", func() bool {
+			live := e.livePIDs()
+			return len(live) == 1 && live[0] == s.PID
+		})
+		if code != 0 || t.Failed() {
+			t.Fatalf("after concurrent restarts: %d %+v, live helpers %v", code, s, e.livePIDs())
+		}
+	}
+	s, _ := e.status("twice")
+	old := s.PID
+	syscall.Kill(s.SupervisorPID, syscall.SIGKILL)
+	if r := e.tend("restart", "twice"); r.code != 0 {
+		t.Fatalf("restart after the supervisor was killed: %v", r)
+	}
+	if s, code := e.status("twice"); code != 0 || s.PID == old || alive(old) {
+		t.Errorf("after the restart: %d %+v (old %d alive %v)", code, s, old, alive(old))
+	}
+}
+
+// livePIDs returns the helpers noted as running that are still alive.
+func (e *env) livePIDs() []int {
+	var out []int
+	for _, pid := range e.notedPIDs("running") {
+		if alive(pid) {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+// TestOddStateFiles: a directory in place of definition.json, or of a
+// --listen socket path, gives errors that say what to do.
+func TestOddStateFiles(t *testing.T) {
+	e := newEnv(t)
+	if r := e.start("dirsock", "sleep", "--listen", "unix:///tmp/"); r.code != 2 || !strings.Contains(r.stderr, "names a directory") {
+		t.Errorf("--listen unix:///tmp/: %v", r)
+	}
+	if r := e.start("dirsock", "sleep", "--listen", "unix://"+t.TempDir()); r.code != 1 || !strings.Contains(r.stderr, "is a directory, not a socket") {
+		t.Errorf("--listen on a directory: %v", r)
+	}
+	e.mustStart("odd", "sleep")
+	def := filepath.Join(e.home, "odd", "definition.json")
+	os.Remove(def)
+	os.Mkdir(def, 0o700)
+	// The supervisor runs: it restarts in place, without the file.
+	if r := e.tend("restart", "odd"); r.code != 0 {
+		t.Errorf("restart with a broken definition.json and a running supervisor: %v", r)
+	}
+	if r := e.tend("stop", "odd"); r.code != 0 {
+		t.Fatalf("stop: %v", r)
+	}
+	if r := e.tend("restart", "odd"); r.code == 0 || !strings.Contains(r.stderr, "start it anew with tend start odd") {
+		t.Errorf("restart from a broken definition.json: %v", r)
+	}
+}
