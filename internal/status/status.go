@@ -22,6 +22,7 @@ const (
 	BackingOff State = "backing-off" // it ended; the next start is due at NextStart
 	Stopping   State = "stopping"    // the stop schedule ends its processes
 	Restarting State = "restarting"  // the stop schedule ends its processes; then it starts again
+	Reloading  State = "reloading"   // it serves while its new incarnation starts beside it
 	Stopped    State = "stopped"     // stopped on request (or never started)
 	Failed     State = "failed"      // it could not be started, or gave up after too many starts
 	Exited     State = "exited"      // it ended and the restart policy leaves it so

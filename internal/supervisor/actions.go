@@ -366,11 +366,9 @@ func restarted(m *machine, ev event) {
 
 // spawn starts a new incarnation.
 func (m *machine) spawn(now time.Time) {
-	m.lastID++
-	m.cur = &incarnation{id: m.lastID, first: m.lastID == 1, startedAt: now}
+	m.cur = m.newIncarnation(now)
 	m.state = stStarting
-	m.thr.started(now)
-	m.emit(doSpawn{m.lastID})
+	m.emit(doSpawn{m.cur.id})
 }
 
 // finish moves to a final state: every stop request is answered, and the
@@ -378,6 +376,10 @@ func (m *machine) spawn(now time.Time) {
 func (m *machine) finish(to state, now time.Time) {
 	m.state = to
 	m.deadline = time.Time{}
+	if len(m.retiring) > 0 {
+		m.holding = true // onRetiree finishes once they are gone
+		return
+	}
 	how := "was not running"
 	if m.lastExit != nil {
 		how = m.lastExit.Description

@@ -22,20 +22,21 @@ const (
 	stBackoff                 // the incarnation ended; the next one is due at the deadline
 	stStopping                // the stop schedule ends the incarnation; then down
 	stRestarting              // the stop schedule ends the incarnation; then a new one
+	stReloading               // the incarnation serves while a new one starts beside it
 	stEnding                  // the main process failed; the stop schedule ends the rest; then the policy
 	stFailed                  // could not be started, or the start limit was hit
 	stExited                  // ended, and the policy does not restart it
 	nStates
 )
 
-var stateNames = [nStates]string{"down", "starting", "up", "backoff", "stopping", "restarting", "ending", "failed", "exited"}
+var stateNames = [nStates]string{"down", "starting", "up", "backoff", "stopping", "restarting", "reloading", "ending", "failed", "exited"}
 
 func (s state) String() string { return stateNames[s] }
 
 // status is how the state reads to users.
 func (s state) status() status.State {
 	return [nStates]status.State{status.Stopped, status.Starting, status.Running, status.BackingOff,
-		status.Stopping, status.Restarting, status.Stopping, status.Failed, status.Exited}[s]
+		status.Stopping, status.Restarting, status.Reloading, status.Stopping, status.Failed, status.Exited}[s]
 }
 
 func (s state) final() bool { return s == stDown || s == stFailed || s == stExited }
@@ -58,11 +59,12 @@ const (
 	evHealth                       // a health probe's result
 	evTimer                        // the state's deadline passed (backoff over, stop step over)
 	evAdopted                      // a new main process was chosen (or none could be)
+	evReload                       // request: a new incarnation beside this one, then this one stops
 	nEvents
 )
 
 var eventNames = [nEvents]string{"start", "stop", "restart", "spawned", "spawn-failed", "main-exit", "empty",
-	"ready", "not-ready", "fault", "ping", "health", "timer", "adopted"}
+	"ready", "not-ready", "fault", "ping", "health", "timer", "adopted", "reload"}
 
 func (e eventKind) String() string { return eventNames[e] }
 
@@ -181,6 +183,12 @@ type machineConfig struct {
 	healthThreshold int
 	hasHealth       bool
 	name            string
+	// reloadSignal, when set, is what a reload sends to the main process
+	// (a program that reloads itself on SIGHUP, say) instead of starting
+	// a new incarnation; with notify readiness the reload then waits for
+	// READY=1 again.
+	reloadSignal syscall.Signal
+	readyNotify  bool
 }
 
 func newMachineConfig(d *definition.Definition) machineConfig {
@@ -200,6 +208,8 @@ func newMachineConfig(d *definition.Definition) machineConfig {
 		c.readyAtExec = !c.readyOnAdopt
 	case definition.ReadyAfter:
 		c.readyAfter = r.After
+	case definition.ReadyNotify:
+		c.readyNotify = true
 	}
 	return c
 }
@@ -212,9 +222,13 @@ type machine struct {
 	cfg      machineConfig
 	state    state
 	cur      *incarnation // nil when no incarnation runs
-	lastID   int
+	next     *incarnation // stReloading: the one starting beside cur
+	retiring []*retiree   // incarnations replaced by a reload, being stopped
+	ids      *int         // the last incarnation id given, shared by the daemon's instances
+	instance int          // which of the daemon's instances this machine runs (0...)
 	thr      *throttle
 	restarts int
+	reloads  int
 	lastExit *status.Exit
 	err      string
 	verdict  bool // doVerdict was emitted
@@ -227,6 +241,13 @@ type machine struct {
 
 	stopWaiters    []*waiter
 	restartWaiters []*waiter
+	reloadWaiters  []*waiter
+	// sigReload: a reload sent cfg.reloadSignal and waits for READY=1.
+	sigReload bool
+	// holding: the machine reached a final state while retiring
+	// incarnations still had processes; it finishes once they are gone.
+	holding bool
+	spawns  int // incarnations started
 
 	out []any // effects of the last step, for the supervisor to carry out
 }
@@ -235,7 +256,15 @@ func newMachine(cfg machineConfig) *machine {
 	if len(cfg.schedule) == 0 {
 		cfg.schedule = definition.DefaultSchedule()
 	}
-	return &machine{cfg: cfg, thr: newThrottle(cfg.backoff, cfg.limit)}
+	return &machine{cfg: cfg, thr: newThrottle(cfg.backoff, cfg.limit), ids: new(int)}
+}
+
+// retiree is an incarnation that a reload replaced, stopped with the stop
+// schedule in the background while its successor serves.
+type retiree struct {
+	inc      *incarnation
+	step     int
+	deadline time.Time
 }
 
 // action is a cell of the table.
@@ -244,27 +273,34 @@ type action func(m *machine, ev event)
 // table is the supervisor: table[state][event] is what happens. The
 // package doc shows it as a grid; machine_test.go checks every cell.
 var table = [nStates][nEvents]action{
-	//           start   stop       restart    spawned  spawnFail   mainExit      empty         ready  notReady  fault    ping  health  timer       adopted
-	stDown:       {first, notRunning, refuse, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop},
-	stStarting:   {nop, beginStop, beginRestart, spawned, spawnFailed, mainExited, ended, ready, notReady, nop, nop, nop, nop, adopted},
-	stUp:         {nop, beginStop, beginRestart, nop, nop, mainExited, ended, nop, nop, fault, ping, health, nop, adopted},
-	stBackoff:    {nop, stopIdle, restartNow, nop, nop, nop, nop, nop, nop, nop, nop, nop, backoffOver, nop},
-	stStopping:   {nop, joinStop, refuse, nop, nop, stoppedMain, stopped, nop, nop, nop, nop, nop, nextStep, nop},
-	stRestarting: {nop, beginStop, joinRestart, nop, nop, restartedMain, restarted, nop, nop, nop, nop, nop, nextStep, nop},
-	stEnding:     {nop, beginStop, beginRestart, nop, nop, endedMain, ended, nop, nop, nop, nop, nop, nextStep, nop},
-	stFailed:     {nop, notRunning, refuse, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop},
-	stExited:     {nop, notRunning, refuse, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop},
+	//           start   stop       restart    spawned  spawnFail   mainExit      empty         ready  notReady  fault    ping  health  timer       adopted  reload
+	stDown:       {first, notRunning, refuse, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop, refuse},
+	stStarting:   {nop, beginStop, beginRestart, spawned, spawnFailed, mainExited, ended, ready, notReady, nop, nop, nop, nop, adopted, beginRestart},
+	stUp:         {nop, beginStop, beginRestart, nop, nop, mainExited, ended, readyAgain, notReadyAgain, fault, ping, health, nop, adopted, beginReload},
+	stBackoff:    {nop, stopIdle, restartNow, nop, nop, nop, nop, nop, nop, nop, nop, nop, backoffOver, nop, restartNow},
+	stStopping:   {nop, joinStop, refuse, nop, nop, stoppedMain, stopped, nop, nop, nop, nop, nop, nextStep, nop, refuse},
+	stRestarting: {nop, beginStop, joinRestart, nop, nop, restartedMain, restarted, nop, nop, nop, nop, nop, nextStep, nop, joinRestart},
+	stReloading:  {nop, stopReloading, joinReload, nop, nop, oldEnded, oldEnded, nop, nop, nop, ping, nop, nop, adopted, joinReload},
+	stEnding:     {nop, beginStop, beginRestart, nop, nop, endedMain, ended, nop, nop, nop, nop, nop, nextStep, nop, beginRestart},
+	stFailed:     {nop, notRunning, refuse, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop, refuse},
+	stExited:     {nop, notRunning, refuse, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop, refuse},
 }
 
 // step feeds one event to the machine and returns the effects to carry
-// out. Events about an incarnation other than the current one are dropped:
-// it has ended, and its end was already handled.
+// out. Events about the current incarnation (or the daemon: inc 0) go to
+// the table; those about the one starting beside it during a reload, and
+// about retiring ones, go to their own small handlers (reload.go); those
+// of an incarnation that has ended are dropped: its end was handled.
 func (m *machine) step(ev event) []any {
 	m.out = nil
-	if ev.inc != 0 && (m.cur == nil || ev.inc != m.cur.id) {
-		return nil
+	switch {
+	case ev.inc == 0 || m.cur != nil && ev.inc == m.cur.id:
+		table[m.state][ev.kind](m, ev)
+	case m.next != nil && ev.inc == m.next.id:
+		m.onNext(ev)
+	case m.retiree(ev.inc) != nil:
+		m.onRetiree(ev)
 	}
-	table[m.state][ev.kind](m, ev)
 	return m.out
 }
 
@@ -276,24 +312,29 @@ func (m *machine) tick(now time.Time) []any {
 		m.deadline = time.Time{}
 		run(event{kind: evTimer, at: now})
 	}
-	if inc := m.cur; inc != nil {
+	for _, inc := range []*incarnation{m.cur, m.next} {
+		if inc == nil {
+			continue
+		}
 		if !inc.readyAt.IsZero() && !now.Before(inc.readyAt) {
 			inc.readyAt = time.Time{}
 			run(event{kind: evReady, at: now, inc: inc.id})
 		}
-	}
-	if inc := m.cur; inc != nil {
 		if !inc.readyBy.IsZero() && !now.Before(inc.readyBy) {
 			inc.readyBy = time.Time{}
 			run(event{kind: evNotReady, at: now, inc: inc.id,
 				how: fmt.Sprintf("not ready within %v", m.cfg.readyTimeout)})
 		}
-	}
-	if inc := m.cur; inc != nil {
 		if !inc.watchdogBy.IsZero() && !now.Before(inc.watchdogBy) {
 			inc.watchdogBy = time.Time{}
 			run(event{kind: evFault, at: now, inc: inc.id,
 				how: fmt.Sprintf("watchdog: no WATCHDOG=1 within %v", m.cfg.watchdog)})
+		}
+	}
+	for _, r := range append([]*retiree(nil), m.retiring...) {
+		if !r.deadline.IsZero() && !now.Before(r.deadline) {
+			r.deadline = time.Time{}
+			run(event{kind: evTimer, at: now, inc: r.inc.id})
 		}
 	}
 	return out
@@ -302,14 +343,37 @@ func (m *machine) tick(now time.Time) []any {
 // nextDeadline is the earliest pending deadline, zero when none.
 func (m *machine) nextDeadline() time.Time {
 	d := m.deadline
-	if inc := m.cur; inc != nil {
-		for _, t := range []time.Time{inc.readyAt, inc.readyBy, inc.watchdogBy} {
-			if !t.IsZero() && (d.IsZero() || t.Before(d)) {
-				d = t
-			}
+	earliest := func(t time.Time) {
+		if !t.IsZero() && (d.IsZero() || t.Before(d)) {
+			d = t
 		}
 	}
+	for _, inc := range []*incarnation{m.cur, m.next} {
+		if inc != nil {
+			earliest(inc.readyAt)
+			earliest(inc.readyBy)
+			earliest(inc.watchdogBy)
+		}
+	}
+	for _, r := range m.retiring {
+		earliest(r.deadline)
+	}
 	return d
+}
+
+// incarnations returns every incarnation that may have processes: the
+// current one, the one starting beside it, and the retiring ones.
+func (m *machine) incarnations() []*incarnation {
+	var out []*incarnation
+	for _, inc := range []*incarnation{m.cur, m.next} {
+		if inc != nil {
+			out = append(out, inc)
+		}
+	}
+	for _, r := range m.retiring {
+		out = append(out, r.inc)
+	}
+	return out
 }
 
 func (m *machine) emit(e any) { m.out = append(m.out, e) }

@@ -38,14 +38,14 @@ func machineIn(t *testing.T, st state) *machine {
 	feed := func(ev event) {
 		t.Helper()
 		ev.at = t0
-		if ev.inc == 0 && m.cur != nil && ev.kind != evStop && ev.kind != evRestart {
+		if ev.inc == 0 && m.cur != nil && ev.kind != evStop && ev.kind != evRestart && ev.kind != evReload {
 			ev.inc = m.cur.id
 		}
 		m.step(ev)
 	}
 	switch st {
 	case stDown:
-	case stStarting, stUp, stStopping, stRestarting, stEnding:
+	case stStarting, stUp, stStopping, stRestarting, stReloading, stEnding:
 		feed(event{kind: evStart})
 		feed(event{kind: evSpawned, main: mainPID})
 		switch st {
@@ -57,14 +57,19 @@ func machineIn(t *testing.T, st state) *machine {
 		case stRestarting:
 			feed(event{kind: evReady})
 			feed(event{kind: evRestart, reply: newWaiter()})
+		case stReloading:
+			feed(event{kind: evReady})
+			feed(event{kind: evReload, reply: newWaiter()})
 		case stEnding:
 			feed(event{kind: evReady})
 			feed(event{kind: evMainExit, exit: &status.Exit{Code: 1, Description: "exited with status 1"}})
 		}
 	case stBackoff:
-		m.state, m.deadline, m.lastID, m.verdict = stBackoff, t0.Add(time.Second), 1, true
+		m.state, m.deadline, m.verdict = stBackoff, t0.Add(time.Second), true
+		*m.ids, m.spawns = 1, 1
 	case stFailed, stExited:
-		m.state, m.lastID, m.verdict = st, 1, true
+		m.state, m.verdict = st, true
+		*m.ids, m.spawns = 1, 1
 	}
 	if m.state != st {
 		t.Fatalf("setting up %v: machine is %v", st, m.state)
@@ -76,7 +81,7 @@ func machineIn(t *testing.T, st state) *machine {
 func testEvent(kind eventKind) event {
 	ev := event{kind: kind, at: t0.Add(time.Millisecond)}
 	switch kind {
-	case evStop, evRestart:
+	case evStop, evRestart, evReload:
 		ev.reply = newWaiter()
 	case evSpawned:
 		ev.main = mainPID
@@ -123,7 +128,7 @@ func TestTable(t *testing.T) {
 	same := func(st state) cell { return cell{st, ""} }
 	want := map[state]map[eventKind]cell{
 		stDown: {
-			evStart: {stStarting, "Spawn"}, evStop: {stDown, "Reply"}, evRestart: {stDown, "Reply"},
+			evStart: {stStarting, "Spawn"}, evStop: {stDown, "Reply"}, evRestart: {stDown, "Reply"}, evReload: {stDown, "Reply"},
 		},
 		stStarting: {
 			evStop: {stStopping, "Signal"}, evRestart: {stRestarting, "Signal"},
@@ -133,17 +138,20 @@ func TestTable(t *testing.T) {
 			evEmpty:       {stStarting, "End Verdict Spawn"},
 			evReady:       {stUp, "Verdict Health"},
 			evNotReady:    {stStopping, "Verdict Signal"},
+			evReload:      {stRestarting, "Signal"},
 		},
 		stUp: {
 			evStop: {stStopping, "Signal"}, evRestart: {stRestarting, "Signal"},
 			evMainExit: {stStarting, "End Spawn"}, evEmpty: {stStarting, "End Spawn"},
 			evFault: {stRestarting, "Signal"}, evHealth: {stRestarting, "Signal"},
+			evReload: {stReloading, "Spawn"},
 		},
 		stBackoff: {
 			evStop: {stDown, "Reply Finish"}, evRestart: {stStarting, "Spawn"}, evTimer: {stStarting, "Spawn"},
+			evReload: {stStarting, "Spawn"},
 		},
 		stStopping: {
-			evRestart:  {stStopping, "Reply"},
+			evRestart: {stStopping, "Reply"}, evReload: {stStopping, "Reply"},
 			evMainExit: {stDown, "End Reply Finish"}, evEmpty: {stDown, "End Reply Finish"},
 			evTimer: {stStopping, "Signal"},
 		},
@@ -152,20 +160,26 @@ func TestTable(t *testing.T) {
 			evMainExit: {stStarting, "End Spawn"}, evEmpty: {stStarting, "End Spawn"},
 			evTimer: {stRestarting, "Signal"},
 		},
+		stReloading: {
+			// Events of the serving incarnation; the new one's are in
+			// TestReload.
+			evStop:     {stStopping, "Signal Reply Signal"},
+			evMainExit: {stStarting, "End"}, evEmpty: {stStarting, "End"},
+		},
 		stEnding: {
-			evStop: same(stStopping), evRestart: same(stRestarting),
+			evStop: same(stStopping), evRestart: same(stRestarting), evReload: same(stRestarting),
 			evMainExit: {stStarting, "End Spawn"}, evEmpty: {stStarting, "End Spawn"},
 			evTimer: {stEnding, "Signal"},
 		},
-		stFailed: {evStop: {stFailed, "Reply"}, evRestart: {stFailed, "Reply"}},
-		stExited: {evStop: {stExited, "Reply"}, evRestart: {stExited, "Reply"}},
+		stFailed: {evStop: {stFailed, "Reply"}, evRestart: {stFailed, "Reply"}, evReload: {stFailed, "Reply"}},
+		stExited: {evStop: {stExited, "Reply"}, evRestart: {stExited, "Reply"}, evReload: {stExited, "Reply"}},
 	}
 	for st := state(0); st < nStates; st++ {
 		for kind := eventKind(0); kind < nEvents; kind++ {
 			t.Run(st.String()+"/"+kind.String(), func(t *testing.T) {
 				m := machineIn(t, st)
 				ev := testEvent(kind)
-				if m.cur != nil && kind != evStop && kind != evRestart && kind != evStart {
+				if m.cur != nil && kind != evStop && kind != evRestart && kind != evStart && kind != evReload {
 					ev.inc = m.cur.id
 				}
 				c, ok := want[st][kind]
