@@ -37,6 +37,8 @@ func defineFlags(fs *flag.FlagSet, def *definition.Definition) (envs, envFiles *
 	fs.DurationVar(&def.StartLimitInterval, "start-limit-interval", 0, "window of --start-limit (default 10s)")
 	fs.StringVar(&def.StopSignal, "stop-signal", "", "first signal of the stop schedule (default TERM)")
 	fs.StringVar(&def.StopSchedule, "stop-schedule", "", "stop schedule, e.g. TERM/10/KILL/5 (the default)")
+	fs.IntVar(&def.Instances, "instances", 0, "run `N` copies of the command (TEND_INSTANCE=0...N-1), sharing the --listen sockets (default 1)")
+	fs.StringVar(&def.ReloadSignal, "reload-signal", "", "tend reload sends this `SIGNAL` to the main process instead of starting a new incarnation beside it")
 	fs.StringVar(&def.PIDFile, "pidfile", "", "for a command that daemonizes itself: the `FILE` where it writes its main pid (read once its first process exits 0)")
 	fs.StringVar(&def.Log, "log", "", "write the output to `FILE` (default output.log in the daemon's folder)")
 	fs.Int64Var(&def.LogMaxSize, "log-max-size", 0, "rotate the log at this many bytes (default 10 MiB; -1: never)")

@@ -181,6 +181,10 @@ func toTOML(t *testing.T, file *File) []byte {
 		set("stop_signal", def.StopSignal)
 		set("stop_schedule", def.StopSchedule)
 		set("pidfile", def.PIDFile)
+		if def.Instances != 0 {
+			set("instances", def.Instances)
+		}
+		set("reload_signal", def.ReloadSignal)
 		set("log", def.Log)
 		set("log_max_size", def.LogMaxSize)
 		set("log_max_files", def.LogMaxFiles)

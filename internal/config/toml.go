@@ -43,6 +43,8 @@ type daemonTOML struct {
 	StopSchedule       string `toml:"stop_schedule"`
 
 	PIDFile      string `toml:"pidfile"`
+	Instances    int    `toml:"instances"`
+	ReloadSignal string `toml:"reload_signal"`
 	Log          string `toml:"log"`
 	LogMaxSize   int64  `toml:"log_max_size"`
 	LogMaxFiles  int    `toml:"log_max_files"`
@@ -72,6 +74,8 @@ func (t *daemonTOML) definition() definition.Definition {
 		StopSignal:      t.StopSignal,
 		StopSchedule:    t.StopSchedule,
 		PIDFile:         t.PIDFile,
+		Instances:       t.Instances,
+		ReloadSignal:    t.ReloadSignal,
 		Log:             t.Log,
 		LogMaxSize:      t.LogMaxSize,
 		LogMaxFiles:     t.LogMaxFiles,

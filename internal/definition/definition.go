@@ -72,6 +72,15 @@ type Definition struct {
 	// processes. Without it, the one process left is adopted when there is
 	// exactly one (see the supervisor's package doc).
 	PIDFile string `json:"pidfile,omitzero"`
+	// Instances is how many copies of the command run under the one
+	// supervisor, each with TEND_INSTANCE=0...N-1 in its environment and
+	// the --listen sockets shared (the kernel spreads connections); 0
+	// means 1. Each is restarted, probed and logged on its own.
+	Instances int `json:"instances,omitzero"`
+	// ReloadSignal, if set, is what tend reload sends to the main process
+	// of a program that reloads itself (nginx: HUP) instead of starting a
+	// new incarnation beside the running one.
+	ReloadSignal string `json:"reload_signal,omitzero"`
 	// Listen are sockets the supervisor binds and hands to every
 	// incarnation: [NAME=]tcp://HOST:PORT or [NAME=]unix:///PATH.
 	Listen []string `json:"listen,omitzero"`
@@ -102,6 +111,14 @@ func (d *Definition) Validate() error {
 	}
 	if _, err := d.Schedule(); err != nil {
 		return usagef("%v", err)
+	}
+	if d.Instances < 0 || d.Instances > MaxInstances {
+		return usagef("--instances %d: give a count from 1 to %d", d.Instances, MaxInstances)
+	}
+	if d.ReloadSignal != "" {
+		if _, err := proc.ParseSignal(d.ReloadSignal); err != nil {
+			return usagef("--reload-signal: %v", err)
+		}
 	}
 	if d.PIDFile != "" && !filepath.IsAbs(d.PIDFile) {
 		return usagef("--pidfile %q must be absolute", d.PIDFile)
@@ -275,6 +292,10 @@ func (d *Definition) Args() []string {
 	add("stop-signal", d.StopSignal)
 	add("stop-schedule", d.StopSchedule)
 	add("pidfile", d.PIDFile)
+	if d.Instances > 1 {
+		add("instances", strconv.Itoa(d.Instances))
+	}
+	add("reload-signal", d.ReloadSignal)
 	add("log", d.Log)
 	addInt("log-max-size", d.LogMaxSize)
 	addInt("log-max-files", int64(d.LogMaxFiles))
@@ -383,3 +404,9 @@ func (d *Definition) checkStrings() error {
 	}
 	return nil
 }
+
+// MaxInstances bounds --instances.
+const MaxInstances = 256
+
+// InstanceCount is how many instances run: Instances, or 1.
+func (d *Definition) InstanceCount() int { return max(d.Instances, 1) }
