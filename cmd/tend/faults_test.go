@@ -70,6 +70,11 @@ func TestStatusRightAfterSupervisorDied(t *testing.T) {
 	for i := range 5 {
 		name := "quick" + strconv.Itoa(i)
 		e.mustStart(name, "sleep")
+		// Its greeting first: once the supervisor is gone, a write to its
+		// output kills it (SIGPIPE; see README, "When a supervisor dies").
+		eventually(t, "the greeting logged", func() bool {
+			return strings.Contains(e.tend("logs", name).stdout, "hello from stderr")
+		})
 		s, _ := e.status(name)
 		syscall.Kill(s.SupervisorPID, syscall.SIGKILL)
 		if s, code := e.status(name); code == 0 || s.State != "lost" || len(s.Processes) != 1 {

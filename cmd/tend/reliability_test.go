@@ -381,12 +381,17 @@ func TestCorruptStateFile(t *testing.T) {
 			if s, code := e.status("c"); code != 0 || s.PID != pid {
 				t.Errorf("status after start: %d %+v", code, s)
 			}
-			// And a damaged definition: restart says why, start recovers.
+			// And a damaged definition: a running supervisor restarts in
+			// place without it; once stopped, restart says why; start
+			// recovers.
 			spoil(filepath.Join(e.home, "c", "definition.json"))
-			if r := e.tend("restart", "c"); r.code != 1 || !strings.Contains(r.stderr, "definition") {
-				t.Errorf("restart with a %s definition: %v", what, r)
+			if r := e.tend("restart", "c"); r.code != 0 {
+				t.Errorf("restart in place with a %s definition: %v", what, r)
 			}
 			e.tend("stop", "c")
+			if r := e.tend("restart", "c"); r.code != 1 || !strings.Contains(r.stderr, "definition") {
+				t.Errorf("restart of a stopped daemon with a %s definition: %v", what, r)
+			}
 			e.mustStart("c", "sleep")
 			if r := e.tend("restart", "c"); r.code != 0 {
 				t.Errorf("restart after start: %v", r)

@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"strconv"
 	"syscall"
 	"time"
 )
@@ -17,6 +18,7 @@ import (
 type Record struct {
 	Time      time.Time // zero if the line has no timestamp
 	Stream    string    // Stdout, Stderr, Marker, or "" if not recognised
+	Instance  int       // the instance that wrote it (stdout.N, stderr.N); 0 without a number
 	Continued bool      // the line goes on in the next record of the stream
 	Text      string    // the line without prefix and newline
 }
@@ -42,7 +44,19 @@ func Parse(line string) Record {
 	}
 	for _, s := range [...]string{Stdout, Stderr, Marker} {
 		if len(line) > len(s) && line[:len(s)] == s {
-			switch rest := line[len(s):]; {
+			rest := line[len(s):]
+			if rest[0] == '.' && s != Marker {
+				// stdout.N: the output of instance N (see InstanceStream).
+				n, i := 0, 1
+				for ; i < len(rest) && i < 5 && rest[i] >= '0' && rest[i] <= '9'; i++ {
+					n = n*10 + int(rest[i]-'0')
+				}
+				if i == 1 || i == len(rest) {
+					continue
+				}
+				r.Instance, rest = n, rest[i:]
+			}
+			switch {
 			case rest[0] == ' ':
 				r.Stream, r.Text = s, rest[1:]
 				return r
@@ -279,3 +293,9 @@ func eachLine(r io.Reader, fn func(line []byte, complete bool)) error {
 		}
 	}
 }
+
+// InstanceStream names stream (Stdout or Stderr) for instance n of a
+// daemon that runs several: "stdout.2". Parse reads the number back into
+// Record.Instance, and a Filter on Stdout or Stderr keeps every
+// instance's lines.
+func InstanceStream(stream string, n int) string { return stream + "." + strconv.Itoa(n) }

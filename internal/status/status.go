@@ -78,8 +78,20 @@ type Record struct {
 	Adopted   string `json:"adopted,omitzero"`
 	// Incarnation counts the daemon's starts under this supervisor, from 1.
 	Incarnation int `json:"incarnation,omitzero"`
-	// Restarts counts the starts after the first.
+	// Restarts counts the starts after the first, Reloads the reloads
+	// (tend reload) that replaced it.
 	Restarts int `json:"restarts"`
+	Reloads  int `json:"reloads,omitzero"`
+	// Next is the incarnation that starts beside the serving one during a
+	// reload, and Retiring the main pids of those a reload replaced and
+	// that are being stopped: while they overlap, status shows both.
+	Next     *Incarnation `json:"next,omitzero"`
+	Retiring []int        `json:"retiring,omitzero"`
+	// InstanceCount is how many instances run (--instances); Instances
+	// describes each when there are several (the fields above are the
+	// first's, and State the daemon's as a whole).
+	InstanceCount int        `json:"instance_count,omitzero"`
+	Instances     []Instance `json:"instances,omitzero"`
 	// StartedAt is when the current or last incarnation was started.
 	StartedAt time.Time `json:"started_at,omitzero"`
 	// LastExit describes how the last main process ended; nil until one has.
@@ -124,3 +136,31 @@ type Record struct {
 func (r *Record) Main() proc.Identity {
 	return proc.Identity{PID: r.PID, StartTime: r.StartTime}
 }
+
+// Incarnation is one run of a daemon's command, as status shows it.
+type Incarnation struct {
+	PID       int       `json:"pid,omitzero"`
+	StartedAt time.Time `json:"started_at"`
+	Ready     bool      `json:"ready,omitzero"`
+}
+
+// Instance is one of a daemon's instances (--instances).
+type Instance struct {
+	Index     int          `json:"index"`
+	State     State        `json:"state"`
+	PID       int          `json:"pid,omitzero"`
+	StartTime uint64       `json:"start_time,omitzero"`
+	Adopted   string       `json:"adopted,omitzero"`
+	Ready     bool         `json:"ready,omitzero"`
+	StartedAt time.Time    `json:"started_at,omitzero"`
+	Restarts  int          `json:"restarts"`
+	Reloads   int          `json:"reloads,omitzero"`
+	LastExit  *Exit        `json:"last_exit,omitzero"`
+	NextStart time.Time    `json:"next_start,omitzero"`
+	Err       string       `json:"error,omitzero"`
+	Next      *Incarnation `json:"next,omitzero"`
+	Retiring  []int        `json:"retiring,omitzero"`
+}
+
+// Main returns the identity of the instance's main process, zero when none.
+func (i *Instance) Main() proc.Identity { return proc.Identity{PID: i.PID, StartTime: i.StartTime} }

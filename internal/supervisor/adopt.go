@@ -60,7 +60,7 @@ func (s *Supervisor) searchPIDFile(inc int) {
 	if r == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(r.ctx, s.m.cfg.readyTimeout)
+	ctx, cancel := context.WithTimeout(r.ctx, s.mcfg.readyTimeout)
 	r.stopSearch = cancel
 	path := s.def.PIDFile
 	go func() {
@@ -88,8 +88,8 @@ func (s *Supervisor) searchPIDFile(inc int) {
 // pidfileNamed adopts the process the pidfile names if it is one of the
 // incarnation's.
 func (s *Supervisor) pidfileNamed(m pidfileRead) {
-	cur := s.m.cur
-	if cur == nil || cur.id != m.inc || cur.main.PID != 0 {
+	in, inc := s.incarnation(m.inc)
+	if in == nil || inc.main.PID != 0 {
 		return
 	}
 	id, err := member(s.tracker, m.inc, m.pid)
@@ -101,17 +101,17 @@ func (s *Supervisor) pidfileNamed(m pidfileRead) {
 		r.stopSearch()
 	}
 	s.watchMain(m.inc, id)
-	s.apply(s.m.step(event{kind: evAdopted, at: time.Now(), inc: m.inc, main: id, how: "pidfile " + s.def.PIDFile}))
+	s.step(in, event{kind: evAdopted, at: time.Now(), inc: m.inc, main: id, how: "pidfile " + s.def.PIDFile})
 }
 
 // pidfileGaveUp ends a search that found nothing in time.
 func (s *Supervisor) pidfileGaveUp(m pidfileTimeout) {
-	cur := s.m.cur
-	if cur == nil || cur.id != m.inc || cur.main.PID != 0 {
+	in, inc := s.incarnation(m.inc)
+	if in == nil || inc.main.PID != 0 {
 		return
 	}
-	s.apply(s.m.step(event{kind: evAdopted, at: time.Now(), inc: m.inc,
-		how: fmt.Sprintf("--pidfile %s named none of its processes within %v", s.def.PIDFile, s.m.cfg.readyTimeout)}))
+	s.step(in, event{kind: evAdopted, at: time.Now(), inc: m.inc,
+		how: fmt.Sprintf("--pidfile %s named none of its processes within %v", s.def.PIDFile, s.mcfg.readyTimeout)})
 }
 
 // watchMain arranges to learn of the exit of an adopted main process

@@ -2,7 +2,6 @@ package supervisor
 
 import (
 	"context"
-	"fmt"
 	"syscall"
 	"time"
 
@@ -39,7 +38,13 @@ type (
 func (s *Supervisor) handle(msg any) {
 	switch m := msg.(type) {
 	case event:
-		s.apply(s.m.step(m))
+		s.stepInc(m)
+	case fanout:
+		s.fanOut(m)
+	case instanceRequest:
+		s.instanceRequest(m)
+	case scaleRequest:
+		s.scale(m)
 	case reapedBatch:
 		s.reaped(m)
 	case groupChanged:
@@ -55,7 +60,7 @@ func (s *Supervisor) handle(msg any) {
 	case healthResult:
 		s.healthChecked(m)
 	case signalRequest:
-		pid, n, err := s.signal(m.sig, m.all)
+		pid, n, err := s.signalAll(m.sig, m.all)
 		m.reply <- signalResult{pid, n, err}
 	case folderChanged:
 		s.keepFolder(m.ack)
@@ -64,22 +69,23 @@ func (s *Supervisor) handle(msg any) {
 	}
 }
 
-// apply carries out the machine's effects, in order; those that produce
-// events feed them back at once, and carry out their effects too.
-func (s *Supervisor) apply(effects []any) {
+// apply carries out the effects of in's machine, in order; those that
+// produce events feed them back at once, and carry out their effects too.
+func (s *Supervisor) apply(in *instance, effects []any) {
 	for i := 0; i < len(effects); i++ {
 		switch e := effects[i].(type) {
 		case doSpawn:
-			ev := s.spawn(e.inc)
+			s.byInc[e.inc] = in
+			ev := s.spawn(in, e.inc)
 			if ev.kind == evSpawned {
 				s.readying.watch(e.inc, s.incs[e.inc])
 			}
-			effects = append(effects, s.m.step(ev)...)
+			effects = append(effects, in.m.step(ev)...)
 		case doSignal:
-			s.sendStep(e)
+			s.sendStep(in, e)
 		case doAdopt:
 			if ev, ok := s.adopt(e.inc); ok {
-				effects = append(effects, s.m.step(ev)...)
+				effects = append(effects, in.m.step(ev)...)
 			}
 		case doHealth:
 			if r := s.incs[e.inc]; r != nil {
@@ -88,14 +94,16 @@ func (s *Supervisor) apply(effects []any) {
 		case doEnd:
 			s.incs[e.inc].release()
 			delete(s.incs, e.inc)
+			delete(s.byInc, e.inc)
 			s.tracker.end(e.inc)
-		case doReply, doVerdict:
+		case doReply:
 			s.answers = append(s.answers, e) // once the record says so: deliver
-
+		case doVerdict:
+			s.verdictOf(in, e.err)
 		case doLog:
 			s.events.Log(context.Background(), e.level, e.msg, e.attrs...)
 		case doFinish:
-			s.finished = true
+			s.finishedOne(in)
 		}
 	}
 }
@@ -119,8 +127,8 @@ func (s *Supervisor) deliver() {
 func (s *Supervisor) reaped(batch reapedBatch) {
 	s.reaper.consumed(s, batch)
 	for _, c := range batch {
-		cur := s.m.cur
-		if cur == nil || c.pid != cur.main.PID {
+		in, inc := s.withMain(c.pid)
+		if in == nil {
 			continue
 		}
 		now := time.Now()
@@ -128,10 +136,10 @@ func (s *Supervisor) reaped(batch reapedBatch) {
 		if c.ws.Signaled() {
 			exit.Signal = proc.SignalName(c.ws.Signal())
 		}
-		s.apply(s.m.step(event{kind: evMainExit, at: now, inc: cur.id, exit: exit, empty: s.tracker.empty(cur.id)}))
+		s.step(in, event{kind: evMainExit, at: now, inc: inc.id, exit: exit, empty: s.tracker.empty(inc.id)})
 	}
-	if cur := s.m.cur; cur != nil {
-		s.checkEmpty(cur.id)
+	for _, inc := range s.live() {
+		s.checkEmpty(inc.id)
 	}
 }
 
@@ -145,8 +153,8 @@ func (s *Supervisor) reaped(batch reapedBatch) {
 // supervisor as a zombie a moment later. So a process that is not ours is
 // given mainGoneGrace before its exit is taken as unknown.
 func (s *Supervisor) mainGone(m mainGone) {
-	cur := s.m.cur
-	if cur == nil || cur.id != m.inc || cur.main != m.id {
+	in, inc := s.incarnation(m.inc)
+	if in == nil || inc.main != m.id {
 		return
 	}
 	if s.reaper.reaps(s, m.id.PID) {
@@ -158,7 +166,7 @@ func (s *Supervisor) mainGone(m mainGone) {
 		return
 	}
 	exit := &status.Exit{Code: -1, Description: "ended (it was not tend's child: exit status unknown)", At: time.Now()}
-	s.apply(s.m.step(event{kind: evMainExit, at: time.Now(), inc: m.inc, exit: exit, empty: s.tracker.empty(m.inc)}))
+	s.step(in, event{kind: evMainExit, at: time.Now(), inc: m.inc, exit: exit, empty: s.tracker.empty(m.inc)})
 }
 
 // mainGoneGrace is how long the exit of a main process that is not the
@@ -169,13 +177,13 @@ const mainGoneGrace = 200 * time.Millisecond
 // While the machine knows a main process, its exit is still to come, in a
 // message of its own (the reaper's, or the pidfd watch's: the cgroup may
 // say it is empty first), and that message says whether it was the last.
-func (s *Supervisor) checkEmpty(inc int) {
-	cur := s.m.cur
-	if cur == nil || cur.id != inc || cur.main.PID != 0 {
+func (s *Supervisor) checkEmpty(id int) {
+	in, inc := s.incarnation(id)
+	if in == nil || inc.main.PID != 0 {
 		return
 	}
-	if s.tracker.empty(inc) {
-		s.apply(s.m.step(event{kind: evEmpty, at: time.Now(), inc: inc}))
+	if s.tracker.empty(id) {
+		s.step(in, event{kind: evEmpty, at: time.Now(), inc: id})
 	}
 }
 
@@ -183,7 +191,7 @@ func (s *Supervisor) checkEmpty(inc int) {
 // incarnation, then SIGCONT so that stopped ones act on it. SIGKILL goes
 // through the tracker's kill, which (with a cgroup) also catches processes
 // being forked.
-func (s *Supervisor) sendStep(e doSignal) {
+func (s *Supervisor) sendStep(in *instance, e doSignal) {
 	crashAt("stop-requested")
 	var n int
 	switch {
@@ -193,44 +201,22 @@ func (s *Supervisor) sendStep(e doSignal) {
 	case e.all:
 		n = s.tracker.signal(e.inc, e.sig)
 	default:
-		if cur := s.m.cur; cur != nil && cur.main.Signal(e.sig) == nil {
+		if _, inc := s.incarnation(e.inc); inc != nil && inc.main.Signal(e.sig) == nil {
 			n = 1
 		}
 	}
 	if e.cont {
 		s.tracker.signal(e.inc, syscall.SIGCONT)
 	}
-	s.events.Info("signal sent", "signal", proc.SignalName(e.sig), "processes", n)
-}
-
-// signal sends sig to the main process (or to all processes of the
-// daemon, with all or when it has no main process), for tend signal.
-func (s *Supervisor) signal(sig syscall.Signal, all bool) (pid, n int, err error) {
-	cur := s.m.cur
-	if cur == nil {
-		return 0, 0, ErrNotRunning
-	}
-	if !all && cur.main.PID != 0 {
-		if err := cur.main.Signal(sig); err != nil {
-			return 0, 0, fmt.Errorf("signal %s: %w", proc.SignalName(sig), err)
-		}
-		s.events.Info("signal sent", "signal", proc.SignalName(sig), "pid", cur.main.PID)
-		return cur.main.PID, 1, nil
-	}
-	n = s.tracker.signal(cur.id, sig)
-	if n == 0 {
-		return 0, 0, ErrNotRunning
-	}
-	s.events.Info("signal sent", "signal", proc.SignalName(sig), "processes", n)
-	return 0, n, nil
+	s.events.Info("signal sent", "signal", proc.SignalName(e.sig), "incarnation", e.inc, "processes", n)
 }
 
 // killAll ends everything the daemon runs at once, for a supervisor that
 // fails after its first incarnation started.
 func (s *Supervisor) killAll() {
-	if cur := s.m.cur; cur != nil {
-		s.tracker.kill(cur.id)
-		for deadline := time.Now().Add(5 * time.Second); !s.tracker.empty(cur.id) && time.Now().Before(deadline); {
+	for _, inc := range s.live() {
+		s.tracker.kill(inc.id)
+		for deadline := time.Now().Add(5 * time.Second); !s.tracker.empty(inc.id) && time.Now().Before(deadline); {
 			time.Sleep(5 * time.Millisecond) // a failure path, once
 		}
 	}

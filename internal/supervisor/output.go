@@ -2,7 +2,6 @@ package supervisor
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"os"
 	"sync"
@@ -13,14 +12,22 @@ import (
 
 // output is where the daemon's stdout and stderr go: pipes into the log
 // capture, which outlive incarnations (a restart loses no line), or the
-// supervisor's own in passthrough mode. Standard input is /dev/null.
+// supervisor's own in passthrough mode. Each instance has its own pipes,
+// so that its lines say which instance wrote them. Standard input is
+// /dev/null.
 type output struct {
 	stdin  *os.File
 	log    *logcap.Log
 	logf   string
-	pipes  []*os.File // write ends given to every incarnation; ours to close
 	reads  sync.WaitGroup
 	passth bool
+	insts  []*instanceOutput
+}
+
+// instanceOutput is one instance's stdout and stderr.
+type instanceOutput struct {
+	o              *output
+	stdout, stderr *os.File // write ends given to every incarnation; ours to close
 }
 
 func openOutput(s *Supervisor, cfg Config) (*output, error) {
@@ -55,29 +62,59 @@ func openOutput(s *Supervisor, cfg Config) (*output, error) {
 		return nil, err
 	}
 	o.log, o.logf = l, path
+	return o, nil
+}
+
+// forInstance makes instance n's pipes into the log; with named, its lines
+// are marked with its number (stdout.2). A pipe that cannot be made leaves
+// the instance's output on /dev/null, with the reason in the event log.
+func (o *output) forInstance(s *Supervisor, n int, named bool) *instanceOutput {
+	io := &instanceOutput{o: o}
+	if o.passth {
+		io.stdout, io.stderr = os.Stdout, os.Stderr
+		return io
+	}
+	var ends []*os.File
 	for _, stream := range []string{logcap.Stdout, logcap.Stderr} {
 		r, w, err := os.Pipe()
 		if err != nil {
-			o.close(s.events)
-			return nil, fmt.Errorf("pipe for %s: %w", stream, err)
+			s.events.Error("no pipe for the output: it goes to /dev/null", "instance", n, "err", err.Error())
+			for _, e := range ends {
+				e.Close()
+			}
+			return io
 		}
-		o.pipes = append(o.pipes, w)
+		ends = append(ends, w)
+		name := stream
+		if named {
+			name = logcap.InstanceStream(stream, n)
+		}
 		o.reads.Add(1)
 		go func() {
 			defer o.reads.Done()
 			defer r.Close()
-			l.Capture(stream, r)
+			o.log.Capture(name, r)
 		}()
 	}
-	return o, nil
+	io.stdout, io.stderr = ends[0], ends[1]
+	o.insts = append(o.insts, io)
+	return io
 }
 
-// files returns the daemon's stdout and stderr.
-func (o *output) files() (stdout, stderr *os.File) {
-	if o.passth {
-		return os.Stdout, os.Stderr
+// files returns the instance's stdout and stderr (nil: /dev/null).
+func (io *instanceOutput) files() (stdout, stderr *os.File) { return io.stdout, io.stderr }
+
+// close closes an instance's pipes once it has gone for good (scale).
+func (io *instanceOutput) close() {
+	if io.o.passth {
+		return
 	}
-	return o.pipes[0], o.pipes[1]
+	for _, f := range []*os.File{io.stdout, io.stderr} {
+		if f != nil {
+			f.Close()
+		}
+	}
+	io.stdout, io.stderr = nil, nil
 }
 
 func (o *output) path() string { return o.logf }
@@ -95,10 +132,10 @@ func (o *output) stats() (lost int64, err error) {
 // (not forever: a process that escaped the stop may hold a pipe), and
 // closes the log.
 func (o *output) close(events *slog.Logger) {
-	for _, w := range o.pipes {
-		w.Close()
+	for _, io := range o.insts {
+		io.close()
 	}
-	o.pipes = nil
+	o.insts = nil
 	drained := make(chan struct{})
 	go func() { o.reads.Wait(); close(drained) }()
 	select {

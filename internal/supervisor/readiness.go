@@ -34,6 +34,7 @@ type readiness struct {
 	socks  []net.Listener
 	files  []*os.File // the sockets' descriptors, passed as fds 3...
 	env    []string   // every incarnation's environment
+	extra  []string   // what the supervisor adds to it (sockets, notify, invocation id)
 	shim   []string   // /bin/sh sh -c SCRIPT that sets LISTEN_PID/WATCHDOG_PID, or nil
 }
 
@@ -99,15 +100,7 @@ func setupReadiness(s *Supervisor) (*readiness, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := slices.DeleteFunc(slices.Clone(s.spawner.env), func(kv string) bool {
-		k, _, _ := strings.Cut(kv, "=")
-		switch k {
-		case "NOTIFY_SOCKET", "LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES", "WATCHDOG_USEC", "WATCHDOG_PID", status.InvocationEnv:
-			return true
-		}
-		return false
-	})
-	env = append(env, status.InvocationEnv+"="+s.invID)
+	env := []string{status.InvocationEnv + "=" + s.invID}
 	var names []string
 	for _, l := range socks {
 		ln, f, err := bindListener(l)
@@ -135,8 +128,9 @@ func setupReadiness(s *Supervisor) (*readiness, error) {
 		env = append(env, "WATCHDOG_USEC="+strconv.FormatInt(d.Watchdog.Microseconds(), 10))
 		pidVars = append(pidVars, "WATCHDOG_PID")
 	}
-	rd.env = env
-	rd.health.Env, rd.health.Dir, rd.health.Run = env, s.spawner.dir, runShort
+	rd.extra = env
+	rd.rebuildEnv(s.spawner)
+	rd.health.Run = runShort
 	if len(pidVars) > 0 {
 		// LISTEN_PID and WATCHDOG_PID must hold the child's own pid, which
 		// is known only after fork, and Go cannot run code between fork
@@ -320,15 +314,12 @@ var errNotReady = errors.New("the supervisor shut down before the daemon was rea
 // WATCHDOG=1 keeps it alive, WATCHDOG=trigger restarts it, MAINPID= names
 // its main process; the rest is shown by status.
 func (s *Supervisor) notified(dg notify.Datagram) {
-	cur := s.m.cur
-	if cur == nil {
-		return
-	}
-	if _, err := member(s.tracker, cur.id, dg.PID); err != nil {
+	in, inc := s.holding(dg.PID)
+	if in == nil {
 		s.events.Warn("notify: ignored a message from a process that is not the daemon's", "pid", dg.PID, "uid", dg.UID)
 		return
 	}
-	r := s.incs[cur.id]
+	r := s.incs[inc.id]
 	m := dg.Message
 	now := time.Now()
 	if m.HasStatus {
@@ -349,25 +340,25 @@ func (s *Supervisor) notified(dg notify.Datagram) {
 	if m.Watchdog {
 		r.lastPing = now
 	}
-	if m.MainPID != 0 && m.MainPID != cur.main.PID {
-		if id, err := member(s.tracker, cur.id, m.MainPID); err != nil {
+	if m.MainPID != 0 && m.MainPID != inc.main.PID {
+		if id, err := member(s.tracker, inc.id, m.MainPID); err != nil {
 			s.events.Warn("notify: ignored MAINPID that is not one of the daemon's processes", "mainpid", m.MainPID)
 		} else {
-			s.watchMain(cur.id, id)
-			s.apply(s.m.step(event{kind: evAdopted, at: now, inc: cur.id, main: id, how: "MAINPID"}))
+			s.watchMain(inc.id, id)
+			s.step(in, event{kind: evAdopted, at: now, inc: inc.id, main: id, how: "MAINPID"})
 		}
 	}
 	if m.WatchdogUSec != 0 {
-		s.m.cfg.watchdog = time.Duration(m.WatchdogUSec) * time.Microsecond
+		in.m.cfg.watchdog = time.Duration(m.WatchdogUSec) * time.Microsecond
 	}
 	if m.Watchdog || m.WatchdogUSec != 0 {
-		s.apply(s.m.step(event{kind: evPing, at: now, inc: cur.id}))
+		s.step(in, event{kind: evPing, at: now, inc: inc.id})
 	}
 	if m.WatchdogTrigger {
-		s.apply(s.m.step(event{kind: evFault, at: now, inc: cur.id, how: "the daemon triggered its watchdog (WATCHDOG=trigger)"}))
+		s.step(in, event{kind: evFault, at: now, inc: inc.id, how: "the daemon triggered its watchdog (WATCHDOG=trigger)"})
 	}
 	if m.Ready && s.readying.mode.Kind == definition.ReadyNotify {
-		s.apply(s.m.step(event{kind: evReady, at: now, inc: cur.id}))
+		s.step(in, event{kind: evReady, at: now, inc: inc.id})
 	}
 }
 
@@ -381,10 +372,10 @@ func (s *Supervisor) healthChecked(h healthResult) {
 	r.check = h.result
 	r.health = "healthy"
 	if !h.result.OK {
-		r.health = fmt.Sprintf("unhealthy (%d of %d failures)", h.result.Failures, s.m.cfg.healthThreshold)
+		r.health = fmt.Sprintf("unhealthy (%d of %d failures)", h.result.Failures, s.mcfg.healthThreshold)
 		s.events.Warn("health check failed", "probe", s.def.Health, "err", h.result.Result, "failures", h.result.Failures)
 	}
-	s.apply(s.m.step(event{kind: evHealth, at: h.result.At, inc: h.inc, ok: h.result.OK, result: h.result.Result}))
+	s.stepInc(event{kind: evHealth, at: h.result.At, inc: h.inc, ok: h.result.OK, result: h.result.Result})
 }
 
 // fileKind names a kind of file for errors.
@@ -400,4 +391,24 @@ func fileKind(m os.FileMode) string {
 		return "device"
 	}
 	return "file"
+}
+
+// reserved are the variables that the supervisor sets in the daemon's
+// environment, whatever the caller's says.
+var reserved = []string{"NOTIFY_SOCKET", "LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES", "WATCHDOG_USEC", "WATCHDOG_PID",
+	status.InvocationEnv, InstanceEnv}
+
+// InstanceEnv names the variable that tells each instance of a daemon
+// which it is: 0 to N-1 (see --instances).
+const InstanceEnv = "TEND_INSTANCE"
+
+// rebuildEnv works out every incarnation's environment from the
+// definition's (sp.env) and what the supervisor adds.
+func (rd *readiness) rebuildEnv(sp spawner) {
+	env := slices.DeleteFunc(slices.Clone(sp.env), func(kv string) bool {
+		k, _, _ := strings.Cut(kv, "=")
+		return slices.Contains(reserved, k)
+	})
+	rd.env = append(env, rd.extra...)
+	rd.health.Env, rd.health.Dir = rd.env, sp.dir
 }

@@ -4,34 +4,41 @@ import (
 	"time"
 
 	statedir "github.com/tendhq/tend/internal/state"
+	"github.com/tendhq/tend/internal/status"
 )
 
-// fillRecord brings the record up to date with the machine and what the
-// current incarnation said.
+// fillRecord brings the record up to date with the machines and what the
+// current incarnations said. The top-level fields are the first
+// instance's, State the daemon's as a whole (see aggregate).
 func (s *Supervisor) fillRecord() {
-	m, r := s.m, &s.rec
-	r.State = m.state.status()
-	switch m.state {
-	case stStarting, stUp, stBackoff, stRestarting, stEnding:
-		r.WantUp = true
-	default:
-		r.WantUp = false
+	r := &s.rec
+	var insts []status.Instance
+	for _, in := range s.insts {
+		if !in.leaving {
+			insts = append(insts, s.instanceRecord(in))
+		}
 	}
-	r.Restarts, r.LastExit, r.Err = m.restarts, m.lastExit, m.err
-	r.NextStart = time.Time{}
-	if m.state == stBackoff {
-		r.NextStart = m.deadline
+	r.InstanceCount, r.Instances = len(insts), nil
+	if len(insts) > 1 {
+		r.Instances = insts
 	}
-	r.PID, r.StartTime, r.Adopted, r.Ready = 0, 0, "", false
+	r.State, r.WantUp = aggregate(s.insts)
+	if len(insts) > 0 {
+		first := insts[0]
+		r.PID, r.StartTime, r.Adopted, r.Ready = first.PID, first.StartTime, first.Adopted, first.Ready
+		r.StartedAt, r.Restarts, r.Reloads, r.LastExit = first.StartedAt, first.Restarts, first.Reloads, first.LastExit
+		r.NextStart, r.Err, r.Next, r.Retiring = first.NextStart, first.Err, first.Next, first.Retiring
+	}
 	r.Status, r.Phase, r.WatchdogPing, r.Health, r.HealthCheck = "", "", time.Time{}, "", nil
-	if inc := m.cur; inc != nil {
-		r.PID, r.StartTime, r.Adopted = inc.main.PID, inc.main.StartTime, inc.adopted
-		r.Incarnation, r.StartedAt, r.Ready = inc.id, inc.startedAt, inc.ready
-		if run := s.incs[inc.id]; run != nil {
-			r.Status, r.Phase, r.WatchdogPing = run.status, run.phase, run.lastPing
-			r.Health, r.HealthCheck = run.health, run.check
-			if run.errno != 0 {
-				r.Errno = run.errno
+	if len(s.insts) > 0 {
+		if inc := s.insts[0].m.cur; inc != nil {
+			r.Incarnation = inc.id
+			if run := s.incs[inc.id]; run != nil {
+				r.Status, r.Phase, r.WatchdogPing = run.status, run.phase, run.lastPing
+				r.Health, r.HealthCheck = run.health, run.check
+				if run.errno != 0 {
+					r.Errno = run.errno
+				}
 			}
 		}
 	}
@@ -42,6 +49,46 @@ func (s *Supervisor) fillRecord() {
 			r.LogError = err.Error()
 		}
 	}
+}
+
+// instanceRecord is what status shows of one instance.
+func (s *Supervisor) instanceRecord(in *instance) status.Instance {
+	m := in.m
+	i := status.Instance{Index: in.index, State: m.state.status(), Restarts: m.restarts, Reloads: m.reloads,
+		LastExit: m.lastExit, Err: m.err}
+	if m.state == stBackoff {
+		i.NextStart = m.deadline
+	}
+	if inc := m.cur; inc != nil {
+		i.PID, i.StartTime, i.Adopted = inc.main.PID, inc.main.StartTime, inc.adopted
+		i.StartedAt, i.Ready = inc.startedAt, inc.ready
+	}
+	if inc := m.next; inc != nil {
+		i.Next = &status.Incarnation{PID: inc.main.PID, StartedAt: inc.startedAt, Ready: inc.ready}
+	}
+	for _, r := range m.retiring {
+		if r.inc.main.PID != 0 {
+			i.Retiring = append(i.Retiring, r.inc.main.PID)
+		}
+	}
+	return i
+}
+
+// aggregate is the daemon's state from its instances': the first of
+// stopping, restarting, reloading, starting, backing off that any is in,
+// else running if any runs, else the first instance's (final) state.
+func aggregate(insts []*instance) (status.State, bool) {
+	if len(insts) == 0 {
+		return status.Stopped, false
+	}
+	for _, st := range []state{stStopping, stRestarting, stReloading, stEnding, stStarting, stBackoff, stUp} {
+		for _, in := range insts {
+			if !in.leaving && in.m.state == st {
+				return st.status(), st != stStopping
+			}
+		}
+	}
+	return insts[0].m.state.status(), false
 }
 
 // writeRecord writes status.json. A failed write is logged, not fatal:

@@ -6,6 +6,9 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
+	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -13,6 +16,7 @@ import (
 	"github.com/tendhq/tend/internal/account"
 	"github.com/tendhq/tend/internal/definition"
 	"github.com/tendhq/tend/internal/proc"
+	statedir "github.com/tendhq/tend/internal/state"
 	"github.com/tendhq/tend/internal/status"
 )
 
@@ -42,10 +46,11 @@ func newSpawner(def *definition.Definition) (spawner, error) {
 	return spawner{path: def.Program(env), args: def.Command, dir: dir, env: env, cred: cred}, nil
 }
 
-// spawn starts incarnation inc and tells the machine how it went.
-func (s *Supervisor) spawn(inc int) event {
+// spawn starts incarnation inc of instance in and tells the machine how
+// it went.
+func (s *Supervisor) spawn(in *instance, inc int) event {
 	now := time.Now()
-	id, err := s.startProcess(inc)
+	id, err := s.startProcess(in, inc)
 	if err != nil {
 		s.incs[inc].release()
 		return event{kind: evSpawnFailed, at: time.Now(), inc: inc, exit: execExit(err, time.Now())}
@@ -58,7 +63,7 @@ func (s *Supervisor) spawn(inc int) event {
 // readiness descriptors and sockets. os.StartProcess reports exec failures
 // synchronously; the os.Process is released at once because only the
 // reaper may wait.
-func (s *Supervisor) startProcess(inc int) (proc.Identity, error) {
+func (s *Supervisor) startProcess(in *instance, inc int) (proc.Identity, error) {
 	sp := s.spawner
 	r := &running{}
 	s.incs[inc] = r
@@ -78,7 +83,7 @@ func (s *Supervisor) startProcess(inc int) (proc.Identity, error) {
 	if err != nil {
 		return proc.Identity{}, fmt.Errorf("start %s: %w", path, err)
 	}
-	stdout, stderr := s.output.files()
+	stdout, stderr := in.out.files()
 	files = append([]*os.File{s.output.stdin, stdout, stderr}, files...)
 	sys := &syscall.SysProcAttr{
 		Setpgid:    true, // its own group, apart from the supervisor's
@@ -98,7 +103,8 @@ func (s *Supervisor) startProcess(inc int) (proc.Identity, error) {
 		argv = append(append(append([]string{}, shim[1:]...), path), args[1:]...)
 		path = shim[0]
 	}
-	attr := &os.ProcAttr{Dir: sp.dir, Env: s.readying.env, Files: files, Sys: sys}
+	env := append(s.readying.env[:len(s.readying.env):len(s.readying.env)], InstanceEnv+"="+strconv.Itoa(in.index))
+	attr := &os.ProcAttr{Dir: sp.dir, Env: env, Files: files, Sys: sys}
 	var id proc.Identity
 	_, err = s.reaper.startMain(s, func() (int, error) {
 		child, err := os.StartProcess(path, argv, attr)
@@ -132,4 +138,60 @@ func execExit(err error, at time.Time) *status.Exit {
 		code = proc.ExitNotFound
 	}
 	return &status.Exit{Code: code, Description: "cannot run: " + err.Error(), At: at}
+}
+
+// refreshDefinition reads the daemon's stored definition and its env
+// files again, for a reload: the command, its arguments, environment,
+// working directory and user may change; anything else (sockets, log,
+// readiness, the restart policy) is the supervisor's own, and a change
+// of it asks for tend restart instead.
+func (s *Supervisor) refreshDefinition() error {
+	def := s.def
+	if s.stateful() {
+		var stored definition.Definition
+		if err := statedir.ReadJSON(s.cfg.Dir.DefinitionFile(), &stored); err != nil {
+			return fmt.Errorf("reload %s: %w", s.def.Name, err)
+		}
+		if err := stored.Validate(); err != nil {
+			return fmt.Errorf("reload %s: its stored definition: %w", s.def.Name, err)
+		}
+		if what := unreloadable(s.def, &stored); len(what) > 0 {
+			return fmt.Errorf("reload %s: %s changed, which a reload cannot apply: use tend restart %s",
+				s.def.Name, strings.Join(what, ", "), s.def.Name)
+		}
+		def = &stored
+	}
+	sp, err := newSpawner(def)
+	if err != nil {
+		return fmt.Errorf("reload %s: %w", def.Name, err)
+	}
+	s.def, s.spawner = def, sp
+	s.readying.rebuildEnv(sp)
+	s.rec.Command = def.Command
+	return nil
+}
+
+// reloadable are the fields of a definition that a reload applies.
+var reloadable = []string{"Command", "Dir", "BaseEnv", "ClearEnv", "EnvFiles", "Env", "User", "Group", "Umask", "PIDFile"}
+
+// unreloadable names the fields, other than reloadable ones, in which two
+// definitions differ (by their JSON names).
+func unreloadable(old, new *definition.Definition) []string {
+	a, b := reflect.ValueOf(*old), reflect.ValueOf(*new)
+	var out []string
+	for i := 0; i < a.NumField(); i++ {
+		f := a.Type().Field(i)
+		if !f.IsExported() || slices.Contains(reloadable, f.Name) {
+			continue
+		}
+		x, y := a.Field(i), b.Field(i)
+		if x.Kind() == reflect.Slice && x.Len() == 0 && y.Len() == 0 {
+			continue
+		}
+		if !reflect.DeepEqual(x.Interface(), y.Interface()) {
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			out = append(out, name)
+		}
+	}
+	return out
 }

@@ -66,15 +66,20 @@ type Supervisor struct {
 	output   *output
 
 	// The loop's own.
-	m        *machine
-	incs     map[int]*running
-	rec      status.Record
-	server   *control.Server
-	serving  sync.WaitGroup // the control servers, until their requests are answered
-	watch    *folderWatcher
-	pidf     *pidfile.File
-	finished bool
-	answers  []any // replies and verdicts to deliver once the record is written
+	mcfg            machineConfig
+	insts           []*instance
+	byInc           map[int]*instance // the instance of each live incarnation
+	lastInc         int               // the last incarnation id given
+	pendingVerdicts int               // instances whose first verdict the start waits for
+	verdictSent     bool
+	incs            map[int]*running
+	rec             status.Record
+	server          *control.Server
+	serving         sync.WaitGroup // the control servers, until their requests are answered
+	watch           *folderWatcher
+	pidf            *pidfile.File
+	finished        bool
+	answers         []any // replies and verdicts to deliver once the record is written
 
 	verdict     chan error    // the first incarnation's verdict, once
 	ended       chan struct{} // closed when the loop has ended and written its last record
@@ -91,9 +96,9 @@ type Supervisor struct {
 func Start(cfg Config) (*Supervisor, error) {
 	def := cfg.Definition
 	s := &Supervisor{
-		cfg: cfg, def: def, incs: map[int]*running{},
+		cfg: cfg, def: def, incs: map[int]*running{}, byInc: map[int]*instance{},
 		verdict: make(chan error, 1), ended: make(chan struct{}), done: make(chan struct{}),
-		m: newMachine(newMachineConfig(def)),
+		mcfg: newMachineConfig(def),
 	}
 	s.inbox.init()
 	proc.SetChildSubreaper() // every process the daemon forks stays ours to find and reap
@@ -150,12 +155,19 @@ func Start(cfg Config) (*Supervisor, error) {
 		return fail(err)
 	}
 	crashAt("start-setup")
-	s.apply(s.m.step(event{kind: evStart, at: time.Now()}))
+	n := def.InstanceCount()
+	for i := range n {
+		s.addInstance(i)
+	}
+	s.pendingVerdicts = n
+	for _, in := range s.insts {
+		s.step(in, event{kind: evStart})
+	}
 	if s.finished {
 		// The command could not be started at all.
 		s.answers = nil
-		err := errors.New(s.m.err)
-		s.events.Error("start failed", "err", s.m.err)
+		err := errors.New(s.insts[0].m.err)
+		s.events.Error("start failed", "err", err.Error())
 		s.writeRecord()
 		s.release()
 		return nil, fmt.Errorf("cannot start %s: %w", def.Name, err)
@@ -244,57 +256,143 @@ func (s *Supervisor) Record() status.Record {
 	return s.last
 }
 
-// Stop runs the stop schedule and returns how the main process ended.
-// Later calls wait for the same result.
+// Stop runs the stop schedule on every instance and returns how the
+// (first instance's) main process ended. Later calls wait for the same
+// result.
 func (s *Supervisor) Stop(ctx context.Context) (string, error) {
-	w := newWaiter()
-	if !s.post(ctx, event{kind: evStop, reply: w}) {
-		return "was not running", nil
-	}
-	r, err := s.await(ctx, w, result{how: "was not running"})
+	rs, err := s.ask(ctx, evStop, result{how: "was not running"})
 	if err != nil {
 		return "", err
 	}
-	return r.how, r.err
+	return rs[0].how, firstErr(rs)
 }
 
-// await waits for the answer to a request. A request that the loop did
-// not take before it ended gets none: it is answered as if nothing ran.
-func (s *Supervisor) await(ctx context.Context, w *waiter, untaken result) (result, error) {
-	select {
-	case r := <-w.c:
-		return r, nil
-	case <-ctx.Done():
-		return result{}, ctx.Err()
-	case <-s.ended:
-		select {
-		case r := <-w.c:
-			return r, nil
-		default:
-			return untaken, nil
-		}
-	}
-}
-
-// Restart replaces the running incarnation (stop schedule, then a new one
-// at once, whatever the restart policy says) and returns the new main
-// process's pid once it is ready. The supervisor, its control socket and
-// its --listen sockets stay, so that connections queue meanwhile.
+// Restart replaces every instance's incarnation (stop schedule, then a
+// new one at once, whatever the restart policy says) and returns the new
+// main process's pid (the first instance's) once all are ready. The
+// supervisor, its control socket and its --listen sockets stay, so that
+// connections queue meanwhile.
 func (s *Supervisor) Restart(ctx context.Context) (int, error) {
-	w := newWaiter()
-	if !s.post(ctx, event{kind: evRestart, reply: w}) {
-		return 0, ErrStopped
-	}
-	r, err := s.await(ctx, w, result{err: ErrStopped})
+	rs, err := s.ask(ctx, evRestart, result{err: ErrStopped})
 	if err != nil {
 		return 0, err
 	}
-	return r.pid, r.err
+	return rs[0].pid, firstErr(rs)
 }
 
-// Signal sends sig to the daemon's main process, or, with all or when no
-// main process is known, to every process of the daemon. It returns the
-// pid signalled (0 for all) and how many processes were.
+// Reload replaces the daemon without a moment down: instance by instance,
+// a new incarnation starts beside the serving one, from the definition as
+// stored (env files read again), and the old one is stopped only once the
+// new one is ready. A new incarnation that fails stops the reload: the old
+// ones serve on, and the error says why. With --reload-signal, the signal
+// goes to each main process instead. It returns the first instance's new
+// main pid.
+func (s *Supervisor) Reload(ctx context.Context) (int, error) {
+	n := s.Record().InstanceCount
+	pid := 0
+	for i := range max(n, 1) {
+		w := newWaiter()
+		select {
+		case <-s.ended:
+			return 0, ErrStopped
+		default:
+		}
+		s.inbox.post(instanceRequest{index: i, kind: evReload, w: w, refresh: i == 0})
+		r, err := s.await(ctx, w, result{err: ErrStopped})
+		if err != nil {
+			return 0, err
+		}
+		if r.err != nil {
+			if n > 1 {
+				return 0, fmt.Errorf("instance %d: %w", i, r.err)
+			}
+			return 0, r.err
+		}
+		if i == 0 {
+			pid = r.pid
+		}
+	}
+	return pid, nil
+}
+
+// Scale runs n instances: it starts the missing ones and returns once they
+// are ready, or stops those above n and returns once they are gone.
+func (s *Supervisor) Scale(ctx context.Context, n int) error {
+	if n < 1 {
+		return fmt.Errorf("scale to %d: a daemon runs at least one instance (stop it instead)", n)
+	}
+	reply := make(chan []*waiter, 1)
+	select {
+	case <-s.ended:
+		return ErrStopped
+	default:
+	}
+	s.inbox.post(scaleRequest{n: n, reply: reply})
+	var ws []*waiter
+	select {
+	case ws = <-reply:
+	case <-s.ended:
+		return ErrStopped
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	for _, w := range ws {
+		r, err := s.await(ctx, w, result{})
+		if err != nil {
+			return err
+		}
+		if r.err != nil {
+			return r.err
+		}
+	}
+	return nil
+}
+
+// ask sends kind to every instance and waits for all their answers; an
+// instance whose request the loop did not take (it ended) answers
+// untaken.
+func (s *Supervisor) ask(ctx context.Context, kind eventKind, untaken result) ([]result, error) {
+	select {
+	case <-s.ended:
+		return []result{untaken}, nil
+	default:
+	}
+	reply := make(chan []*waiter, 1)
+	s.inbox.post(fanout{kind: kind, reply: reply})
+	var ws []*waiter
+	select {
+	case ws = <-reply:
+	case <-s.ended:
+		return []result{untaken}, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if len(ws) == 0 {
+		return []result{untaken}, nil
+	}
+	rs := make([]result, len(ws))
+	for i, w := range ws {
+		r, err := s.await(ctx, w, untaken)
+		if err != nil {
+			return nil, err
+		}
+		rs[i] = r
+	}
+	return rs, nil
+}
+
+func firstErr(rs []result) error {
+	for _, r := range rs {
+		if r.err != nil {
+			return r.err
+		}
+	}
+	return nil
+}
+
+// Signal sends sig to every instance's main process, or, with all or when
+// no main process is known, to every process of the daemon. It returns the
+// pid signalled (0 for several) and how many processes were.
 func (s *Supervisor) Signal(sig syscall.Signal, all bool) (pid, n int, err error) {
 	r := make(chan signalResult, 1)
 	select {
@@ -314,25 +412,13 @@ func (s *Supervisor) Signal(sig syscall.Signal, all bool) (pid, n int, err error
 // ErrNotRunning answers a signal when nothing of the daemon runs.
 var ErrNotRunning = errors.New("not running")
 
-// post hands an event to the loop; false if the loop has ended.
-func (s *Supervisor) post(ctx context.Context, ev event) bool {
-	select {
-	case <-s.ended:
-		return false
-	default:
-	}
-	ev.at = time.Now()
-	s.inbox.post(ev)
-	return true
-}
-
 // loop is the supervisor's one goroutine that owns its state.
 func (s *Supervisor) loop() {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	armed := time.Time{}
 	for !s.finished {
-		if d := s.m.nextDeadline(); !d.Equal(armed) {
+		if d := s.nextDeadline(); !d.Equal(armed) {
 			timer.Stop()
 			armed = d
 			if !d.IsZero() {
@@ -346,7 +432,7 @@ func (s *Supervisor) loop() {
 			}
 		case <-timer.C:
 			armed = time.Time{}
-			s.apply(s.m.tick(time.Now()))
+			s.tick(time.Now())
 		}
 		s.writeRecord()
 		s.publish()
@@ -413,4 +499,22 @@ func pidList(ids []proc.Identity) string {
 		out += fmt.Sprint(id.PID)
 	}
 	return out
+}
+
+// await waits for the answer to a request. A request that the loop did
+// not take before it ended gets none: it is answered untaken.
+func (s *Supervisor) await(ctx context.Context, w *waiter, untaken result) (result, error) {
+	select {
+	case r := <-w.c:
+		return r, nil
+	case <-ctx.Done():
+		return result{}, ctx.Err()
+	case <-s.ended:
+		select {
+		case r := <-w.c:
+			return r, nil
+		default:
+			return untaken, nil
+		}
+	}
 }
