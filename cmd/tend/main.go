@@ -39,7 +39,7 @@ type command struct {
 
 func commands() []*command {
 	return []*command{
-		startCommand(), stopCommand(), restartCommand(), statusCommand(), listCommand(),
+		startCommand(), stopCommand(), restartCommand(), reloadCommand(), scaleCommand(), statusCommand(), listCommand(),
 		logsCommand(), signalCommand(), runCommand(), upCommand(), downCommand(), exportCommand(), versionCommand(), helpCommand(), completionCommand(),
 	}
 }

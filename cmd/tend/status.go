@@ -85,6 +85,32 @@ func printStatus(w io.Writer, v *client.View) {
 	if v.Status != "" {
 		row("status", "%s", v.Status)
 	}
+	if v.Reloads > 0 {
+		row("reloads", "%d", v.Reloads)
+	}
+	if n := v.Next; n != nil {
+		row("reloading", "new incarnation pid %d started %s ago, %s", n.PID, since(n.StartedAt), map[bool]string{true: "ready", false: "not ready yet"}[n.Ready])
+	}
+	if len(v.Retiring) > 0 {
+		row("retiring", "pid %v (replaced by a reload, stopping)", v.Retiring)
+	}
+	for _, in := range v.Instances {
+		desc := string(in.State)
+		if in.PID > 0 {
+			desc += fmt.Sprintf(", pid %d", in.PID)
+		}
+		if !in.StartedAt.IsZero() && in.PID > 0 {
+			desc += ", up " + since(in.StartedAt)
+		}
+		desc += fmt.Sprintf(", %d restarts", in.Restarts)
+		if in.Next != nil {
+			desc += fmt.Sprintf(", reloading: new pid %d", in.Next.PID)
+		}
+		if in.LastExit != nil {
+			desc += ", last exit: " + in.LastExit.Description
+		}
+		row(fmt.Sprintf("instance %d", in.Index), "%s", desc)
+	}
 	readinessRows(v, row)
 	row("command", "%s", strings.Join(v.Command, " "))
 	if v.Log != "" {
@@ -147,6 +173,11 @@ type statusJSON struct {
 	Errno           int       `json:"errno,omitzero"`
 	Health          string    `json:"health,omitzero"`
 	HealthCheck     any       `json:"health_check,omitzero"`
+	Reloads         int       `json:"reloads,omitzero"`
+	Next            any       `json:"next,omitzero"`
+	Retiring        []int     `json:"retiring,omitzero"`
+	InstanceCount   int       `json:"instance_count,omitzero"`
+	Instances       any       `json:"instances,omitzero"`
 	StatusExitCode  int       `json:"status_exit_code"`
 	SupervisorAlive bool      `json:"supervisor_alive"`
 }
@@ -172,7 +203,13 @@ func jsonView(v *client.View) statusJSON {
 			j.HealthCheck = v.HealthCheck
 		}
 	}
-	j.Errno = v.Errno
+	j.Errno, j.Reloads, j.Retiring, j.InstanceCount = v.Errno, v.Reloads, v.Retiring, v.InstanceCount
+	if v.Next != nil {
+		j.Next = v.Next
+	}
+	if len(v.Instances) > 0 {
+		j.Instances = v.Instances
+	}
 	if v.LastExit != nil {
 		j.LastExit = v.LastExit
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/tendhq/tend/internal/control"
 	"github.com/tendhq/tend/internal/state"
@@ -46,4 +47,39 @@ func Restart(ctx context.Context, dir state.Dir) (int, error) {
 		return 0, err
 	}
 	return Start(ctx, dir, def)
+}
+
+// Reload replaces the daemon without a moment down: its supervisor starts
+// a new incarnation beside the running one (each instance in turn), waits
+// until it is ready, then stops the old one; a new incarnation that fails
+// leaves the old one serving, and the error says why (wrapping
+// ErrReloadFailed). It returns the new main pid. A daemon whose supervisor
+// is gone cannot be reloaded: restart it.
+func Reload(ctx context.Context, dir state.Dir) (int, error) {
+	v, err := Inspect(dir)
+	if err != nil {
+		return 0, err
+	}
+	if !v.SupervisorAlive {
+		return 0, fmt.Errorf("%s: %w: nothing to reload (tend restart %s starts it)", dir.Name, ErrNotRunning, dir.Name)
+	}
+	var res control.RestartResult
+	err = callRunning(ctx, dir, control.Request{Op: control.OpReload}, &res)
+	if errors.Is(err, errStopping) {
+		return 0, fmt.Errorf("%s is stopping or has ended: nothing to reload", dir.Name)
+	}
+	return res.PID, err
+}
+
+// Scale has the daemon's supervisor run n instances, and returns once the
+// new ones are ready, or the ones above n gone.
+func Scale(ctx context.Context, dir state.Dir, n int) error {
+	v, err := Inspect(dir)
+	if err != nil {
+		return err
+	}
+	if !v.SupervisorAlive {
+		return fmt.Errorf("%s: %w: start it with --instances %d", dir.Name, ErrNotRunning, n)
+	}
+	return callRunning(ctx, dir, control.Request{Op: control.OpScale, Args: map[string]string{"instances": strconv.Itoa(n)}}, nil)
 }

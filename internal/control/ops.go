@@ -8,6 +8,8 @@ const (
 	OpSignal  = "signal"  // Signal names it; Group: every process; data: SignalResult
 	OpRotate  = "rotate"  // rotate the output log now
 	OpReopen  = "reopen"  // reopen the output log (after logrotate moved it)
+	OpReload  = "reload"  // data: RestartResult (the new main pid, once ready)
+	OpScale   = "scale"   // Args["instances"]: how many instances to run
 )
 
 // Codes of failed answers (Response.Code).

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/tendhq/tend/internal/control"
 	"github.com/tendhq/tend/internal/logcap"
@@ -53,6 +54,15 @@ func (s *Supervisor) handleControl(ctx context.Context, req control.Request) con
 	case control.OpRestart:
 		pid, err := s.Restart(ctx)
 		return reply(control.RestartResult{PID: pid}, err)
+	case control.OpReload:
+		pid, err := s.Reload(ctx)
+		return reply(control.RestartResult{PID: pid}, err)
+	case control.OpScale:
+		n, err := strconv.Atoi(req.Args["instances"])
+		if err != nil {
+			return reply(nil, fmt.Errorf("scale: %q is not a number of instances", req.Args["instances"]))
+		}
+		return reply(nil, s.Scale(ctx, n))
 	case control.OpRotate:
 		return reply(nil, s.withLog((*logcap.Log).Rotate))
 	case control.OpReopen:

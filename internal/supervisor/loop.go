@@ -45,6 +45,8 @@ func (s *Supervisor) handle(msg any) {
 		s.instanceRequest(m)
 	case scaleRequest:
 		s.scale(m)
+	case reloadDone:
+		s.reloadDone(m)
 	case reapedBatch:
 		s.reaped(m)
 	case groupChanged:

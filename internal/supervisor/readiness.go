@@ -405,10 +405,16 @@ const InstanceEnv = "TEND_INSTANCE"
 // rebuildEnv works out every incarnation's environment from the
 // definition's (sp.env) and what the supervisor adds.
 func (rd *readiness) rebuildEnv(sp spawner) {
+	rd.env = rd.envFor(sp)
+	rd.health.Env, rd.health.Dir = rd.env, sp.dir
+}
+
+// envFor is an incarnation's environment: the definition's (sp.env),
+// without what the supervisor sets, and what the supervisor sets.
+func (rd *readiness) envFor(sp spawner) []string {
 	env := slices.DeleteFunc(slices.Clone(sp.env), func(kv string) bool {
 		k, _, _ := strings.Cut(kv, "=")
 		return slices.Contains(reserved, k)
 	})
-	rd.env = append(env, rd.extra...)
-	rd.health.Env, rd.health.Dir = rd.env, sp.dir
+	return append(env, rd.extra...)
 }

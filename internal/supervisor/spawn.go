@@ -65,6 +65,9 @@ func (s *Supervisor) spawn(in *instance, inc int) event {
 // reaper may wait.
 func (s *Supervisor) startProcess(in *instance, inc int) (proc.Identity, error) {
 	sp := s.spawner
+	if in.m.next != nil && in.m.next.id == inc && s.candidate != nil {
+		sp = *s.candidate // a reload starts the definition as stored
+	}
 	r := &running{}
 	s.incs[inc] = r
 	path, args := sp.path, sp.args
@@ -103,7 +106,7 @@ func (s *Supervisor) startProcess(in *instance, inc int) (proc.Identity, error) 
 		argv = append(append(append([]string{}, shim[1:]...), path), args[1:]...)
 		path = shim[0]
 	}
-	env := append(s.readying.env[:len(s.readying.env):len(s.readying.env)], InstanceEnv+"="+strconv.Itoa(in.index))
+	env := append(s.readying.envFor(sp), InstanceEnv+"="+strconv.Itoa(in.index))
 	attr := &os.ProcAttr{Dir: sp.dir, Env: env, Files: files, Sys: sys}
 	var id proc.Identity
 	_, err = s.reaper.startMain(s, func() (int, error) {
@@ -144,7 +147,10 @@ func execExit(err error, at time.Time) *status.Exit {
 // files again, for a reload: the command, its arguments, environment,
 // working directory and user may change; anything else (sockets, log,
 // readiness, the restart policy) is the supervisor's own, and a change
-// of it asks for tend restart instead.
+// of it asks for tend restart instead. The new definition is a candidate:
+// the reload's new incarnations start from it, and it becomes the
+// daemon's (for restarts, new instances) once the reload has succeeded
+// (reloadDone).
 func (s *Supervisor) refreshDefinition() error {
 	def := s.def
 	if s.stateful() {
@@ -165,10 +171,21 @@ func (s *Supervisor) refreshDefinition() error {
 	if err != nil {
 		return fmt.Errorf("reload %s: %w", def.Name, err)
 	}
-	s.def, s.spawner = def, sp
-	s.readying.rebuildEnv(sp)
-	s.rec.Command = def.Command
+	s.candidate, s.candidateDef = &sp, def
 	return nil
+}
+
+// reloadDone ends a reload: a successful one makes the candidate
+// definition the daemon's; a failed one forgets it.
+type reloadDone struct{ ok bool }
+
+func (s *Supervisor) reloadDone(d reloadDone) {
+	if d.ok && s.candidate != nil {
+		s.def, s.spawner = s.candidateDef, *s.candidate
+		s.readying.rebuildEnv(s.spawner)
+		s.rec.Command = s.def.Command
+	}
+	s.candidate, s.candidateDef = nil, nil
 }
 
 // reloadable are the fields of a definition that a reload applies.

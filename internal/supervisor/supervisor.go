@@ -73,13 +73,16 @@ type Supervisor struct {
 	pendingVerdicts int               // instances whose first verdict the start waits for
 	verdictSent     bool
 	incs            map[int]*running
-	rec             status.Record
-	server          *control.Server
-	serving         sync.WaitGroup // the control servers, until their requests are answered
-	watch           *folderWatcher
-	pidf            *pidfile.File
-	finished        bool
-	answers         []any // replies and verdicts to deliver once the record is written
+	// candidate is the definition a reload under way starts from.
+	candidate    *spawner
+	candidateDef *definition.Definition
+	rec          status.Record
+	server       *control.Server
+	serving      sync.WaitGroup // the control servers, until their requests are answered
+	watch        *folderWatcher
+	pidf         *pidfile.File
+	finished     bool
+	answers      []any // replies and verdicts to deliver once the record is written
 
 	verdict     chan error    // the first incarnation's verdict, once
 	ended       chan struct{} // closed when the loop has ended and written its last record
@@ -299,19 +302,21 @@ func (s *Supervisor) Reload(ctx context.Context) (int, error) {
 		}
 		s.inbox.post(instanceRequest{index: i, kind: evReload, w: w, refresh: i == 0})
 		r, err := s.await(ctx, w, result{err: ErrStopped})
-		if err != nil {
-			return 0, err
+		if err == nil {
+			err = r.err
 		}
-		if r.err != nil {
+		if err != nil {
+			s.inbox.post(reloadDone{ok: false})
 			if n > 1 {
-				return 0, fmt.Errorf("instance %d: %w", i, r.err)
+				return 0, fmt.Errorf("instance %d: %w", i, err)
 			}
-			return 0, r.err
+			return 0, err
 		}
 		if i == 0 {
 			pid = r.pid
 		}
 	}
+	s.inbox.post(reloadDone{ok: true})
 	return pid, nil
 }
 
