@@ -258,9 +258,11 @@ func (f *fixture) notedPIDs(kind string, n int) []proc.Identity {
 		for _, line := range strings.Split(string(b), "\n") {
 			if rest, ok := strings.CutPrefix(line, kind+" "); ok {
 				pid, _ := strconv.Atoi(rest)
-				if id, err := proc.Lookup(pid); err == nil {
-					ids = append(ids, id)
+				id, err := proc.Lookup(pid)
+				if err != nil {
+					id = proc.Identity{PID: pid, StartTime: 1} // gone already: matches nothing
 				}
+				ids = append(ids, id)
 			}
 		}
 		return len(ids) >= n
