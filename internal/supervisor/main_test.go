@@ -40,6 +40,7 @@ func TestMain(m *testing.M) {
 		"pidfile":     helperPIDFile,
 		"crash-leave": helperCrashLeave,
 		"report":      helperReport,
+		"ready-fd":    helperReadyFD,
 	})
 	os.Exit(m.Run())
 }
@@ -129,6 +130,19 @@ func helperReport([]string) int {
 	note("report pid=%d pgid=%d sid=%d umask=%03o cwd=%s inv=%s cgroup=%s", os.Getpid(), syscall.Getpgrp(), sid, mask, wd,
 		os.Getenv("TEND_INVOCATION_ID"), strings.ReplaceAll(strings.TrimSpace(string(cg)), "\n", ";"))
 	fmt.Println("ready")
+	time.Sleep(time.Hour)
+	return 0
+}
+
+// helperReadyFD notes its pid and instance, fails (exit 3) when FAIL is
+// set, and says it is ready with a newline on fd 4 (fd 3 is a --listen
+// socket).
+func helperReadyFD([]string) int {
+	note("ready-fd %d %s", os.Getpid(), os.Getenv("TEND_INSTANCE"))
+	if os.Getenv("FAIL") != "" {
+		return 3
+	}
+	os.NewFile(4, "ready").Write([]byte("\n"))
 	time.Sleep(time.Hour)
 	return 0
 }

@@ -171,23 +171,56 @@ func (t *cgroupTracker) close() {
 	t.g.Remove()
 }
 
-// treeTracker counts as the current incarnation's every child of the
-// supervisor that is not a short command (see reaper.children) and all
-// their descendants. Only one incarnation has processes at a time (a
-// restart ends the old one's before it starts the next), and on Linux the
-// supervisor is a child subreaper, so a process whose parent dies comes
-// back to it: the set is complete, and its last process to end is a child
-// of the supervisor, whose SIGCHLD tells the loop.
+// treeTracker finds an incarnation's processes among the supervisor's
+// descendants: every child of the supervisor that is not a short command
+// (see reaper.children), and their descendants. On Linux the supervisor
+// is a child subreaper, so a process whose parent dies comes back to it:
+// the set is complete, and its last process to end is a child of the
+// supervisor, whose SIGCHLD tells the loop.
+//
+// While one incarnation lives, all of them are its. While several do (a
+// reload, instances), each child is attributed to the incarnation it was
+// seen to descend from: at each look the tracker records, by pid and start
+// time, the descendants of every live main process; before a second
+// incarnation starts it records everything as the first's. A process it
+// never saw descend from one (it left its tree at once: a double fork
+// during the start) goes to the newest incarnation, most likely the one
+// starting. A cgroup needs none of this.
 type treeTracker struct {
-	s *Supervisor
+	s     *Supervisor
+	owner map[int]owned
 }
 
-func (t *treeTracker) path() string                  { return "" }
-func (t *treeTracker) prepare(int) (*os.File, error) { return nil, nil }
-func (t *treeTracker) end(int)                       {}
-func (t *treeTracker) close()                        {}
+// owned is a process the tree tracker attributed.
+type owned struct {
+	id  proc.Identity
+	inc int
+}
 
-func (t *treeTracker) members(int) []proc.Identity {
+func (t *treeTracker) path() string { return "" }
+func (t *treeTracker) end(int)      {}
+func (t *treeTracker) close()       {}
+
+// prepare records, before a second incarnation starts beside one, that
+// everything there is belongs to the first.
+func (t *treeTracker) prepare(inc int) (*os.File, error) {
+	var others []int
+	for _, x := range t.s.live() {
+		if x.id != inc {
+			others = append(others, x.id)
+		}
+	}
+	if len(others) == 1 {
+		for _, id := range t.tree() {
+			t.attribute(id, others[0])
+		}
+	}
+	return nil, nil
+}
+
+// tree returns every process of the supervisor's tree: its children that
+// are not short commands, and their descendants.
+func (t *treeTracker) tree() []proc.Identity {
 	var pids []int
 	for _, c := range t.s.reaper.children(t.s) {
 		pids = append(pids, c)
@@ -197,11 +230,70 @@ func (t *treeTracker) members(int) []proc.Identity {
 	return identities(pids)
 }
 
+func (t *treeTracker) attribute(id proc.Identity, inc int) {
+	if t.owner == nil {
+		t.owner = map[int]owned{}
+	}
+	t.owner[id.PID] = owned{id, inc}
+}
+
+// learn records the descendants of every live main process, and forgets
+// what is gone.
+func (t *treeTracker) learn(live []*incarnation) {
+	for pid, o := range t.owner {
+		if !o.id.Alive() {
+			delete(t.owner, pid)
+		}
+	}
+	for _, inc := range live {
+		if inc.main.PID == 0 || !inc.main.Alive() {
+			continue
+		}
+		t.attribute(inc.main, inc.id)
+		ds, _ := proc.Descendants(inc.main.PID)
+		for _, id := range identities(ds) {
+			t.attribute(id, inc.id)
+		}
+	}
+}
+
+// ownerOf is the incarnation a process belongs to.
+func (t *treeTracker) ownerOf(id proc.Identity, newest int) int {
+	if o, ok := t.owner[id.PID]; ok && o.id == id {
+		return o.inc
+	}
+	return newest
+}
+
+func (t *treeTracker) members(inc int) []proc.Identity {
+	live := t.s.live()
+	all := t.tree()
+	if len(live) <= 1 {
+		return all
+	}
+	t.learn(live)
+	newest := 0
+	for _, x := range live {
+		newest = max(newest, x.id)
+	}
+	var out []proc.Identity
+	for _, id := range all {
+		if t.ownerOf(id, newest) == inc {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 // empty counts zombies too: a child that has just exited may have had
 // children that are on their way to the supervisor, and it is reaped (and
 // the question asked again) in a moment.
-func (t *treeTracker) empty(int) bool {
-	return len(t.s.reaper.children(t.s)) == 0
+func (t *treeTracker) empty(inc int) bool {
+	kids := t.s.reaper.children(t.s)
+	if len(t.s.live()) <= 1 || len(kids) == 0 {
+		return len(kids) == 0
+	}
+	return len(t.members(inc)) == 0
 }
 
 func (t *treeTracker) signal(inc int, sig syscall.Signal) int {
