@@ -29,6 +29,7 @@ var helpers = map[string]testexec.Helper{
 	"print":       helperPrint,
 	"ready":       helperReady, // ready_helpers_test.go
 	"probe":       helperProbe, // security_test.go
+	"http":        helperHTTP,  // reload_test.go
 }
 
 // tendBin is the tend binary under test, built once by TestMain.

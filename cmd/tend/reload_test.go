@@ -1,0 +1,163 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// helperHTTP is a LISTEN_FDS server: it serves HTTP on fd 3, says ready
+// with a newline on fd 4, and on SIGTERM stops accepting and answers every
+// connection it accepted before it exits, as a well-behaved server does.
+// (http.Server.Shutdown alone would not: it drops a request that it reads
+// after the shutdown began, from a connection it had accepted before.) It
+// answers with its pid and TEND_INSTANCE. With FAIL set it exits 3 before
+// it is ready.
+func helperHTTP([]string) int {
+	if os.Getenv("FAIL") != "" {
+		return 3
+	}
+	fl, err := net.FileListener(os.NewFile(3, "listen"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	ln := &drainingListener{Listener: fl}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "%d %s\n", os.Getpid(), os.Getenv("TEND_INSTANCE"))
+	})}
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM)
+	go func() {
+		<-term
+		srv.SetKeepAlivesEnabled(false) // each connection ends after its answer
+		fl.Close()                      // no new connection; Serve returns
+	}()
+	note("running %d", os.Getpid())
+	os.NewFile(4, "ready").Write([]byte("\n"))
+	srv.Serve(ln)
+	ln.open.Wait() // every accepted connection answered and closed
+	return 0
+}
+
+// drainingListener counts the connections it accepted until they close.
+type drainingListener struct {
+	net.Listener
+	open sync.WaitGroup
+}
+
+func (l *drainingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	l.open.Add(1)
+	return &countedConn{Conn: c, done: l.open.Done}, nil
+}
+
+// countedConn calls done once, when it is closed.
+type countedConn struct {
+	net.Conn
+	once sync.Once
+	done func()
+}
+
+func (c *countedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.done)
+	return err
+}
+
+// hammer sends requests to port, one connection each, until stop is
+// closed, and counts those that fail; it returns the worst latency too.
+func hammer(port int, stop <-chan struct{}) (ok, failed int, worst time.Duration, firstErr error) {
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
+	for {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		start := time.Now()
+		resp, err := client.Get(url)
+		if err == nil {
+			_, err = io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err == nil && resp.StatusCode != 200 {
+				err = fmt.Errorf("HTTP %s", resp.Status)
+			}
+		}
+		worst = max(worst, time.Since(start))
+		if err != nil {
+			failed++
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		ok++
+	}
+}
+
+// TestReloadWithoutDowntime: 20 reloads under a stream of requests, with
+// one instance and with three: no request fails. A new version that fails
+// leaves the old one serving.
+func TestReloadWithoutDowntime(t *testing.T) {
+	for _, instances := range []string{"1", "3"} {
+		t.Run("instances="+instances, func(t *testing.T) {
+			e := newEnv(t)
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			port := ln.Addr().(*net.TCPAddr).Port
+			ln.Close()
+			envFile := e.home + "/web.env"
+			os.WriteFile(envFile, []byte("VERSION=1\n"), 0o600)
+			r := e.start("web", "http", "--listen", fmt.Sprintf("tcp://127.0.0.1:%d", port), "--ready", "fd:4",
+				"--instances", instances, "--env-file", envFile)
+			if r.code != 0 {
+				t.Fatalf("start: %v", r)
+			}
+			stop := make(chan struct{})
+			var wg sync.WaitGroup
+			var ok, failed int
+			var worst time.Duration
+			var firstErr error
+			wg.Go(func() { ok, failed, worst, firstErr = hammer(port, stop) })
+			for i := range 20 {
+				if r := e.tend("reload", "web"); r.code != 0 {
+					close(stop)
+					wg.Wait()
+					t.Fatalf("reload %d: %v", i+1, r)
+				}
+			}
+			// A broken new version: the reload fails, the old one serves.
+			os.WriteFile(envFile, []byte("FAIL=1\n"), 0o600)
+			if r := e.tend("reload", "web"); r.code != 1 || !strings.Contains(r.stderr, "serves on") {
+				t.Errorf("reload of a failing version: %v", r)
+			}
+			close(stop)
+			wg.Wait()
+			t.Logf("figures: %d requests during 20 reloads with %s instances: %d failed, worst %v", ok+failed, instances, failed, worst)
+			if failed > 0 || ok < 20 {
+				t.Errorf("%d of %d requests failed (first: %v)", failed, ok+failed, firstErr)
+			}
+			if s, code := e.status("web"); code != 0 || s.State != "running" {
+				t.Errorf("after the failed reload: %d %+v", code, s)
+			}
+			if r := e.tend("stop", "web"); r.code != 0 {
+				t.Errorf("stop: %v", r)
+			}
+		})
+	}
+}
