@@ -161,3 +161,42 @@ func TestReloadWithoutDowntime(t *testing.T) {
 		})
 	}
 }
+
+// TestUpReloads: tend up reloads a daemon that serves sockets when only its
+// command or environment changed, and restarts it when more did (or with
+// --no-reload).
+func TestUpReloads(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	toml := func(version, readyTimeout string) {
+		writeFile(t, dir+"/tend.toml", fmt.Sprintf(`[web]
+command = [%q]
+env = ["%s=http", "TEST_NOTE=%s", "VERSION=%s"]
+listen = ["tcp://127.0.0.1:%d"]
+ready = "fd:4"
+ready_timeout = %q
+`, testBin, helperEnv, e.note, version, port, readyTimeout))
+	}
+	toml("1", "30s")
+	if r := e.upIn(dir, "up"); r.code != 0 || !strings.Contains(r.stdout, "web: started") {
+		t.Fatalf("up: %v", r)
+	}
+	toml("2", "30s")
+	if r := e.upIn(dir, "up"); r.code != 0 || !strings.Contains(r.stdout, "web: reloaded") || !strings.Contains(r.stdout, "changed: env") {
+		t.Errorf("up after a changed environment: %v", r)
+	}
+	toml("2", "20s")
+	if r := e.upIn(dir, "up"); r.code != 0 || !strings.Contains(r.stdout, "web: restarted") {
+		t.Errorf("up after a changed ready timeout: %v", r)
+	}
+	toml("3", "20s")
+	if r := e.upIn(dir, "up", "--no-reload"); r.code != 0 || !strings.Contains(r.stdout, "web: restarted") {
+		t.Errorf("up --no-reload: %v", r)
+	}
+}

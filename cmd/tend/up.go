@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/tendhq/tend/internal/client"
 	"github.com/tendhq/tend/internal/config"
@@ -33,10 +34,12 @@ Without -f, tend.toml in the current directory, else Procfile.
 Daemons are started in dependency order (after = [...]): each only once
 those it comes after are ready; independent ones in parallel. A daemon
 whose definition changed (anything but the caller's environment; edits
-to its env files count) is stopped and started again; one that runs as
-defined is left alone; one started from this file and no longer in it is
-stopped. One line per daemon says what was done: started, restarted,
-unchanged, stopped. With NAMEs, only those and what they come after are
+to its env files count) is stopped and started again, or, when it serves
+--listen sockets and only its command or environment changed, reloaded
+(tend reload: the new one is ready before the old one goes; --no-reload
+restarts instead); one that runs as defined is left alone; one started
+from this file and no longer in it is stopped. One line per daemon says
+what was done: started, restarted, reloaded, unchanged, stopped. With NAMEs, only those and what they come after are
 brought up, and nothing is stopped.
 
 A cycle or an unknown dependency, like any mistake in the file (printed as
@@ -50,7 +53,8 @@ is then; SIGTERM or SIGINT runs down and exits.
 
 Options:
   -f FILE        the file (default: ./tend.toml, else ./Procfile)
-  --foreground   stay until SIGTERM, then stop them all`,
+  --foreground   stay until SIGTERM, then stop them all
+  --no-reload    restart changed daemons, even those that could be reloaded`,
 		run: runUp,
 	}
 }
@@ -72,7 +76,7 @@ Options:
 }
 
 // upFlags parses the options shared by up and down.
-func upFlags(cmd string, args []string, foreground *bool) (file string, names []string, code int) {
+func upFlags(cmd string, args []string, foreground, noReload *bool) (file string, names []string, code int) {
 	fs := flag.NewFlagSet("tend "+cmd, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&file, "f", "", "")
@@ -80,6 +84,7 @@ func upFlags(cmd string, args []string, foreground *bool) (file string, names []
 	if foreground != nil {
 		fs.BoolVar(foreground, "foreground", false, "")
 	}
+	fs.BoolVar(noReload, "no-reload", false, "")
 	if err := fs.Parse(args); err != nil {
 		return "", nil, usageError("%s: %v (see: tend help %s)", cmd, err, cmd)
 	}
@@ -106,9 +111,10 @@ func loadFile(path string) (*config.File, error) {
 
 // upper does one run of up or down.
 type upper struct {
-	file  *config.File
-	store *state.Store
-	out   sync.Mutex // one report line at a time
+	file     *config.File
+	store    *state.Store
+	out      sync.Mutex // one report line at a time
+	noReload bool       // --no-reload: restart changed daemons even when they serve sockets
 }
 
 func newUpper(path string) (*upper, int) {
@@ -132,7 +138,8 @@ func (u *upper) report(name, format string, args ...any) {
 
 func runUp(args []string) int {
 	var foreground bool
-	path, names, code := upFlags("up", args, &foreground)
+	var noReload bool
+	path, names, code := upFlags("up", args, &foreground, &noReload)
 	if code >= 0 {
 		return code
 	}
@@ -140,6 +147,7 @@ func runUp(args []string) int {
 	if u == nil {
 		return code
 	}
+	u.noReload = noReload
 	var sigs chan os.Signal
 	if foreground {
 		// Before anything starts, so that a TERM during up still runs down.
@@ -158,7 +166,7 @@ func runUp(args []string) int {
 }
 
 func runDown(args []string) int {
-	path, names, code := upFlags("down", args, nil)
+	path, names, code := upFlags("down", args, nil, new(bool))
 	if code >= 0 {
 		return code
 	}
@@ -179,6 +187,7 @@ func (u *upper) foreground(path string, names []string, sigs chan os.Signal) int
 		}
 		sdNotify("RELOADING=1")
 		if nu, _ := newUpper(path); nu != nil {
+			nu.noReload = u.noReload
 			u = nu
 			u.up(names)
 		}
@@ -296,10 +305,17 @@ func (u *upper) bringUp(d *config.Daemon, want *definition.Definition) error {
 		} else if old, err := client.LoadDefinition(dir); err != nil {
 			why = []string{"no stored definition"}
 		} else {
-			why = changes(old, want)
+			var other []string
+			why, other = changes(old, want)
 			if m, ok := readMarker(dir); ok && m.EnvDigest != digest {
 				why = append(why, "env file contents")
 			}
+			if len(why) > 0 && len(other) == 0 && len(want.Listen) > 0 && !u.noReload {
+				// Only the command or its environment changed, and it
+				// serves sockets: the new one is ready before the old goes.
+				return u.reload(d, dir, want, digest, why)
+			}
+			why = append(why, other...)
 		}
 		if len(why) == 0 {
 			if err := state.WriteJSON(markerPath(dir), upMarker{Source: u.file.Path, EnvDigest: digest}, 0o600); err != nil {
@@ -321,6 +337,27 @@ func (u *upper) bringUp(d *config.Daemon, want *definition.Definition) error {
 		return err
 	}
 	u.report(d.Name, "%s (pid %d%s)", action, pid, detail)
+	return nil
+}
+
+// reload applies a changed command or environment to a running daemon
+// that serves --listen sockets with tend reload: the new incarnation is
+// ready before the old one goes, and one that fails leaves the old one
+// serving.
+func (u *upper) reload(d *config.Daemon, dir state.Dir, want *definition.Definition, digest string, why []string) error {
+	if err := state.WriteJSON(dir.DefinitionFile(), want, 0o600); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), client.ReadyVerdictTimeout(want)*time.Duration(want.InstanceCount()))
+	defer cancel()
+	pid, err := client.Reload(ctx, dir)
+	if err != nil {
+		return fmt.Errorf("reload: %w", err)
+	}
+	if err := state.WriteJSON(markerPath(dir), upMarker{Source: u.file.Path, EnvDigest: digest}, 0o600); err != nil {
+		return err
+	}
+	u.report(d.Name, "reloaded (pid %d; changed: %s)", pid, strings.Join(why, ", "))
 	return nil
 }
 

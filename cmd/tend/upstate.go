@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"sync"
 
@@ -61,26 +60,13 @@ func expected(d *config.Daemon) (*definition.Definition, error) {
 	return def, nil
 }
 
-// changes names the fields in which two definitions differ. BaseEnv, the
-// environment of whoever ran tend up or tend start, is not compared.
-func changes(old, new *definition.Definition) []string {
-	a, b := reflect.ValueOf(*old), reflect.ValueOf(*new)
-	var out []string
-	for i := 0; i < a.NumField(); i++ {
-		f := a.Type().Field(i)
-		if f.Name == "BaseEnv" || !f.IsExported() {
-			continue
-		}
-		x, y := a.Field(i), b.Field(i)
-		if x.Kind() == reflect.Slice && x.Len() == 0 && y.Len() == 0 {
-			continue // nil and empty are the same
-		}
-		if !reflect.DeepEqual(x.Interface(), y.Interface()) {
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			out = append(out, name)
-		}
-	}
-	return out
+// changes names the fields in which two definitions differ: those a
+// reload applies, and the others. BaseEnv, the environment of whoever
+// ran tend up or tend start, is not compared.
+func changes(old, new *definition.Definition) (reloadable, other []string) {
+	next := *new
+	next.BaseEnv = old.BaseEnv
+	return old.Changes(&next)
 }
 
 // maxParallel bounds how many daemons up and down handle at once.

@@ -6,8 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"os/exec"
-	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -161,7 +159,7 @@ func (s *Supervisor) refreshDefinition() error {
 		if err := stored.Validate(); err != nil {
 			return fmt.Errorf("reload %s: its stored definition: %w", s.def.Name, err)
 		}
-		if what := unreloadable(s.def, &stored); len(what) > 0 {
+		if _, what := s.def.Changes(&stored); len(what) > 0 {
 			return fmt.Errorf("reload %s: %s changed, which a reload cannot apply: use tend restart %s",
 				s.def.Name, strings.Join(what, ", "), s.def.Name)
 		}
@@ -186,29 +184,4 @@ func (s *Supervisor) reloadDone(d reloadDone) {
 		s.rec.Command = s.def.Command
 	}
 	s.candidate, s.candidateDef = nil, nil
-}
-
-// reloadable are the fields of a definition that a reload applies.
-var reloadable = []string{"Command", "Dir", "BaseEnv", "ClearEnv", "EnvFiles", "Env", "User", "Group", "Umask", "PIDFile"}
-
-// unreloadable names the fields, other than reloadable ones, in which two
-// definitions differ (by their JSON names).
-func unreloadable(old, new *definition.Definition) []string {
-	a, b := reflect.ValueOf(*old), reflect.ValueOf(*new)
-	var out []string
-	for i := 0; i < a.NumField(); i++ {
-		f := a.Type().Field(i)
-		if !f.IsExported() || slices.Contains(reloadable, f.Name) {
-			continue
-		}
-		x, y := a.Field(i), b.Field(i)
-		if x.Kind() == reflect.Slice && x.Len() == 0 && y.Len() == 0 {
-			continue
-		}
-		if !reflect.DeepEqual(x.Interface(), y.Interface()) {
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			out = append(out, name)
-		}
-	}
-	return out
 }
