@@ -256,6 +256,19 @@ func Render(def *definition.Definition, command []string) (Units, error) {
 		return Units{}, err
 	}
 	out.Service = b.String()
+	if n := def.InstanceCount(); n > 1 {
+		if len(u.Listen) > 0 {
+			// One .socket unit hands its sockets to one service.
+			out.Service = strings.Replace(out.Service, "[Service]\n", fmt.Sprintf("# tend runs %d instances (TEND_INSTANCE=0...%d) under one supervisor, sharing the --listen sockets; "+
+				"a systemd .socket unit hands its sockets to one service, so this unit runs one instance. "+
+				"For several, export each with a .socket of its own and ReusePort=yes.\n[Service]\n", n, n-1), 1)
+		} else {
+			// A template: NAME@0 ... NAME@N-1, each told its number.
+			out.Name = name + "@"
+			out.Service = strings.Replace(out.Service, "# "+name+".service:", "# "+name+"@.service:", 1)
+			out.Service = strings.Replace(out.Service, "[Service]\n", fmt.Sprintf("# tend runs %d instances: enable %s@0.service ... %s@%d.service.\n[Service]\nEnvironment=TEND_INSTANCE=%%i\n", n, name, name, n-1), 1)
+		}
+	}
 	if len(u.Listen) > 0 {
 		b.Reset()
 		if err := socketTmpl.Execute(&b, u); err != nil {

@@ -279,3 +279,21 @@ func splitExec(t *testing.T, s string) []string {
 	}
 	return words
 }
+
+// TestRenderInstances: several instances become a template unit, told
+// their number; with --listen, the unit says why it runs one.
+func TestRenderInstances(t *testing.T) {
+	def := &definition.Definition{Name: "w", Command: []string{"/bin/sleep", "9"}, Instances: 3}
+	u, err := Render(def, def.Command)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.ServiceUnit() != "w@.service" || !strings.Contains(u.Service, "\nEnvironment=TEND_INSTANCE=%i\n") ||
+		!strings.Contains(u.Service, "enable w@0.service ... w@2.service") || !strings.HasPrefix(u.Service, "# w@.service:") {
+		t.Errorf("%s:\n%s", u.ServiceUnit(), u.Service)
+	}
+	def.Listen = []string{"tcp://127.0.0.1:8080"}
+	if u, err = Render(def, def.Command); err != nil || u.ServiceUnit() != "w.service" || !strings.Contains(u.Service, "ReusePort=yes") {
+		t.Errorf("with --listen: %v\n%s", err, u.Service)
+	}
+}
