@@ -195,7 +195,7 @@ func TestNginx(t *testing.T) {
 			conf, port := nginxConf(t, dir)
 			args := []string{"start", "web"}
 			if withPIDFile {
-				args = append(args, "--pidfile", filepath.Join(dir, "nginx.pid"))
+				args = append(args, "--pidfile", filepath.Join(dir, "nginx.pid"), "--reload-signal", "HUP")
 			}
 			args = append(args, "--", nginx, "-p", dir, "-c", conf)
 			if r := e.tend(args...); r.code != 0 {
@@ -224,8 +224,14 @@ func TestNginx(t *testing.T) {
 			}
 			var workers []int
 			eventually(t, "two workers", func() bool { workers = children(m); return len(workers) == 2 })
-			if r := e.tend("signal", "web", "HUP"); r.code != 0 || !strings.Contains(r.stdout, fmt.Sprintf("pid %d", m)) {
-				t.Fatalf("signal HUP: %v", r)
+			// nginx reloads on SIGHUP: tend signal, or tend reload with
+			// --reload-signal HUP.
+			reload := []string{"signal", "web", "HUP"}
+			if withPIDFile {
+				reload = []string{"reload", "web"}
+			}
+			if r := e.tend(reload...); r.code != 0 || !strings.Contains(r.stdout, fmt.Sprintf("pid %d", m)) {
+				t.Fatalf("%v: %v", reload, r)
 			}
 			eventually(t, "new workers after the reload", func() bool {
 				now := children(m)

@@ -200,3 +200,53 @@ ready_timeout = %q
 		t.Errorf("up --no-reload: %v", r)
 	}
 }
+
+// TestScale: instances added and removed at run time, each told its
+// number, shown by status.
+func TestScale(t *testing.T) {
+	e := newEnv(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	if r := e.start("web", "http", "--listen", fmt.Sprintf("tcp://127.0.0.1:%d", port), "--ready", "fd:4"); r.code != 0 {
+		t.Fatalf("start: %v", r)
+	}
+	if r := e.tend("scale", "web", "3"); r.code != 0 {
+		t.Fatalf("scale 3: %v", r)
+	}
+	r := e.tend("status", "web")
+	for _, want := range []string{"instance 0: running", "instance 1: running", "instance 2: running"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("status lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	// Every instance answers, each with its number.
+	seen := map[string]bool{}
+	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	for i := 0; i < 200 && len(seen) < 3; i++ {
+		resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d/", port))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			seen[f[1]] = true
+		}
+	}
+	if len(seen) != 3 {
+		t.Errorf("instances that answered: %v", seen)
+	}
+	if r := e.tend("scale", "web", "1"); r.code != 0 {
+		t.Fatalf("scale 1: %v", r)
+	}
+	if r := e.tend("status", "web"); strings.Contains(r.stdout, "instance 1") {
+		t.Errorf("after scaling down:\n%s", r.stdout)
+	}
+	if r := e.tend("scale", "web", "0"); r.code != 2 {
+		t.Errorf("scale 0: %v", r)
+	}
+}

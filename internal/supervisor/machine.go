@@ -202,6 +202,9 @@ func newMachineConfig(d *definition.Definition) machineConfig {
 		readyTimeout: d.ReadyTimeoutOrDefault(), watchdog: d.Watchdog,
 		healthThreshold: d.HealthThresholdOrDefault(), hasHealth: d.Health != "", name: d.Name,
 	}
+	if d.ReloadSignal != "" {
+		c.reloadSignal, _ = proc.ParseSignal(d.ReloadSignal) // Validate checked it
+	}
 	switch r.Kind {
 	case definition.ReadyExec:
 		c.readyOnAdopt = d.PIDFile != ""
