@@ -12,6 +12,7 @@ import (
 	"github.com/tendhq/tend/internal/client"
 	"github.com/tendhq/tend/internal/definition"
 	"github.com/tendhq/tend/internal/state"
+	"github.com/tendhq/tend/internal/supervisor"
 )
 
 // Exit statuses. They are part of tend's contract (see `tend help`).
@@ -64,6 +65,7 @@ func findCommand(name string) *command {
 }
 
 func main() {
+	supervisor.ExecLimited() // tend as a supervisor's exec helper for --limit
 	os.Exit(tendMain(os.Args[1:]))
 }
 

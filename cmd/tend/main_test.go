@@ -30,6 +30,7 @@ var helpers = map[string]testexec.Helper{
 	"ready":       helperReady, // ready_helpers_test.go
 	"probe":       helperProbe, // security_test.go
 	"http":        helperHTTP,  // reload_test.go
+	"hog":         helperHog,   // limits_test.go
 }
 
 // tendBin is the tend binary under test, built once by TestMain.

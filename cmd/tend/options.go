@@ -39,6 +39,15 @@ func defineFlags(fs *flag.FlagSet, def *definition.Definition) (envs, envFiles *
 	fs.StringVar(&def.StopSchedule, "stop-schedule", "", "stop schedule, e.g. TERM/10/KILL/5 (the default)")
 	fs.IntVar(&def.Instances, "instances", 0, "run `N` copies of the command (TEND_INSTANCE=0...N-1), sharing the --listen sockets (default 1)")
 	fs.StringVar(&def.ReloadSignal, "reload-signal", "", "tend reload sends this `SIGNAL` to the main process instead of starting a new incarnation beside it")
+	fs.Var((*multiFlag)(&def.Limits), "limit", "resource limits of the command's processes: `NAME=SOFT[:HARD],...` (nofile, nproc, core, memlock, ...; repeatable)")
+	fs.Func("memory-max", "restart the daemon when its processes use more than `SIZE` of memory (512M, 2G)", func(v string) error {
+		n, err := definition.ParseSize(v)
+		def.MemoryMax = n
+		return err
+	})
+	fs.StringVar(&def.CPUMax, "cpu-max", "", "CPU time the daemon may use, in `PERCENT` of one CPU (50%; cgroup cpu controller)")
+	fs.IntVar(&def.PidsMax, "pids-max", 0, "most processes the daemon may have (cgroup pids controller)")
+	fs.BoolVar(&def.Critical, "critical", false, "when it fails for good, tend up --foreground stops the others and exits non-zero")
 	fs.StringVar(&def.PIDFile, "pidfile", "", "for a command that daemonizes itself: the `FILE` where it writes its main pid (read once its first process exits 0)")
 	fs.StringVar(&def.Log, "log", "", "write the output to `FILE` (default output.log in the daemon's folder)")
 	fs.Int64Var(&def.LogMaxSize, "log-max-size", 0, "rotate the log at this many bytes (default 10 MiB; -1: never)")

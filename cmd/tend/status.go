@@ -88,6 +88,15 @@ func printStatus(w io.Writer, v *client.View) {
 	if v.Reloads > 0 {
 		row("reloads", "%d", v.Reloads)
 	}
+	if len(v.Limits) > 0 {
+		row("limits", "%s", strings.Join(v.Limits, " "))
+	}
+	for _, n := range v.LimitNotes {
+		row("not enforced", "%s", n)
+	}
+	if v.LimitHit != "" {
+		row("limit hit", "%s (%s ago)", v.LimitHit, since(v.LimitHitAt))
+	}
 	if n := v.Next; n != nil {
 		row("reloading", "new incarnation pid %d started %s ago, %s", n.PID, since(n.StartedAt), map[bool]string{true: "ready", false: "not ready yet"}[n.Ready])
 	}
@@ -174,6 +183,10 @@ type statusJSON struct {
 	Health          string    `json:"health,omitzero"`
 	HealthCheck     any       `json:"health_check,omitzero"`
 	Reloads         int       `json:"reloads,omitzero"`
+	Limits          []string  `json:"limits,omitzero"`
+	LimitNotes      []string  `json:"limit_notes,omitzero"`
+	LimitHit        string    `json:"limit_hit,omitzero"`
+	LimitHitAt      time.Time `json:"limit_hit_at,omitzero"`
 	Next            any       `json:"next,omitzero"`
 	Retiring        []int     `json:"retiring,omitzero"`
 	InstanceCount   int       `json:"instance_count,omitzero"`
@@ -204,6 +217,7 @@ func jsonView(v *client.View) statusJSON {
 		}
 	}
 	j.Errno, j.Reloads, j.Retiring, j.InstanceCount = v.Errno, v.Reloads, v.Retiring, v.InstanceCount
+	j.Limits, j.LimitNotes, j.LimitHit, j.LimitHitAt = v.Limits, v.LimitNotes, v.LimitHit, v.LimitHitAt
 	if v.Next != nil {
 		j.Next = v.Next
 	}

@@ -45,6 +45,11 @@ stop_schedule = "TERM/5/KILL/5"
 pidfile = "run/web.pid"
 instances = 3
 reload_signal = "HUP"
+limits = ["nofile=4096", "core=0"]
+memory_max = "512M"
+cpu_max = "50%"
+pids_max = 64
+critical = true
 log = "logs/web.log"
 log_max_size = 1048576
 log_max_files = 3

@@ -185,6 +185,15 @@ func toTOML(t *testing.T, file *File) []byte {
 			set("instances", def.Instances)
 		}
 		set("reload_signal", def.ReloadSignal)
+		set("limits", def.Limits)
+		if def.MemoryMax != 0 {
+			set("memory_max", definition.FormatSize(def.MemoryMax))
+		}
+		set("cpu_max", def.CPUMax)
+		if def.PidsMax != 0 {
+			set("pids_max", def.PidsMax)
+		}
+		set("critical", def.Critical)
 		set("log", def.Log)
 		set("log_max_size", def.LogMaxSize)
 		set("log_max_files", def.LogMaxFiles)

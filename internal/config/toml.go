@@ -42,14 +42,19 @@ type daemonTOML struct {
 	StopSignal         string `toml:"stop_signal"`
 	StopSchedule       string `toml:"stop_schedule"`
 
-	PIDFile      string `toml:"pidfile"`
-	Instances    int    `toml:"instances"`
-	ReloadSignal string `toml:"reload_signal"`
-	Log          string `toml:"log"`
-	LogMaxSize   int64  `toml:"log_max_size"`
-	LogMaxFiles  int    `toml:"log_max_files"`
-	LogCompress  bool   `toml:"log_compress"`
-	NoTimestamps bool   `toml:"no_timestamps"`
+	PIDFile      string   `toml:"pidfile"`
+	Instances    int      `toml:"instances"`
+	Limits       []string `toml:"limits"`
+	MemoryMax    string   `toml:"memory_max"`
+	CPUMax       string   `toml:"cpu_max"`
+	PidsMax      int      `toml:"pids_max"`
+	Critical     bool     `toml:"critical"`
+	ReloadSignal string   `toml:"reload_signal"`
+	Log          string   `toml:"log"`
+	LogMaxSize   int64    `toml:"log_max_size"`
+	LogMaxFiles  int      `toml:"log_max_files"`
+	LogCompress  bool     `toml:"log_compress"`
+	NoTimestamps bool     `toml:"no_timestamps"`
 
 	Ready           string   `toml:"ready"`
 	ReadyTimeout    any      `toml:"ready_timeout"`
@@ -75,6 +80,10 @@ func (t *daemonTOML) definition() definition.Definition {
 		StopSchedule:    t.StopSchedule,
 		PIDFile:         t.PIDFile,
 		Instances:       t.Instances,
+		Limits:          t.Limits,
+		CPUMax:          t.CPUMax,
+		PidsMax:         t.PidsMax,
+		Critical:        t.Critical,
 		ReloadSignal:    t.ReloadSignal,
 		Log:             t.Log,
 		LogMaxSize:      t.LogMaxSize,
@@ -114,6 +123,13 @@ func (t *daemonTOML) durations(def *definition.Definition, bad func(key, format 
 			return bad(f.key, "want a duration string such as \"10s\" or \"1m30s\", not %s", tomlText(f.v))
 		}
 		*f.to = d
+	}
+	if t.MemoryMax != "" {
+		n, err := definition.ParseSize(t.MemoryMax)
+		if err != nil {
+			return bad("memory_max", "%v", err)
+		}
+		def.MemoryMax = n
 	}
 	return nil
 }

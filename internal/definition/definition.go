@@ -79,6 +79,21 @@ type Definition struct {
 	// the --listen sockets shared (the kernel spreads connections); 0
 	// means 1. Each is restarted, probed and logged on its own.
 	Instances int `json:"instances,omitzero"`
+	// Limits are resource limits of the daemon's processes (--limit
+	// nofile=4096,core=0: see ParseLimits), set before the command runs.
+	Limits []string `json:"limits,omitzero"`
+	// MemoryMax restarts the daemon when its processes use more memory
+	// than that many bytes; CPUMax ("50%": of one CPU) and PidsMax bound
+	// its CPU time and processes. Enforced by the daemon's cgroup where it
+	// has the controller (memory.max, cpu.max, pids.max); MemoryMax is
+	// otherwise checked every second.
+	MemoryMax int64  `json:"memory_max,omitzero"`
+	CPUMax    string `json:"cpu_max,omitzero"`
+	PidsMax   int    `json:"pids_max,omitzero"`
+	// Critical: when this daemon fails for good, tend up --foreground
+	// brings the others down and exits non-zero (a container's PID 1
+	// whose orchestrator restarts it).
+	Critical bool `json:"critical,omitzero"`
 	// ReloadSignal, if set, is what tend reload sends to the main process
 	// of a program that reloads itself (nginx: HUP) instead of starting a
 	// new incarnation beside the running one.
@@ -116,6 +131,15 @@ func (d *Definition) Validate() error {
 	}
 	if d.Instances < 0 || d.Instances > MaxInstances {
 		return usagef("--instances %d: give a count from 1 to %d", d.Instances, MaxInstances)
+	}
+	if _, err := ParseLimits(d.Limits); err != nil {
+		return usagef("%v", err)
+	}
+	if d.MemoryMax < 0 || d.PidsMax < 0 {
+		return usagef("--memory-max and --pids-max must not be negative")
+	}
+	if _, err := CPUQuota(d.CPUMax); err != nil {
+		return usagef("--cpu-max %v", err)
 	}
 	if d.ReloadSignal != "" {
 		if _, err := proc.ParseSignal(d.ReloadSignal); err != nil {
@@ -298,6 +322,17 @@ func (d *Definition) Args() []string {
 		add("instances", strconv.Itoa(d.Instances))
 	}
 	add("reload-signal", d.ReloadSignal)
+	for _, l := range d.Limits {
+		add("limit", l)
+	}
+	if d.MemoryMax > 0 {
+		add("memory-max", FormatSize(d.MemoryMax))
+	}
+	add("cpu-max", d.CPUMax)
+	if d.PidsMax > 0 {
+		add("pids-max", strconv.Itoa(d.PidsMax))
+	}
+	addBool("critical", d.Critical)
 	add("log", d.Log)
 	addInt("log-max-size", d.LogMaxSize)
 	addInt("log-max-files", int64(d.LogMaxFiles))
@@ -443,4 +478,17 @@ func (d *Definition) Changes(next *Definition) (reloadable, other []string) {
 		}
 	}
 	return reloadable, other
+}
+
+// CPUQuota parses --cpu-max: a percentage of one CPU ("50%", "200%" for
+// two), as systemd's CPUQuota= takes it; "" means no limit (0).
+func CPUQuota(s string) (percent int, err error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(strings.TrimSuffix(s, "%"))
+	if err != nil || !strings.HasSuffix(s, "%") || n <= 0 {
+		return 0, fmt.Errorf("%q: want a percentage of one CPU, such as 50%% (200%% is two CPUs)", s)
+	}
+	return n, nil
 }

@@ -102,6 +102,14 @@ type Record struct {
 	// up, or which processes survived the stop schedule.
 	Err string `json:"error,omitzero"`
 
+	// Limits are the daemon's resource limits (--limit, --memory-max,
+	// --cpu-max, --pids-max), LimitNotes those that could not be enforced
+	// here, and LimitHit the last time one was hit and how.
+	Limits     []string  `json:"limits,omitzero"`
+	LimitNotes []string  `json:"limit_notes,omitzero"`
+	LimitHit   string    `json:"limit_hit,omitzero"`
+	LimitHitAt time.Time `json:"limit_hit_at,omitzero"`
+
 	// Where the daemon's processes can be found again, also by someone
 	// else than the supervisor: written before the first of them starts.
 	// Cgroup is the cgroup v2 directory that holds them all, when tend

@@ -47,6 +47,8 @@ func (s *Supervisor) handle(msg any) {
 		s.scale(m)
 	case reloadDone:
 		s.reloadDone(m)
+	case checkMemory:
+		s.memoryChecked()
 	case reapedBatch:
 		s.reaped(m)
 	case groupChanged:

@@ -29,6 +29,7 @@ import (
 // helpers are the daemons under test: they fork, setsid, daemonize and
 // misbehave as real programs do.
 func TestMain(m *testing.M) {
+	ExecLimited()
 	testexec.Dispatch(map[string]testexec.Helper{
 		"sleep":       helperSleep,
 		"ignore-term": helperIgnoreTerm,

@@ -21,11 +21,12 @@ import (
 // spawner is what every incarnation is started with, worked out once from
 // the definition: the program, its environment and credentials.
 type spawner struct {
-	path string   // the program, looked up in the child's PATH
-	args []string // argv, the program's name first
-	dir  string
-	env  []string // before the per-supervisor additions (readiness.go)
-	cred *syscall.Credential
+	path   string   // the program, looked up in the child's PATH
+	args   []string // argv, the program's name first
+	dir    string
+	env    []string // before the per-supervisor additions (readiness.go)
+	cred   *syscall.Credential
+	limits []string // --limit, set by ExecLimited
 }
 
 func newSpawner(def *definition.Definition) (spawner, error) {
@@ -41,7 +42,7 @@ func newSpawner(def *definition.Definition) (spawner, error) {
 	if dir == "" {
 		dir = "/"
 	}
-	return spawner{path: def.Program(env), args: def.Command, dir: dir, env: env, cred: cred}, nil
+	return spawner{path: def.Program(env), args: def.Command, dir: dir, env: env, cred: cred, limits: def.Limits}, nil
 }
 
 // spawn starts incarnation inc of instance in and tells the machine how
@@ -105,6 +106,9 @@ func (s *Supervisor) startProcess(in *instance, inc int) (proc.Identity, error) 
 		path = shim[0]
 	}
 	env := append(s.readying.envFor(sp), InstanceEnv+"="+strconv.Itoa(in.index))
+	if path, argv, env, err = limited(sp.limits, path, argv, env); err != nil {
+		return proc.Identity{}, err
+	}
 	attr := &os.ProcAttr{Dir: sp.dir, Env: env, Files: files, Sys: sys}
 	var id proc.Identity
 	_, err = s.reaper.startMain(s, func() (int, error) {

@@ -73,6 +73,8 @@ type Supervisor struct {
 	pendingVerdicts int               // instances whose first verdict the start waits for
 	verdictSent     bool
 	incs            map[int]*running
+	limitNotes      []string // limits that could not be set, for status
+	memoryPolled    bool     // --memory-max is checked by the loop
 	// candidate is the definition a reload under way starts from.
 	candidate    *spawner
 	candidateDef *definition.Definition
@@ -148,6 +150,8 @@ func Start(cfg Config) (*Supervisor, error) {
 	}
 	s.tracker = newTracker(s, cfg)
 	s.rec.Cgroup = s.tracker.path()
+	s.applyControls()
+	s.rec.Limits, s.rec.LimitNotes = limitList(def), s.limitNotes
 	s.rec.Log = s.output.path()
 	s.reaper = sharedReaper()
 	s.reaper.subscribe(s)

@@ -1,0 +1,92 @@
+package definition
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Limit is one resource limit of the daemon's processes (--limit
+// NAME=SOFT[:HARD]), as setrlimit(2) takes it.
+type Limit struct {
+	Name     string // nofile, nproc, core, memlock, ...
+	Resource int    // RLIMIT_*
+	Soft     uint64
+	Hard     uint64
+}
+
+// Unlimited is RLIM_INFINITY, written "unlimited".
+const Unlimited = math.MaxUint64
+
+// ParseLimits parses --limit values: comma-separated NAME=SOFT[:HARD],
+// each a number or "unlimited"; one value sets both.
+func ParseLimits(specs []string) ([]Limit, error) {
+	var out []Limit
+	for _, spec := range specs {
+		for _, item := range strings.Split(spec, ",") {
+			name, value, ok := strings.Cut(strings.TrimSpace(item), "=")
+			r, known := limitNames[name]
+			if !ok || !known {
+				return nil, fmt.Errorf("--limit %q: want NAME=SOFT[:HARD] with NAME one of %s", item, strings.Join(LimitNames(), ", "))
+			}
+			soft, hard, hasHard := strings.Cut(value, ":")
+			l := Limit{Name: name, Resource: r.resource}
+			var err error
+			if l.Soft, err = limitValue(soft); err != nil {
+				return nil, fmt.Errorf("--limit %q: %v", item, err)
+			}
+			l.Hard = l.Soft
+			if hasHard {
+				if l.Hard, err = limitValue(hard); err != nil {
+					return nil, fmt.Errorf("--limit %q: %v", item, err)
+				}
+			}
+			if l.Soft > l.Hard {
+				return nil, fmt.Errorf("--limit %q: the soft limit is above the hard one", item)
+			}
+			out = slices.DeleteFunc(out, func(x Limit) bool { return x.Name == name })
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+func limitValue(s string) (uint64, error) {
+	if s == "unlimited" || s == "infinity" {
+		return Unlimited, nil
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a number or unlimited", s)
+	}
+	return n, nil
+}
+
+// LimitNames lists the names --limit takes, sorted.
+func LimitNames() []string {
+	var out []string
+	for n := range limitNames {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// SystemdDirective names systemd's directive for the limit (LimitNOFILE).
+func (l Limit) SystemdDirective() string { return limitNames[l.Name].systemd }
+
+// String formats l as --limit reads it: nofile=1024:4096.
+func (l Limit) String() string {
+	v := func(n uint64) string {
+		if n == Unlimited {
+			return "unlimited"
+		}
+		return strconv.FormatUint(n, 10)
+	}
+	if l.Soft == l.Hard {
+		return l.Name + "=" + v(l.Soft)
+	}
+	return l.Name + "=" + v(l.Soft) + ":" + v(l.Hard)
+}
