@@ -256,6 +256,11 @@ func Render(def *definition.Definition, command []string) (Units, error) {
 		return Units{}, err
 	}
 	out.Service = b.String()
+	if lines, err := limitLines(def); err != nil {
+		return Units{}, err
+	} else if lines != "" {
+		out.Service = strings.Replace(out.Service, "[Service]\n", "[Service]\n"+lines, 1)
+	}
 	if n := def.InstanceCount(); n > 1 {
 		if len(u.Listen) > 0 {
 			// One .socket unit hands its sockets to one service.
@@ -357,4 +362,34 @@ func seconds(d time.Duration) string {
 		return strconv.FormatInt(int64(d/time.Millisecond), 10) + "ms"
 	}
 	return strconv.FormatInt(d.Microseconds(), 10) + "us"
+}
+
+// limitLines maps --limit, --memory-max, --cpu-max and --pids-max to
+// systemd's LimitNOFILE= (and its kin), MemoryMax=, CPUQuota= and
+// TasksMax=.
+func limitLines(def *definition.Definition) (string, error) {
+	limits, err := definition.ParseLimits(def.Limits)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	for _, l := range limits {
+		v := func(n uint64) string {
+			if n == definition.Unlimited {
+				return "infinity"
+			}
+			return strconv.FormatUint(n, 10)
+		}
+		fmt.Fprintf(&b, "%s=%s:%s\n", l.SystemdDirective(), v(l.Soft), v(l.Hard))
+	}
+	if def.MemoryMax > 0 {
+		fmt.Fprintf(&b, "MemoryMax=%s\n", definition.FormatSize(def.MemoryMax))
+	}
+	if def.CPUMax != "" {
+		fmt.Fprintf(&b, "CPUQuota=%s\n", def.CPUMax)
+	}
+	if def.PidsMax > 0 {
+		fmt.Fprintf(&b, "TasksMax=%d\n", def.PidsMax)
+	}
+	return b.String(), nil
 }

@@ -297,3 +297,18 @@ func TestRenderInstances(t *testing.T) {
 		t.Errorf("with --listen: %v\n%s", err, u.Service)
 	}
 }
+
+// TestRenderLimits: the limits map to systemd's directives.
+func TestRenderLimits(t *testing.T) {
+	def := &definition.Definition{Name: "w", Command: []string{"/bin/sleep", "9"},
+		Limits: []string{"nofile=1024:4096,core=unlimited"}, MemoryMax: 512 << 20, CPUMax: "50%", PidsMax: 64}
+	u, err := Render(def, def.Command)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"\nLimitNOFILE=1024:4096\n", "\nLimitCORE=infinity:infinity\n", "\nMemoryMax=512M\n", "\nCPUQuota=50%\n", "\nTasksMax=64\n"} {
+		if !strings.Contains(u.Service, want) {
+			t.Errorf("no %q in\n%s", strings.TrimSpace(want), u.Service)
+		}
+	}
+}
