@@ -1,0 +1,115 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// startSleep starts `sleep ARG` as daemon name (with options extra) and
+// checks that tend says it runs, as that very process.
+func (t *T) startSleep(name string, k int, extra ...string) (status, error) {
+	args := append([]string{"start", name}, extra...)
+	args = append(args, "--", "sleep", t.arg(k))
+	if r := t.tend(args...); r.fail != nil || r.code != 0 {
+		return status{}, fmt.Errorf("start: %v; expected exit 0", r)
+	}
+	s, _, err := t.status(name)
+	if err != nil {
+		return s, err
+	}
+	if copies := sleeping(t.arg(k)); s.State != "running" || s.PID == 0 || !slices.Equal(copies, []int{s.PID}) {
+		return s, fmt.Errorf("right after start, status says %s, pid %d, while sleep %s runs as %v", s.State, s.PID, t.arg(k), copies)
+	}
+	return s, nil
+}
+
+// ours returns what /proc says of pid, a process of this experiment.
+func (t *T) ours(pid int) (pinfo, error) {
+	p, err := readStat(pid)
+	if err != nil {
+		return p, fmt.Errorf("pid %d: %w", pid, err)
+	}
+	if !t.e.ours(p) {
+		return p, fmt.Errorf("pid %d (%s) is not a process of this experiment", pid, p.comm)
+	}
+	return p, nil
+}
+
+// killSupervisor kills the supervisor of s with SIGKILL and waits until
+// it is gone.
+func (t *T) killSupervisor(pid int) error {
+	p, err := t.ours(pid)
+	if err != nil {
+		return fmt.Errorf("the supervisor: %w", err)
+	}
+	if err := signalVerified(p, syscall.SIGKILL); err != nil {
+		return fmt.Errorf("kill -9 the supervisor: %w", err)
+	}
+	return t.waitFor(5*time.Second, fmt.Sprintf("supervisor %d to die", pid), func() bool { return !aliveAs(p) })
+}
+
+// parallel runs the functions at once and waits for them all.
+func parallel(fs ...func()) {
+	var wg sync.WaitGroup
+	for _, f := range fs {
+		wg.Go(f)
+	}
+	wg.Wait()
+}
+
+// problems collects what failed in a try.
+type problems []string
+
+func (p *problems) add(format string, args ...any) { *p = append(*p, fmt.Sprintf(format, args...)) }
+
+func (p problems) err() error {
+	if len(p) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(p, "\n"))
+}
+
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// daemonFolder is the folder of daemon name in home.
+func daemonFolder(home, name string) string { return filepath.Join(home, name) }
+
+// exists reports whether path exists.
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
+
+// readText returns a file's content, or "".
+func readText(path string) string {
+	b, _ := os.ReadFile(path)
+	return string(b)
+}
+
+// children returns the live children of pid.
+func children(pid int) []int {
+	var out []int
+	for _, p := range allProcesses() {
+		if p.ppid == pid && p.state != 'Z' && p.state != 'X' {
+			out = append(out, p.pid)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
