@@ -29,8 +29,8 @@ const DefaultReadyTimeout = 60 * time.Second
 // other than "0", makes Detach run in the foreground.
 const ForegroundEnv = "TEND_FOREGROUND"
 
-// stageEnv carries the stage marker between re-executions. The final daemon
-// removes it from its environment.
+// stageEnv carries the stage marker between re-executions where no memfd
+// does (not Linux). The final daemon removes it from its environment.
 const stageEnv = "TEND_DAEMON_STAGE"
 
 // Errors returned by Detach and the Daemon methods.

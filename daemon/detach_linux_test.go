@@ -132,13 +132,22 @@ func fileContains(path, s string) bool {
 // TestDetachFacts checks every daemon(7) property of the final daemon in
 // /proc, for a launcher started under nohup with signals blocked and with a
 // leaked descriptor.
+//
+// With signal 32 ignored as well (a signal the Go runtime leaves alone), the
+// launcher cannot start the daemon clean, and the daemon re-executes itself
+// in place to clean its state: the facts are the same.
 func TestDetachFacts(t *testing.T) {
-	for _, skip := range []bool{false, true} {
-		name := "two-stage"
-		if skip {
-			name = "skip-second-fork"
-		}
-		t.Run(name, func(t *testing.T) {
+	for _, mode := range []struct {
+		name          string
+		skip, unclean bool
+	}{
+		{name: "two-stage"},
+		{name: "skip-second-fork", skip: true},
+		{name: "two-stage/ignored-32", unclean: true},
+		{name: "skip-second-fork/ignored-32", skip: true, unclean: true},
+	} {
+		skip := mode.skip
+		t.Run(mode.name, func(t *testing.T) {
 			dir := t.TempDir()
 			pidPath, logPath := filepath.Join(dir, "d.pid"), filepath.Join(dir, "d.log")
 			leaked, err := os.Create(filepath.Join(dir, "leaked-descriptor"))
@@ -152,6 +161,9 @@ func TestDetachFacts(t *testing.T) {
 				"TEST_LAUNCHER_FACTS="+filepath.Join(dir, "launcher"), "TEST_CHILD_FACTS="+filepath.Join(dir, "child"))
 			if skip {
 				cmd.Env = append(cmd.Env, "TEST_SKIP_SECOND_FORK=1")
+			}
+			if mode.unclean {
+				cmd.Env = append(cmd.Env, "TEST_IGNORE_32=1")
 			}
 			cmd.ExtraFiles = []*os.File{leaked} // fd 3 in the launcher, without close-on-exec
 			cmd.Dir = dir
@@ -168,6 +180,9 @@ func TestDetachFacts(t *testing.T) {
 			lf := readStatus(t, filepath.Join(dir, "launcher"))
 			if statusField(lf, "SigIgn") == "0000000000000000" {
 				t.Fatalf("test setup: launcher did not ignore SIGHUP:\n%s", lf)
+			}
+			if ign, _ := strconv.ParseUint(statusField(lf, "SigIgn"), 16, 64); mode.unclean && ign&(1<<31) == 0 {
+				t.Fatalf("test setup: launcher did not ignore signal 32:\n%s", lf)
 			}
 			st := readStat(t, pid)
 			launcherStat := parseStat(t, strings.SplitN(lf, "\n", 2)[0])
@@ -186,6 +201,22 @@ func TestDetachFacts(t *testing.T) {
 			}
 			if st.ppid == launcherStat.pid {
 				t.Errorf("parent is still the launcher")
+			}
+
+			// Its name is the program's, as ps -C, pgrep -x and
+			// start-stop-daemon --name look for it, in every thread:
+			// not "exe", after /proc/self/exe that it was executed as.
+			comms, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/comm")
+			if len(comms) == 0 {
+				t.Errorf("no threads of %d", pid)
+			}
+			for _, c := range append(comms, "/proc/"+strconv.Itoa(pid)+"/comm") {
+				if got := strings.TrimSpace(readStatus(t, c)); got != "testd" {
+					t.Errorf("%s: %q, want testd", c, got)
+				}
+			}
+			if argv, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline"); !bytes.HasPrefix(argv, []byte("testd\x00")) {
+				t.Errorf("argv %q, want argv[0] testd", argv)
 			}
 
 			status := readStatus(t, "/proc/"+strconv.Itoa(pid)+"/status")

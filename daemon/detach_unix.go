@@ -26,8 +26,8 @@ import (
 // launcher, 3 readiness pipe, then the pidfile when there is one, then
 // Config.ExtraFiles.
 const (
-	stageSession = "session" // session leader: start the daemon stage, exit
-	stageDaemon  = "daemon"  // the daemon's pid: clean signal state, re-exec in place
+	stageSession = "session" // session leader: start the daemon, exit
+	stageDaemon  = "daemon"  // the daemon's pid, started unclean: clean its signal state, re-exec in place
 	stageFinal   = "final"   // the daemon proper: Detach returns here
 )
 
@@ -90,17 +90,12 @@ func parseStage(v string) (stage, bool) {
 // Everything main does before Detach runs again in each stage, so call it
 // first, after flag parsing, and keep that code free of side effects.
 func Detach(cfg Config) (*Daemon, error) {
-	if v, ok := os.LookupEnv(stageEnv); ok {
+	if v, ok := stageMarker(); ok {
 		if st, ok := parseStage(v); ok {
 			return runStage(cfg, st)
 		}
-		os.Unsetenv(stageEnv)
 	}
-	if v, ok := finalMarker(); ok {
-		if st, ok := parseStage(v); ok && st.name == stageFinal {
-			return runStage(cfg, st)
-		}
-	}
+	os.Unsetenv(stageEnv) // not a stage: a marker left in the environment by mistake
 	if ForegroundReason(cfg) != "" {
 		return runForeground(cfg)
 	}
@@ -264,7 +259,7 @@ func launch(cfg Config) (*launcher, error) {
 	files := []*os.File{devnull, out, relayW, statusW}
 	st := stage{name: stageSession, extra: len(cfg.ExtraFiles)}
 	if cfg.SkipSecondFork {
-		st.name = stageDaemon
+		st.name = stageFinal
 	}
 	if pf != nil {
 		files = append(files, pf.File())
@@ -281,11 +276,7 @@ func launch(cfg Config) (*launcher, error) {
 	// The stages keep the launcher's working directory, so that they
 	// resolve relative paths in their arguments as the launcher did; the
 	// final stage changes to Config.Dir just before Detach returns.
-	first, err := os.StartProcess(self, cfg.args(), &os.ProcAttr{
-		Env:   withStage(cfg.env(), st),
-		Files: files,
-		Sys:   &syscall.SysProcAttr{Setsid: true},
-	})
+	first, err := startStage(self, cfg.args(), cfg.env(), files, st, true)
 	statusW.Close()
 	relayW.Close()
 	if err != nil {
@@ -380,7 +371,14 @@ func (l *launcher) wait() (int, error) {
 		case strings.HasPrefix(line, "P "):
 			pid, _ = strconv.Atoi(line[2:])
 		case line == "R":
-			drain(100 * time.Millisecond)
+			// The daemon closes its end of both pipes as it says ready
+			// (stderr first): once they read EOF, it holds nothing of
+			// the launcher's. Bounded, for a daemon whose own children
+			// inherited stderr before Ready.
+			end := time.Now().Add(100 * time.Millisecond)
+			l.status.SetReadDeadline(end)
+			br.ReadString(0)
+			drain(time.Until(end))
 			return pid, nil
 		case strings.HasPrefix(line, "E "):
 			drain(time.Second)
@@ -452,8 +450,22 @@ func describeStatus(ws unix.WaitStatus) string {
 
 // stopChild ends a daemon that did not become ready. It signals only a
 // process that is our own child (wait4 says so), so a reused pid is never hit.
+// A daemon that has not said its pid yet (a machine so loaded that the
+// timeout came first) is still in the process group of the first stage,
+// which called setsid: the group is signalled, which is safe while any
+// member lives (the kernel reuses no pid that names a group).
 func (l *launcher) stopChild(pid int) {
-	if pid > 0 && pid == l.first.Pid {
+	if pid <= 0 {
+		unix.Kill(-l.first.Pid, unix.SIGTERM)
+		select {
+		case <-l.firstDone:
+		case <-time.After(2 * time.Second):
+			unix.Kill(-l.first.Pid, unix.SIGKILL)
+			<-l.firstDone
+		}
+		return
+	}
+	if pid == l.first.Pid {
 		l.first.Signal(syscall.SIGTERM)
 		select {
 		case <-l.firstDone:
@@ -463,7 +475,7 @@ func (l *launcher) stopChild(pid int) {
 		}
 		return
 	}
-	if pid <= 0 || !isOwnChild(pid) {
+	if !isOwnChild(pid) {
 		return
 	}
 	unix.Kill(pid, unix.SIGTERM)
@@ -515,7 +527,34 @@ func inheritedFiles(st stage) []*os.File {
 	return files
 }
 
+// startStage starts the program again as stage st, with files as its
+// descriptors, and a clean signal state (see cleanFork). A final stage that
+// cannot be started clean is started as the daemon stage instead, which
+// cleans itself and re-executes in place: one more start of the program.
+func startStage(path string, argv, env []string, files []*os.File, st stage, setsid bool) (*os.Process, error) {
+	c := beginCleanFork()
+	defer c.end()
+	if st.name == stageFinal && !c.clean() {
+		st.name = stageDaemon
+	}
+	mf, err := stageFile(st)
+	if err != nil {
+		return nil, err
+	}
+	if mf != nil {
+		defer mf.Close()
+		files = append(files[:len(files):len(files)], mf)
+	}
+	return os.StartProcess(path, argv, &os.ProcAttr{
+		Env:   stageEnvironment(env, st),
+		Files: files,
+		Sys:   &syscall.SysProcAttr{Setsid: setsid},
+	})
+}
+
 func runStage(cfg Config, st stage) (*Daemon, error) {
+	// Executed as /proc/self/exe, the stage would be named "exe".
+	setProcessName(os.Args[0])
 	status := os.NewFile(fdStatus, "readiness")
 	failStage := func(err error) {
 		status.Write([]byte("E " + oneLine(err.Error()) + "\n"))
@@ -530,13 +569,9 @@ func runStage(cfg Config, st stage) (*Daemon, error) {
 		// The second fork: the daemon is started from the session leader,
 		// so it is not one itself and can never get a controlling terminal.
 		next := st
-		next.name = stageDaemon
+		next.name = stageFinal
 		files := append([]*os.File{os.Stdin, os.Stdout, os.Stderr, status}, inheritedFiles(st)...)
-		_, err := os.StartProcess(self, os.Args, &os.ProcAttr{
-			Env:   withStage(os.Environ(), next),
-			Files: files,
-		})
-		if err != nil {
+		if _, err := startStage(self, os.Args, os.Environ(), files, next, false); err != nil {
 			failStage(fmt.Errorf("start daemon stage: %w", err))
 		}
 		os.Exit(0)
@@ -544,11 +579,11 @@ func runStage(cfg Config, st stage) (*Daemon, error) {
 		status.Write([]byte("P " + strconv.Itoa(os.Getpid()) + "\n"))
 		next := st
 		next.name = stageFinal
-		// Signal masks and ignored signals survive exec, and Go's own
-		// fork+exec restores the mask the program started with; the only
-		// way to give the daemon a clean slate is to exec in place from a
-		// thread whose mask and dispositions we reset.
-		if err := execClean(self, os.Args, withoutStage(os.Environ()), next.String()); err != nil {
+		// Started with a signal state that its parent could not clean:
+		// signal masks and ignored signals survive exec, so the daemon
+		// execs in place from a thread whose mask and dispositions it
+		// reset.
+		if err := execClean(self, os.Args, withoutStage(os.Environ()), next); err != nil {
 			failStage(fmt.Errorf("re-execute daemon: %w", err))
 		}
 		// Not reached on systems where execClean replaces the process.
@@ -561,6 +596,7 @@ func runStage(cfg Config, st stage) (*Daemon, error) {
 }
 
 func runFinal(cfg Config, st stage, status *os.File) (*Daemon, error) {
+	status.Write([]byte("P " + strconv.Itoa(os.Getpid()) + "\n"))
 	os.Unsetenv(stageEnv) // where the marker came by environment (not Linux)
 	unix.Umask(cfg.umask())
 	dir := cfg.Dir

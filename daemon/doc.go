@@ -38,19 +38,27 @@
 //  1. The launcher resolves the user, opens /dev/null and the log file, takes
 //     the pidfile's lock, creates the readiness pipe and the stderr relay,
 //     marks every other descriptor close-on-exec, and re-executes itself with
-//     setsid (stage "session").
-//  2. The session leader re-executes itself without setsid and exits, so the
-//     daemon is not a session leader and can never acquire a controlling
-//     terminal (the second fork). Config.SkipSecondFork omits this stage.
-//  3. The daemon's pid re-executes itself in place from a thread whose signal
-//     mask is empty and with ignored signals reset to their default action:
-//     Go's own fork and exec would hand the mask the program started with to
-//     every child, so this is the only way to give the daemon, and every
-//     process it starts, a clean signal state.
-//  4. The final daemon sets its umask, writes its pid into the locked
-//     pidfile, drops privileges, and Detach returns. Until Ready its stderr
-//     is relayed to the launcher (and copied to the log), so even a
+//     setsid (stage "session"). It forks from a thread whose signal mask is
+//     empty, with every ignored signal caught for that moment (exec resets
+//     caught signals to their default action): Go's own fork would hand the
+//     launcher's mask and ignored signals, under nohup say, to the daemon
+//     and every process it starts.
+//  2. The session leader, forking the same way, re-executes itself without
+//     setsid and exits, so the daemon is not a session leader and can never
+//     acquire a controlling terminal (the second fork).
+//     Config.SkipSecondFork omits this stage.
+//  3. The final daemon names itself after its program (a process executed as
+//     /proc/self/exe would be "exe" to ps -C, pgrep -x and
+//     start-stop-daemon --name), sets its umask, writes its pid into the
+//     locked pidfile, drops privileges, and Detach returns. Until Ready its
+//     stderr is relayed to the launcher (and copied to the log), so even a
 //     log.Fatal before Ready is seen on the terminal.
+//
+// Where a parent cannot clean the signal state so (an ignored signal that
+// the Go runtime neither catches nor lets os/signal catch, such as the C
+// library's signal 32), the daemon starts as stage "daemon" instead and
+// re-executes itself in place from a clean thread first: one more start of
+// the program.
 //
 // Descriptors in every stage: 0 is /dev/null, 1 the log file or /dev/null,
 // 2 the stderr relay (the log after Ready), 3 the readiness pipe, then the
@@ -69,9 +77,9 @@
 //
 // Read: TEND_FOREGROUND, NOTIFY_SOCKET (then unset, so that the daemon's
 // children do not notify in its name), INVOCATION_ID. Internal:
-// TEND_DAEMON_STAGE marks the intermediate stages; the final daemon learns
-// its stage from a memfd instead, so its /proc/PID/environ is exactly the
-// launcher's environment.
+// on Linux every stage learns its stage from a memfd, so the daemon's
+// /proc/PID/environ is exactly the launcher's environment; elsewhere
+// TEND_DAEMON_STAGE carries it, and the final daemon removes it.
 //
 // # Caveats
 //

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -125,8 +126,8 @@ func writeFile(path string, b []byte) int {
 }
 
 // blockedExec replaces itself with daemon-main after blocking SIGUSR1 and
-// SIGTERM and ignoring SIGHUP, as a launcher started under nohup from a
-// shell with blocked signals would be.
+// SIGTERM and ignoring SIGHUP (and signal 32 with TEST_IGNORE_32), as a
+// launcher started under nohup from a shell with blocked signals would be.
 func blockedExec([]string) int {
 	runtime.LockOSThread()
 	var set unix.Sigset_t
@@ -137,6 +138,14 @@ func blockedExec([]string) int {
 		return 1
 	}
 	signal.Ignore(syscall.SIGHUP)
+	if os.Getenv("TEST_IGNORE_32") != "" {
+		// Signal 32 is the C library's; the Go runtime neither catches it
+		// nor lets os/signal do so, so an ignored 32 survives its forks.
+		ign := [4]uint64{1} // struct sigaction: handler SIG_IGN
+		if _, _, e := unix.RawSyscall6(unix.SYS_RT_SIGACTION, 32, uintptr(unsafe.Pointer(&ign)), 0, 8, 0, 0); e != 0 {
+			return 1
+		}
+	}
 	env := testexec.Environ("daemon-main")
 	err := syscall.Exec("/proc/self/exe", []string{"testd"}, env)
 	fmt.Fprintln(os.Stderr, err)

@@ -3,8 +3,11 @@ package daemon
 import (
 	"fmt"
 	"os"
+	"os/signal"
+	"path/filepath"
 	"runtime"
 	"strconv"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -22,15 +25,33 @@ func executable() (string, error) { return "/proc/self/exe", nil }
 
 func redirectStderrToStdout() error { return unix.Dup3(1, 2, 0) }
 
-// finalMarkerName names the memfd through which the daemon stage tells the
-// re-executed image that it is the final daemon. A descriptor rather than an
-// environment variable, so that the daemon's /proc/PID/environ is exactly
-// the user's environment.
-const finalMarkerName = "tend-daemon-stage"
+// stageMarkerName names the memfd that tells a re-executed image its stage.
+// A descriptor rather than an environment variable, so that the daemon's
+// /proc/PID/environ is exactly the user's environment.
+const stageMarkerName = "tend-daemon-stage"
 
-// finalMarker finds and consumes the marker memfd, if this process has one
+// stageFile returns the memfd that carries st to the next stage, which
+// finds it with stageMarker. The caller passes it among the stage's files
+// and closes it once the stage is started.
+func stageFile(st stage) (*os.File, error) {
+	fd, err := unix.MemfdCreate(stageMarkerName, unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("memfd: %w", err)
+	}
+	if _, err := unix.Pwrite(fd, []byte(st.String()), 0); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("memfd: %w", err)
+	}
+	return os.NewFile(uintptr(fd), stageMarkerName), nil
+}
+
+// stageEnvironment is the environment a stage is started with: the user's,
+// since the stage travels in a descriptor.
+func stageEnvironment(env []string, st stage) []string { return withoutStage(env) }
+
+// stageMarker finds and consumes the marker memfd, if this process has one
 // (only when fd 3 is a pipe, which is cheap to check and rare otherwise).
-func finalMarker() (string, bool) {
+func stageMarker() (string, bool) {
 	var st unix.Stat_t
 	if unix.Fstat(fdStatus, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
 		return "", false
@@ -45,7 +66,7 @@ func finalMarker() (string, bool) {
 			continue
 		}
 		target, err := os.Readlink("/proc/self/fd/" + e.Name())
-		if err != nil || target != "/memfd:"+finalMarkerName+" (deleted)" {
+		if err != nil || target != "/memfd:"+stageMarkerName+" (deleted)" {
 			continue
 		}
 		buf := make([]byte, 128)
@@ -56,18 +77,114 @@ func finalMarker() (string, bool) {
 	return "", false
 }
 
+// forkMu serializes cleanForks: each changes signal dispositions, which
+// belong to the whole process, for the moment of one fork.
+var forkMu sync.Mutex
+
+// cleanFork is the moment during which this process starts a stage with a
+// clean signal state, as daemon(7) asks, even when the launcher itself ran
+// under nohup or with signals blocked. The child of a fork inherits the
+// forking thread's signal mask and every ignored disposition (Go's
+// os.StartProcess resets only the handlers Go installed). So, on a thread of
+// its own, the fork happens with an empty mask, and every signal that is
+// ignored is caught instead for that moment: exec resets caught signals to
+// their default action.
+type cleanFork struct {
+	ignored []os.Signal
+	caught  chan os.Signal
+	oldMask unix.Sigset_t
+	masked  bool
+}
+
+// beginCleanFork locks the calling goroutine to its thread and prepares
+// it; the caller forks, then calls end, from the same goroutine.
+func beginCleanFork() *cleanFork {
+	forkMu.Lock()
+	runtime.LockOSThread()
+	c := &cleanFork{}
+	for sig := 1; sig < 65; sig++ {
+		if s := syscall.Signal(sig); s != syscall.SIGKILL && s != syscall.SIGSTOP && signal.Ignored(s) {
+			c.ignored = append(c.ignored, s)
+		}
+	}
+	if len(c.ignored) > 0 {
+		c.caught = make(chan os.Signal, 1)
+		signal.Notify(c.caught, c.ignored...)
+	}
+	var empty unix.Sigset_t
+	c.masked = unix.PthreadSigmask(unix.SIG_SETMASK, &empty, &c.oldMask) == nil
+	return c
+}
+
+// clean reports whether a process forked now starts with an empty signal
+// mask and no ignored signal. It does not when a signal that Go cannot catch
+// (the C library's own, 32 and 33) is ignored; the stage then cleans itself
+// (see execClean).
+func (c *cleanFork) clean() bool {
+	if !c.masked {
+		return false
+	}
+	for sig := 1; sig < 65; sig++ {
+		var old sigaction
+		if rtSigaction(sig, nil, &old) == nil && old.handler == sigIgn {
+			return false
+		}
+	}
+	return true
+}
+
+// end restores the thread's mask and the ignored signals.
+func (c *cleanFork) end() {
+	if c.masked {
+		unix.PthreadSigmask(unix.SIG_SETMASK, &c.oldMask, nil)
+	}
+	if c.caught != nil {
+		signal.Stop(c.caught)
+		signal.Ignore(c.ignored...)
+	}
+	runtime.UnlockOSThread()
+	forkMu.Unlock()
+}
+
+// setProcessName gives every thread of this process the command name
+// (/proc/PID/comm, what ps -C, pgrep -x and start-stop-daemon --name match)
+// that the kernel gives a program executed as argv0: its base name, cut to
+// 15 bytes. A stage is executed as /proc/self/exe, which the kernel would
+// name "exe".
+func setProcessName(argv0 string) {
+	name := filepath.Base(argv0)
+	if len(name) > 15 {
+		name = name[:15]
+	}
+	if name == "." || name == "/" {
+		return
+	}
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return
+	}
+	for _, t := range tasks {
+		if fd, err := unix.Open("/proc/self/task/"+t.Name()+"/comm", unix.O_WRONLY|unix.O_CLOEXEC, 0); err == nil {
+			unix.Write(fd, []byte(name))
+			unix.Close(fd)
+		}
+	}
+}
+
 // execClean replaces the process with path, from a thread whose signal mask
 // is empty and with every ignored signal set back to its default action, so
-// that the new image starts as daemon(7) asks even when the launcher ran
-// under nohup or with signals blocked. marker travels in a memfd that the new
-// image finds with finalMarker.
-func execClean(path string, argv, env []string, marker string) error {
-	mfd, err := unix.MemfdCreate(finalMarkerName, 0)
+// that the new image starts as daemon(7) asks. It is the fallback for a
+// stage that could not be forked clean (see cleanFork). marker travels in a
+// memfd that the new image finds with stageMarker.
+func execClean(path string, argv, env []string, marker stage) error {
+	mf, err := stageFile(marker)
 	if err != nil {
-		return fmt.Errorf("memfd: %w", err)
+		return err
 	}
-	if _, err := unix.Pwrite(mfd, []byte(marker), 0); err != nil {
-		unix.Close(mfd)
+	defer mf.Close()
+	// Unlike the files of os.StartProcess, it must lose close-on-exec
+	// itself to cross syscall.Exec.
+	if _, err := unix.FcntlInt(mf.Fd(), unix.F_SETFD, 0); err != nil {
 		return fmt.Errorf("memfd: %w", err)
 	}
 	runtime.LockOSThread()
@@ -88,7 +205,6 @@ func execClean(path string, argv, env []string, marker string) error {
 	}
 	err = syscall.Exec(path, argv, env)
 	runtime.UnlockOSThread()
-	unix.Close(mfd)
 	return err
 }
 

@@ -16,8 +16,30 @@ func executable() (string, error) { return os.Executable() }
 
 func redirectStderrToStdout() error { return unix.Dup2(1, 2) }
 
-// execClean has no portable way to reset the signal state before exec; the
-// daemon stage continues in place.
-func execClean(path string, argv, env []string, marker string) error { return nil }
+// stageFile is nil here: the stage travels in the environment.
+func stageFile(st stage) (*os.File, error) { return nil, nil }
 
-func finalMarker() (string, bool) { return "", false }
+// stageEnvironment is the environment a stage is started with: the
+// user's, with the stage marker, which the final stage removes.
+func stageEnvironment(env []string, st stage) []string { return withStage(env, st) }
+
+func stageMarker() (string, bool) { return os.LookupEnv(stageEnv) }
+
+// cleanFork has no portable way to clean the signal state of a child
+// here; stages start with the launcher's.
+type cleanFork struct{}
+
+func beginCleanFork() *cleanFork { return &cleanFork{} }
+
+// clean reports true: nothing more can be done on this system, so the
+// stage goes on as it is.
+func (c *cleanFork) clean() bool { return true }
+
+func (c *cleanFork) end() {}
+
+// setProcessName does nothing here: stages are executed by their path, so
+// the system names them already.
+func setProcessName(argv0 string) {}
+
+// execClean is not reached here (cleanFork.clean is always true).
+func execClean(path string, argv, env []string, marker stage) error { return nil }
