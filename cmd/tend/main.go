@@ -41,7 +41,7 @@ type command struct {
 func commands() []*command {
 	return []*command{
 		startCommand(), stopCommand(), restartCommand(), reloadCommand(), scaleCommand(), statusCommand(), listCommand(),
-		logsCommand(), signalCommand(), runCommand(), upCommand(), downCommand(), exportCommand(), versionCommand(), helpCommand(), completionCommand(),
+		logsCommand(), signalCommand(), runCommand(), upCommand(), downCommand(), resurrectCommand(), startupCommand(), exportCommand(), versionCommand(), helpCommand(), completionCommand(),
 	}
 }
 

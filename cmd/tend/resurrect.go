@@ -1,0 +1,152 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/tendhq/tend/internal/client"
+	"github.com/tendhq/tend/internal/config"
+	"github.com/tendhq/tend/internal/definition"
+	"github.com/tendhq/tend/internal/state"
+)
+
+func resurrectCommand() *command {
+	return &command{
+		name:    "resurrect",
+		usage:   "",
+		summary: "start every daemon that was up when the machine went down",
+		help: `Start again every daemon whose last intent was up: running, starting or
+backing off when its supervisor went away (a reboot, a crash), but not one
+a user stopped, nor one that failed or exited for good. Daemons brought up
+from a tend.toml that still exists start in its dependency order (each
+after those it comes after); the others in parallel. One line per daemon
+says what was done. Run it at boot: see tend startup.
+
+Exit status: 0 if every daemon that was up runs again, 1 otherwise.`,
+		run: runResurrect,
+	}
+}
+
+func runResurrect(args []string) int {
+	fs := flag.NewFlagSet("tend resurrect", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
+		return usageError("resurrect: usage: tend resurrect")
+	}
+	store, err := openStore()
+	if err != nil {
+		return fail(err)
+	}
+	names, err := store.List()
+	if err != nil {
+		return fail(err)
+	}
+	var out sync.Mutex
+	report := func(name, format string, args ...any) {
+		out.Lock()
+		defer out.Unlock()
+		fmt.Printf("%s: %s\n", name, fmt.Sprintf(format, args...))
+	}
+	// The daemons to bring back, grouped by the file they came from.
+	byFile := map[string][]string{}
+	for _, name := range names {
+		dir, err := store.Dir(name)
+		if err != nil {
+			continue
+		}
+		v, err := client.Inspect(dir)
+		if err != nil {
+			continue // a start that never got far, or a record to repair by hand
+		}
+		switch {
+		case v.SupervisorAlive:
+			continue // it runs
+		case !v.WantUp:
+			continue // stopped by a user, or ended for good
+		}
+		source := ""
+		if m, ok := readMarker(dir); ok {
+			source = m.Source
+		}
+		byFile[source] = append(byFile[source], name)
+	}
+	code := exitOK
+	var mu sync.Mutex
+	failed := func() {
+		mu.Lock()
+		code = exitFailure
+		mu.Unlock()
+	}
+	var wg sync.WaitGroup
+	for source, list := range byFile {
+		wg.Go(func() {
+			for _, name := range resurrectOrder(source, list) {
+				if err := resurrectOne(store, name, report); err != nil {
+					report(name, "failed: %v", err)
+					failed()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return code
+}
+
+// resurrectOrder orders the daemons of one file as its dependencies say,
+// when the file still loads; otherwise by name.
+func resurrectOrder(source string, names []string) []string {
+	slices.Sort(names)
+	if source == "" {
+		return names
+	}
+	f, err := config.Load(source)
+	if err != nil {
+		return names
+	}
+	order, err := f.Order(nil)
+	if err != nil {
+		return names
+	}
+	var out []string
+	for _, d := range order {
+		if slices.Contains(names, d.Name) {
+			out = append(out, d.Name)
+		}
+	}
+	for _, n := range names {
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// resurrectOne ends what is left of a daemon (processes that outlived a
+// crashed supervisor) and starts it from its stored definition.
+func resurrectOne(store *state.Store, name string, report func(name, format string, args ...any)) error {
+	dir, err := store.Dir(name)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), readyVerdictWait(dir))
+	defer cancel()
+	pid, err := client.Restart(ctx, dir)
+	if err != nil {
+		return err
+	}
+	report(name, "started (pid %d)", pid)
+	return nil
+}
+
+// readyVerdictWait is how long a start of the daemon may take.
+func readyVerdictWait(dir state.Dir) time.Duration {
+	if def, err := client.LoadDefinition(dir); err == nil {
+		return client.ReadyVerdictTimeout(def)
+	}
+	return client.ReadyVerdictTimeout(&definition.Definition{})
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+// crash kills a daemon's supervisor and every one of its processes with
+// SIGKILL, as a power cut would, leaving its folder as it was.
+func (e *env) crash(name string) {
+	e.t.Helper()
+	s, code := e.status(name)
+	if code != 0 || s.SupervisorPID <= 0 || s.PID <= 0 {
+		e.t.Fatalf("crash %s: it is not running: %d %+v", name, code, s)
+	}
+	syscall.Kill(s.SupervisorPID, syscall.SIGKILL)
+	eventually(e.t, name+"'s supervisor gone", func() bool { return !alive(s.SupervisorPID) })
+	for _, pid := range append(s.Processes, s.PID) {
+		if pid > 0 {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+	eventually(e.t, name+"'s processes gone", func() bool {
+		for _, pid := range append(s.Processes, s.PID) {
+			if alive(pid) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// TestResurrect simulates a reboot: every supervisor and child is killed
+// with SIGKILL; tend resurrect then brings back exactly the daemons that
+// were up (running or backing off), in a tend.toml's order, and not the
+// one a user stopped nor the one that ended for good.
+func TestResurrect(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	file := filepath.Join(dir, "tend.toml")
+	writeFile(t, file, `
+[db]
+command = ["sleep", "1001"]
+
+[web]
+command = "sleep 1002"
+after = ["db"]
+
+[cache]
+command = "sleep 1003"
+after = ["web"]
+`)
+	if r := e.tend("up", "-f", file); r.code != 0 {
+		t.Fatalf("up: %v", r)
+	}
+	e.mustStart("a", "sleep")
+	e.mustStart("stopped", "sleep")
+	if r := e.tend("stop", "stopped"); r.code != 0 {
+		t.Fatalf("stop: %v", r)
+	}
+	if r := e.start("ended", "exit", "--env", "TEST_EXIT=0", "--restart", "never"); r.code != 0 {
+		t.Fatalf("start ended: %v", r)
+	}
+	eventually(t, "ended to end", func() bool { s, _ := e.status("ended"); return s.State == "exited" })
+	// Backing off when the machine goes down: its child crashed twice (the
+	// first restart is at once) and its supervisor waits an hour to start
+	// it again.
+	flakyPID := e.mustStart("flaky", "sleep", "--backoff", "1h")
+	syscall.Kill(flakyPID, syscall.SIGKILL)
+	eventually(t, "flaky to restart", func() bool { s, _ := e.status("flaky"); return s.PID > 0 && s.PID != flakyPID })
+	again, _ := e.status("flaky")
+	syscall.Kill(again.PID, syscall.SIGKILL)
+	eventually(t, "flaky to back off", func() bool { s, _ := e.status("flaky"); return s.State == "backing-off" })
+	flaky, _ := e.status("flaky")
+	if flaky.SupervisorPID <= 0 {
+		t.Fatalf("flaky has no supervisor: %+v", flaky)
+	}
+	syscall.Kill(flaky.SupervisorPID, syscall.SIGKILL)
+	eventually(t, "flaky's supervisor gone", func() bool { return !alive(flaky.SupervisorPID) })
+
+	for _, name := range []string{"db", "web", "cache", "a"} {
+		e.crash(name)
+	}
+
+	r := e.tend("resurrect")
+	if r.code != 0 {
+		t.Errorf("resurrect: %v", r)
+	}
+	started := regexp.MustCompile(`(?m)^(\S+): started \(pid \d+\)$`)
+	var names []string
+	for _, m := range started.FindAllStringSubmatch(r.stdout, -1) {
+		names = append(names, m[1])
+	}
+	slices.Sort(names)
+	if !slices.Equal(names, []string{"a", "cache", "db", "flaky", "web"}) {
+		t.Errorf("resurrect started %v, want a, cache, db, flaky and web: %v", names, r)
+	}
+	if db, web, cache := lineIndex(r.stdout, "db:"), lineIndex(r.stdout, "web:"), lineIndex(r.stdout, "cache:"); !(db < web && web < cache) {
+		t.Errorf("tend.toml's daemons not started in their order: %v", r)
+	}
+	for _, name := range []string{"db", "web", "cache", "a", "flaky"} {
+		if s, code := e.status(name); code != 0 || s.State != "running" || !alive(s.PID) {
+			t.Errorf("%s after resurrect: %d %+v", name, code, s)
+		}
+	}
+	if s, code := e.status("stopped"); code != 3 || s.State != "stopped" {
+		t.Errorf("a daemon a user stopped came back: %d %+v", code, s)
+	}
+	if s, _ := e.status("ended"); s.State != "exited" {
+		t.Errorf("a daemon that ended came back: %+v", s)
+	}
+
+	// Run again with everything up: nothing to do.
+	if r := e.tend("resurrect"); r.code != 0 || r.stdout != "" {
+		t.Errorf("resurrect with everything up: %v", r)
+	}
+}
+
+// TestStartupPrints checks what tend startup would install.
+func TestStartupPrints(t *testing.T) {
+	e := newEnv(t)
+	r := e.tend("startup", "--cron")
+	if r.code != 0 || !strings.Contains(r.stdout, "@reboot TEND_HOME="+e.home+" "+tendBin+" resurrect") {
+		t.Errorf("startup --cron: %v", r)
+	}
+	r = e.tend("startup", "--systemd")
+	for _, want := range []string{"ExecStart=" + tendBin + " resurrect", "Environment=TEND_HOME=" + e.home, "Type=oneshot", "WantedBy="} {
+		if r.code != 0 || !strings.Contains(r.stdout, want) {
+			t.Errorf("startup --systemd lacks %q: %v", want, r)
+		}
+	}
+	if r := e.tend("startup", "--cron", "--systemd"); r.code != 2 {
+		t.Errorf("startup --cron --systemd: %v", r)
+	}
+}
