@@ -24,7 +24,7 @@ import (
 func upCommand() *command {
 	return &command{
 		name:    "up",
-		usage:   "[-f FILE] [--foreground] [NAME...]",
+		usage:   "[-f FILE] [--foreground [--exit-on-failure]] [NAME...]",
 		summary: "start, restart or stop daemons to match tend.toml or a Procfile",
 		help: `Bring the running daemons in line with a file: tend.toml (or any
 FILE ending in .toml) declaring daemons with the options of tend start,
@@ -47,14 +47,21 @@ FILE:LINE: KEY: problem), is refused before anything changes (exit 2).
 If a daemon cannot be started, those after it are not, the rest are, and
 the exit status is 1.
 
---foreground stays, for a service manager: once all are up (sd_notify
-READY=1 under systemd) it waits; SIGHUP runs up again with the file as it
-is then; SIGTERM or SIGINT runs down and exits.
+--foreground stays, for a service manager or as a container's PID 1:
+once all are up (sd_notify READY=1 under systemd) it waits; SIGHUP runs
+up again with the file as it is then; SIGTERM or SIGINT runs down and
+exits 0. When a daemon fails for good (start limit hit, or exited
+non-zero and not restarted) the others run on, unless it is critical
+(critical = true, or --exit-on-failure for all): then the others are
+brought down in order and tend up exits with its exit status (1 if it
+has none), so that an orchestrator restarts the container. When no
+daemon is left running, it exits: 0, or 1 if one failed.
 
 Options:
-  -f FILE        the file (default: ./tend.toml, else ./Procfile)
-  --foreground   stay until SIGTERM, then stop them all
-  --no-reload    restart changed daemons, even those that could be reloaded`,
+  -f FILE             the file (default: ./tend.toml, else ./Procfile)
+  --foreground        stay until SIGTERM, then stop them all
+  --exit-on-failure   with --foreground: any daemon failing for good brings all down
+  --no-reload         restart changed daemons, even those that could be reloaded`,
 		run: runUp,
 	}
 }
@@ -76,13 +83,14 @@ Options:
 }
 
 // upFlags parses the options shared by up and down.
-func upFlags(cmd string, args []string, foreground, noReload *bool) (file string, names []string, code int) {
+func upFlags(cmd string, args []string, foreground, exitOnFailure, noReload *bool) (file string, names []string, code int) {
 	fs := flag.NewFlagSet("tend "+cmd, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&file, "f", "", "")
 	fs.StringVar(&file, "file", "", "")
 	if foreground != nil {
 		fs.BoolVar(foreground, "foreground", false, "")
+		fs.BoolVar(exitOnFailure, "exit-on-failure", false, "")
 	}
 	fs.BoolVar(noReload, "no-reload", false, "")
 	if err := fs.Parse(args); err != nil {
@@ -137,9 +145,9 @@ func (u *upper) report(name, format string, args ...any) {
 }
 
 func runUp(args []string) int {
-	var foreground bool
-	var noReload bool
-	path, names, code := upFlags("up", args, &foreground, &noReload)
+	var foreground, noReload bool
+	var policy foregroundPolicy
+	path, names, code := upFlags("up", args, &foreground, &policy.exitOnFailure, &noReload)
 	if code >= 0 {
 		return code
 	}
@@ -162,11 +170,11 @@ func runUp(args []string) int {
 		u.down(names)
 		return code
 	}
-	return u.foreground(path, names, sigs)
+	return u.foregroundLoop(path, names, sigs, policy)
 }
 
 func runDown(args []string) int {
-	path, names, code := upFlags("down", args, nil, new(bool))
+	path, names, code := upFlags("down", args, nil, nil, new(bool))
 	if code >= 0 {
 		return code
 	}
@@ -174,27 +182,6 @@ func runDown(args []string) int {
 	if u == nil {
 		return code
 	}
-	return u.down(names)
-}
-
-// foreground waits for signals after up: HUP runs up again, TERM and INT
-// run down and return.
-func (u *upper) foreground(path string, names []string, sigs chan os.Signal) int {
-	sdNotify("READY=1\nSTATUS=up")
-	for sig := range sigs {
-		if sig != syscall.SIGHUP {
-			break
-		}
-		sdNotify("RELOADING=1")
-		if nu, _ := newUpper(path); nu != nil {
-			nu.noReload = u.noReload
-			u = nu
-			u.up(names)
-		}
-		sdNotify("READY=1\nSTATUS=up")
-	}
-	sdNotify("STOPPING=1")
-	signal.Stop(sigs)
 	return u.down(names)
 }
 

@@ -1,0 +1,302 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer that a process writes while the test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// pid1 is tend running as the PID 1 of a new PID namespace, as in a
+// container: unshare --pid --fork --mount-proc needs no container runtime.
+type pid1 struct {
+	cmd            *exec.Cmd
+	stdout, stderr syncBuffer
+	done           chan struct{}
+	code           int
+}
+
+func (e *env) startPID1(dir string, extra []string, args ...string) *pid1 {
+	e.t.Helper()
+	need(e.t, "unshare")
+	p := &pid1{done: make(chan struct{})}
+	p.cmd = exec.Command("unshare", append([]string{"--pid", "--fork", "--mount-proc", tendBin}, args...)...)
+	p.cmd.Dir = dir
+	p.cmd.Env = append(append(os.Environ(), "TEND_HOME="+e.home), extra...)
+	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
+	if err := p.cmd.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	go func() {
+		p.cmd.Wait()
+		p.code = p.cmd.ProcessState.ExitCode()
+		if ws, ok := p.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			p.code = 128 + int(ws.Signal())
+		}
+		close(p.done)
+	}()
+	e.t.Cleanup(func() {
+		select {
+		case <-p.done:
+		default:
+			p.cmd.Process.Kill() // unshare; the namespace dies with its PID 1
+			<-p.done
+		}
+	})
+	return p
+}
+
+// tendPID returns the host pid of tend, the namespace's PID 1 (unshare's
+// child), and checks that it is PID 1 there.
+func (p *pid1) tendPID(t *testing.T) int {
+	t.Helper()
+	var pid int
+	eventually(t, "unshare's child", func() bool {
+		if c := children(p.cmd.Process.Pid); len(c) == 1 {
+			pid = c[0]
+			return true
+		}
+		return false
+	})
+	b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	m := regexp.MustCompile(`(?m)^NSpid:\s+\d+\s+(\d+)$`).FindStringSubmatch(string(b))
+	if m == nil || m[1] != "1" {
+		t.Fatalf("tend is not PID 1 in its namespace: %q", m)
+	}
+	return pid
+}
+
+func (p *pid1) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// wait waits for the namespace's end (at most max) and returns tend's
+// exit status and how long it took.
+func (p *pid1) wait(t *testing.T, max time.Duration) (int, time.Duration) {
+	t.Helper()
+	start := time.Now()
+	select {
+	case <-p.done:
+		return p.code, time.Since(start)
+	case <-time.After(max):
+		t.Fatalf("tend as PID 1 still runs after %v; stdout %q, stderr %q", max, p.stdout.String(), p.stderr.String())
+		return 0, 0
+	}
+}
+
+// inOrder says whether the lines starting with each of prefixes appear in
+// s in that order.
+func inOrder(s string, prefixes ...string) bool {
+	last := -1
+	for _, p := range prefixes {
+		i := lineIndex(s, p)
+		if i <= last {
+			return false
+		}
+		last = i
+	}
+	return true
+}
+
+// TestContainerExample runs the example container's command (its
+// Dockerfile's CMD, in its folder) as PID 1 of a new PID namespace: it
+// serves, and SIGTERM (docker stop) brings the daemons down in order and
+// exits 0.
+func TestContainerExample(t *testing.T) {
+	need(t, "python3")
+	e := newEnv(t)
+	src := filepath.Join("..", "..", "examples", "container")
+	dockerfile, err := os.ReadFile(filepath.Join(src, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^CMD (\[.*\])$`).FindSubmatch(dockerfile)
+	var cmd []string
+	if m == nil || json.Unmarshal(m[1], &cmd) != nil || len(cmd) < 2 || cmd[0] != "tend" {
+		t.Fatalf("the Dockerfile has no CMD [\"tend\", ...]: %q", m)
+	}
+	// The example as it is, but on a free loopback port.
+	dir := t.TempDir()
+	port, _ := strconv.Atoi(strings.TrimPrefix(freeAddr(t), "127.0.0.1:"))
+	for _, f := range []string{"tend.toml", "app.py"} {
+		b, err := os.ReadFile(filepath.Join(src, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, filepath.Join(dir, f), strings.ReplaceAll(string(b), "8000", strconv.Itoa(port)))
+	}
+
+	p := e.startPID1(dir, []string{"HOST=127.0.0.1"}, cmd[1:]...)
+	tend := p.tendPID(t)
+	eventually(t, "the example's web server to answer", func() bool {
+		if p.exited() {
+			t.Fatalf("tend exited %d; stdout %q, stderr %q", p.code, p.stdout.String(), p.stderr.String())
+		}
+		body, err := get(port)
+		return err == nil && strings.Contains(body, "hello from a daemon tend runs")
+	})
+	eventually(t, "worker to start", func() bool { return strings.Contains(p.stdout.String(), "worker: started") })
+
+	syscall.Kill(tend, syscall.SIGTERM) // docker stop
+	code, took := p.wait(t, 20*time.Second)
+	out := p.stdout.String()
+	if code != 0 {
+		t.Errorf("tend as PID 1 exited %d after SIGTERM; stdout %q, stderr %q", code, out, p.stderr.String())
+	}
+	if !inOrder(out, "worker: stopped", "web: stopped") {
+		t.Errorf("not stopped in order, worker (after web) first: %q", out)
+	}
+	if took > 10*time.Second {
+		t.Errorf("SIGTERM took %v to bring the container down", took)
+	}
+	for _, name := range []string{"web", "worker"} {
+		if s, _ := e.status(name); s.State != "stopped" {
+			t.Errorf("%s after the container stopped: %+v", name, s)
+		}
+	}
+}
+
+// TestContainerCriticalFailure: as PID 1, a critical daemon that fails for
+// good brings the others down in order within seconds, and tend exits
+// with its exit status.
+func TestContainerCriticalFailure(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "tend.toml"), `
+[db]
+command = "sleep 1001"
+
+[web]
+command = "sleep 1002"
+after = ["db"]
+
+[job]
+command = "echo working; sleep 0.5; echo broken >&2; exit 3"
+after = ["db"]
+critical = true
+restart = "never"
+`)
+	p := e.startPID1(dir, nil, "up", "--foreground")
+	p.tendPID(t)
+	code, took := p.wait(t, 15*time.Second)
+	out, errOut := p.stdout.String(), p.stderr.String()
+	if code != 3 {
+		t.Errorf("exit status %d, want job's 3; stdout %q, stderr %q", code, out, errOut)
+	}
+	if took > 5*time.Second {
+		t.Errorf("took %v to exit after job failed", took)
+	}
+	if !strings.Contains(errOut, "job failed for good (exited with status 3); it is critical: bringing the others down") {
+		t.Errorf("stderr does not say why: %q", errOut)
+	}
+	if !inOrder(out, "web: stopped", "db: stopped") {
+		t.Errorf("not stopped in order, web (after db) first: %q", out)
+	}
+	for _, name := range []string{"db", "web"} {
+		if s, _ := e.status(name); s.State != "stopped" {
+			t.Errorf("%s after the critical failure: %+v (want stopped by tend, in order)", name, s)
+		}
+	}
+}
+
+// TestForegroundFailurePolicy: by default a daemon that fails for good
+// leaves the others running, and says so; with --exit-on-failure it
+// brings them down; when none is left, tend up exits.
+func TestForegroundFailurePolicy(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "tend.toml"), `
+[db]
+command = "sleep 1001"
+
+[job]
+command = "sleep 0.3; exit 4"
+restart = "never"
+`)
+	run := func(args ...string) *pid1 {
+		p := &pid1{done: make(chan struct{})}
+		p.cmd = exec.Command(tendBin, args...)
+		p.cmd.Dir = dir
+		p.cmd.Env = append(os.Environ(), "TEND_HOME="+e.home)
+		p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
+		if err := p.cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			p.cmd.Wait()
+			p.code = p.cmd.ProcessState.ExitCode()
+			close(p.done)
+		}()
+		t.Cleanup(func() {
+			p.cmd.Process.Kill()
+			<-p.done
+		})
+		return p
+	}
+
+	// Default: job's failure is told, db runs on; SIGTERM stops it, exit 0.
+	p := run("up", "--foreground")
+	eventually(t, "job's failure to be told", func() bool {
+		return strings.Contains(p.stderr.String(), "job failed for good (exited with status 4); the others run on")
+	})
+	if s, code := e.status("db"); code != 0 || s.State != "running" {
+		t.Errorf("db after job failed: %d %+v", code, s)
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	if code, _ := p.wait(t, 10*time.Second); code != 0 || !strings.Contains(p.stdout.String(), "db: stopped") {
+		t.Errorf("SIGTERM: exit %d, stdout %q", code, p.stdout.String())
+	}
+
+	// --exit-on-failure: job's failure brings db down; job's status.
+	p = run("up", "--foreground", "--exit-on-failure")
+	if code, _ := p.wait(t, 10*time.Second); code != 4 || !strings.Contains(p.stdout.String(), "db: stopped") ||
+		!strings.Contains(p.stderr.String(), "--exit-on-failure: bringing the others down") {
+		t.Errorf("--exit-on-failure: exit %d, stdout %q, stderr %q", code, p.stdout.String(), p.stderr.String())
+	}
+
+	// Nothing left running: tend up exits, 1 since one failed.
+	writeFile(t, filepath.Join(dir, "tend.toml"), `
+[job]
+command = "sleep 0.3; exit 4"
+restart = "never"
+
+[once]
+command = "sleep 0.2"
+restart = "never"
+`)
+	p = run("up", "--foreground")
+	if code, _ := p.wait(t, 10*time.Second); code != 1 || !strings.Contains(p.stderr.String(), "no daemon is left running") {
+		t.Errorf("with nothing left: exit %d, stderr %q", code, p.stderr.String())
+	}
+}
