@@ -99,8 +99,9 @@
 //     writing works again, is dropped and counted (Stats.LostLines,
 //     Stats.LostBytes, in file bytes);
 //   - the writer retries on a timer, after Options.Retry (default 1 s),
-//     doubling up to 30 s, never in a busy loop; Rotate and Reopen retry at
-//     once;
+//     doubling up to 2 s, never in a busy loop; Rotate and Reopen retry at
+//     once; on a full disk (ENOSPC, EDQUOT) the first retry rotates, so
+//     that the oldest rotated file makes room, before it writes;
 //   - on success it writes the held records first, then one marker record
 //     (always with timestamp, stream "logcap"):
 //     "... logcap lost N lines (B bytes) while writes failed from T1 to T2: ERR",

@@ -23,8 +23,10 @@ const (
 
 )
 
-// maxRetry caps the retry backoff.
-const maxRetry = 30 * time.Second
+// maxRetry caps the retry backoff: a log recovers within this long of the
+// condition clearing (space freed on a full disk), at the cost of one
+// failing write(2) per maxRetry while it lasts.
+const maxRetry = 2 * time.Second
 
 // Options configures a Log. The zero value of every field except Path
 // selects the documented default.
@@ -54,7 +56,7 @@ type Options struct {
 	// DefaultPerm (0640). An existing file's mode is left alone.
 	Perm os.FileMode
 	// Retry is the first delay before retrying after a write failure; it
-	// doubles after each failed retry, up to 30 s. Zero means DefaultRetry.
+	// doubles after each failed retry, up to 2 s. Zero means DefaultRetry.
 	Retry time.Duration
 	// Now is the clock for timestamps and rotated-file names. Nil means
 	// time.Now.

@@ -2,8 +2,10 @@ package logcap
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os"
+	"syscall"
 	"time"
 )
 
@@ -26,9 +28,12 @@ type writer struct {
 	lostLines int64  // dropped in this failure window
 	lostBytes int64
 	midRecord bool // the file ends with the start of held's first record
-	backoff   time.Duration
-	timer     *time.Timer
-	timerC    <-chan time.Time
+	// freed: the log was rotated once in this failure window to free
+	// space (the oldest rotated file goes) before the held records.
+	freed   bool
+	backoff time.Duration
+	timer   *time.Timer
+	timerC  <-chan time.Time
 
 	closeErr error
 }
@@ -176,7 +181,8 @@ func (w *writer) hold(p []byte) {
 }
 
 // fail enters (or stays in) the degraded state and arms the retry timer:
-// Retry after the first failure, doubling after each failed retry up to 30 s.
+// Retry after the first failure, doubling after each failed retry up to
+// maxRetry.
 func (w *writer) fail(err error) {
 	first := w.failErr == nil
 	if first {
@@ -202,10 +208,17 @@ func (w *writer) fail(err error) {
 }
 
 // retry writes the held records, then the loss marker, and if both succeed
-// leaves the degraded state.
+// leaves the degraded state. On a full disk it first rotates, once per
+// failure window, so that the oldest rotated file makes room for them.
 func (w *writer) retry() {
 	if w.failErr == nil {
 		return
+	}
+	if !w.freed && isNoSpace(w.failErr) && w.l.opts.MaxSize > 0 && w.f.f != nil && w.f.size > 0 {
+		w.freed = true
+		if err := w.rotate(); err != nil && w.f.f == nil {
+			return // degraded anew: the timer tries again
+		}
 	}
 	rest, err := w.write(w.held)
 	w.held = rest
@@ -222,7 +235,7 @@ func (w *writer) retry() {
 		return
 	}
 	ev := Event{Kind: EventRecovered, Time: w.l.now(), Path: w.f.path, Err: w.failErr, Lines: w.lostLines, Bytes: w.lostBytes}
-	w.failErr, w.failSince, w.held, w.dropping, w.lostLines, w.lostBytes = nil, time.Time{}, nil, false, 0, 0
+	w.failErr, w.failSince, w.held, w.dropping, w.lostLines, w.lostBytes, w.freed = nil, time.Time{}, nil, false, 0, 0, false
 	if w.timer != nil {
 		w.timer.Stop()
 		w.timerC = nil
@@ -318,6 +331,11 @@ func (w *writer) finish() {
 	if err := w.f.stop(); err != nil && w.closeErr == nil {
 		w.closeErr = wrapPath("close", w.f.path, err)
 	}
+}
+
+// isNoSpace reports whether err says the disk or the quota is full.
+func isNoSpace(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
 }
 
 // isRemoved reports whether an open file has no name left.
