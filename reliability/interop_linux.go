@@ -160,13 +160,17 @@ func tryExportNames(t *T) error {
 }
 
 // tryUpForegroundPID1 (13.10): tend up --foreground as PID 1 of a PID
-// namespace (a container) says when a daemon fails for good, and exits
-// non-zero on SIGTERM afterwards.
+// namespace (a container) says when a daemon fails for good. Every other
+// try the daemon is critical (critical = true): then tend up brings the
+// others down and exits by itself, non-zero, so that an orchestrator
+// restarts the container; otherwise the others run on, and SIGTERM ends
+// them all.
 func tryUpForegroundPID1(t *T) error {
 	dir, err := t.folder("pid1")
 	if err != nil {
 		return err
 	}
+	critical := t.I%2 == 1
 	good, bad := t.name("-ok"), t.name("-bad")
 	toml := fmt.Sprintf(`[%s]
 command = ["sleep", "%s"]
@@ -178,6 +182,10 @@ backoff = "100ms"
 start_limit = 2
 start_limit_interval = "60s"
 `, good, t.arg(0), bad)
+	if critical {
+		toml += "critical = true\n"
+		t.count("tries with a critical daemon", 1)
+	}
 	if err := os.WriteFile(filepath.Join(dir, "tend.toml"), []byte(toml), 0o644); err != nil {
 		return err
 	}
@@ -199,25 +207,42 @@ start_limit_interval = "60s"
 	exited := make(chan error, 1)
 	go func() { exited <- c.Wait() }()
 	var pr problems
+	output := func() string { return clip(readText(out), 600) }
 	t.Step("waiting for tend up --foreground to say that %s failed", bad)
-	said := t.waitFor(15*time.Second, "tend up --foreground to say that "+bad+" failed", func() bool {
+	if err := t.waitFor(15*time.Second, "tend up --foreground to say that "+bad+" failed", func() bool {
 		for _, l := range strings.Split(readText(out), "\n") {
 			if strings.Contains(l, bad) && strings.Contains(l, "fail") {
 				return true
 			}
 		}
 		return false
-	})
-	if said != nil {
+	}); err != nil {
 		st, _, _ := t.status(bad)
-		pr.add("%v (status of %s: %s); its output: %q", said, bad, st.State, clip(readText(out), 500))
+		pr.add("%v (status of %s: %s); its output: %q", err, bad, st.State, output())
 	}
-	// SIGTERM to tend, PID 1 inside: unshare's child.
-	var err2 error
-	select {
-	case err2 = <-exited:
-		t.note("tend up --foreground exited by itself once a daemon failed")
-	default:
+	var waited error
+	ended := false
+	if critical {
+		select {
+		case waited = <-exited:
+			ended = true
+		case <-time.After(15 * time.Second):
+			pr.add("critical %s failed for good, and tend up --foreground still runs 15s later; expected it to bring the others down and exit; output: %q", bad, output())
+		}
+	} else {
+		t.sleep(500 * time.Millisecond)
+		select {
+		case waited = <-exited:
+			ended = true
+			pr.add("tend up --foreground exited (%v) when %s, which is not critical, failed; expected the others to run on; output: %q", waited, bad, output())
+		default:
+			if len(sleeping(t.arg(0))) != 1 {
+				pr.add("%s does not run on after %s failed: %v", good, bad, sleeping(t.arg(0)))
+			}
+		}
+	}
+	if !ended {
+		// SIGTERM to tend, PID 1 inside: unshare's only child.
 		kids := children(c.Process.Pid)
 		if len(kids) != 1 {
 			return errors.Join(pr.err(), fmt.Errorf("unshare %d has children %v; expected tend alone", c.Process.Pid, kids))
@@ -226,16 +251,14 @@ start_limit_interval = "60s"
 			return errors.Join(pr.err(), err)
 		}
 		select {
-		case err2 = <-exited:
+		case waited = <-exited:
 		case <-ctx.Done():
-			return errors.Join(pr.err(), fmt.Errorf("tend up --foreground did not exit after SIGTERM; output: %q", readText(out)))
+			return errors.Join(pr.err(), fmt.Errorf("tend up --foreground did not exit after SIGTERM; output: %q", output()))
 		}
 	}
 	var ee *exec.ExitError
-	if err2 == nil {
-		pr.add("tend up --foreground exited 0 although %s had failed for good; output: %q", bad, clip(readText(out), 500))
-	} else if !errors.As(err2, &ee) {
-		pr.add("tend up --foreground: %v", err2)
+	if critical && !(errors.As(waited, &ee) && ee.ExitCode() != 0) {
+		pr.add("tend up --foreground ended with %v after critical %s failed for good; expected a non-zero exit status; output: %q", waited, bad, output())
 	}
 	if left := sleeping(t.arg(0)); len(left) > 0 {
 		pr.add("%s still runs after tend up --foreground ended: %v", good, left)
