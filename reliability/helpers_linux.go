@@ -21,12 +21,19 @@ func (t *T) startSleep(name string, k int, extra ...string) (status, error) {
 	if r := t.tend(args...); r.fail != nil || r.code != 0 {
 		return status{}, fmt.Errorf("start: %v; expected exit 0", r)
 	}
-	s, _, err := t.status(name)
+	// tend start returns once the command was executed: through a shell
+	// shim (--listen) or tend itself (--limit), that is a moment before
+	// the pid runs sleep.
+	var s status
+	var copies []int
+	err := t.waitFor(3*time.Second, "the daemon's pid to run sleep", func() bool {
+		var err error
+		s, _, err = t.status(name)
+		copies = sleeping(t.arg(k))
+		return err == nil && s.State == "running" && s.PID > 0 && slices.Equal(copies, []int{s.PID})
+	})
 	if err != nil {
-		return s, err
-	}
-	if copies := sleeping(t.arg(k)); s.State != "running" || s.PID == 0 || !slices.Equal(copies, []int{s.PID}) {
-		return s, fmt.Errorf("right after start, status says %s, pid %d, while sleep %s runs as %v", s.State, s.PID, t.arg(k), copies)
+		return s, fmt.Errorf("after start, status says %s, pid %d (`%s`), while sleep %s runs as %v", s.State, s.PID, cmdlineOf(s.PID), t.arg(k), copies)
 	}
 	return s, nil
 }
