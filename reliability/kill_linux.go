@@ -22,10 +22,18 @@ var crashPoints = []string{"start-setup", "start-forked", "start-spawned", "star
 // request): afterwards no process of the daemon is invisible, and none is
 // ever duplicated (see checkAfterKill). Every other pair of tries runs
 // without a cgroup.
-func tryKill9Random(t *T) error {
+func tryKill9Random(t *T) (err error) {
+	kind := map[bool]string{true: "start", false: "restart"}[t.I%2 == 0]
+	cgroup := "with a cgroup"
 	if t.I/2%2 == 1 {
 		t.withoutCgroup()
+		cgroup = "without"
 	}
+	defer func() {
+		if err != nil {
+			t.count(fmt.Sprintf("failed after a kill during a %s, %s", kind, cgroup), 1)
+		}
+	}()
 	name, arg := t.name(""), t.arg(0)
 	start := []string{"start", name, "--", "sleep", arg}
 	if t.I%2 == 0 {
@@ -95,6 +103,7 @@ func tryCrashPoints(t *T) error {
 		}
 	}
 	if err := t.checkAfterKill(name, arg, start); err != nil {
+		t.count("failed at "+point, 1)
 		return fmt.Errorf("crash point %s (the first command said: %v):\n%w", point, r, err)
 	}
 	return nil
