@@ -33,8 +33,9 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// pid1 is tend running as the PID 1 of a new PID namespace, as in a
-// container: unshare --pid --fork --mount-proc needs no container runtime.
+// pid1 is tend running in the foreground: as the PID 1 of a new PID
+// namespace, as in a container (unshare --pid --fork --mount-proc needs no
+// container runtime; startPID1), or as a plain child (startForeground).
 type pid1 struct {
 	cmd            *exec.Cmd
 	stdout, stderr syncBuffer
@@ -42,11 +43,19 @@ type pid1 struct {
 	code           int
 }
 
+// startPID1 runs tend with args as PID 1 of a new PID namespace.
 func (e *env) startPID1(dir string, extra []string, args ...string) *pid1 {
 	e.t.Helper()
 	need(e.t, "unshare")
+	return e.startForeground(dir, extra, append([]string{"unshare", "--pid", "--fork", "--mount-proc", tendBin}, args...)...)
+}
+
+// startForeground runs argv (tend, or tend under unshare) in dir, with
+// output captured, and ends it when the test ends.
+func (e *env) startForeground(dir string, extra []string, argv ...string) *pid1 {
+	e.t.Helper()
 	p := &pid1{done: make(chan struct{})}
-	p.cmd = exec.Command("unshare", append([]string{"--pid", "--fork", "--mount-proc", tendBin}, args...)...)
+	p.cmd = exec.Command(argv[0], argv[1:]...)
 	p.cmd.Dir = dir
 	p.cmd.Env = append(append(os.Environ(), "TEND_HOME="+e.home), extra...)
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
@@ -62,10 +71,8 @@ func (e *env) startPID1(dir string, extra []string, args ...string) *pid1 {
 		close(p.done)
 	}()
 	e.t.Cleanup(func() {
-		select {
-		case <-p.done:
-		default:
-			p.cmd.Process.Kill() // unshare; the namespace dies with its PID 1
+		if !p.exited() {
+			p.cmd.Process.Kill() // under unshare, the namespace dies with its PID 1
 			<-p.done
 		}
 	})
@@ -244,26 +251,7 @@ command = "sleep 1001"
 command = "sleep 0.3; exit 4"
 restart = "never"
 `)
-	run := func(args ...string) *pid1 {
-		p := &pid1{done: make(chan struct{})}
-		p.cmd = exec.Command(tendBin, args...)
-		p.cmd.Dir = dir
-		p.cmd.Env = append(os.Environ(), "TEND_HOME="+e.home)
-		p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
-		if err := p.cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		go func() {
-			p.cmd.Wait()
-			p.code = p.cmd.ProcessState.ExitCode()
-			close(p.done)
-		}()
-		t.Cleanup(func() {
-			p.cmd.Process.Kill()
-			<-p.done
-		})
-		return p
-	}
+	run := func(args ...string) *pid1 { return e.startForeground(dir, nil, append([]string{tendBin}, args...)...) }
 
 	// Default: job's failure is told, db runs on; SIGTERM stops it, exit 0.
 	p := run("up", "--foreground")
