@@ -23,24 +23,22 @@ func FuzzParseDefinition(f *testing.F) {
 		"--env\x00=x\x00--\x00x", "--umask\x00999\x00--\x00x", "--group\x00g\x00--\x00x", "--nope", "",
 		"--env-file\x00/dev/null\x00--clear-env\x00--no-timestamps\x00--\x00x\x00--\x00y",
 		"--backoff\x00-5s\x00--\x00x", "--dir\x00rel\x00--\x00x", "--\x00", "--\x00\x00",
+		"--log-max-size\x0010M\x00--backoff\x0010\x00--tty\x00--\x00x", "--stop-schedule=\x00--\x00x", "-h",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
 		args := strings.Split(in, "\x00")
-		def, err := parseDefinition("start", "web", args, nil)
+		def, err := parseDefinition("web", args)
 		if err != nil {
 			if !errors.Is(err, definition.ErrUsage) {
 				t.Fatalf("parseDefinition(%q) = %v; want a usage error", args, err)
 			}
 			return
 		}
-		again, err := parseDefinition("start", "web", def.Args(), nil)
+		again, err := parseDefinition("web", def.Args())
 		if err != nil {
 			t.Fatalf("options %q of an accepted definition are refused: %v", def.Args(), err)
-		}
-		if def.Restart == "" { // an empty --restart means the default
-			def.Restart = "on-failure"
 		}
 		def.BaseEnv, again.BaseEnv = nil, nil // the same environ(7), and long
 		if !reflect.DeepEqual(def, again) {

@@ -59,7 +59,9 @@ func TestLimits(t *testing.T) {
 		t.Errorf("--limit with an unknown name: %v", r)
 	}
 
-	e.mustStart("hog", "hog", "--memory-max", "32M")
+	// --ready exec: the hog grows at once, and is restarted for it within
+	// a second, which the default readiness would call a crash at start.
+	e.mustStart("hog", "hog", "--memory-max", "32M", "--ready", "exec")
 	var s statusOut
 	eventually(t, "the hog restarted for its memory", func() bool {
 		s, _ = e.status("hog")

@@ -2,109 +2,202 @@ package main
 
 import (
 	"context"
-	"flag"
+	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
 	"github.com/tendhq/tend/internal/client"
+	"github.com/tendhq/tend/internal/definition"
 	"github.com/tendhq/tend/internal/logcap"
+	"github.com/tendhq/tend/internal/state"
 )
 
 func logsCommand() *command {
 	return &command{
 		name:    "logs",
 		aliases: []string{"log"},
-		usage:   "NAME [-n N] [-f] [--since D] [--stdout|--stderr]",
-		summary: "print the daemon's output log; follow it",
-		help: `Print the last lines of the daemon's output, across rotated files.
+		usage:   "[NAME...] [-n N] [-f] [--since D] [--stdout|--stderr]",
+		summary: "print daemons' output; follow it",
+		help: `Print the last lines of a daemon's output, across rotated files. Each line
+is "TIMESTAMP STREAM TEXT" (RFC 3339 UTC with microseconds, stdout or
+stderr) unless the daemon was started with --no-timestamps.
 
-Each line is "TIMESTAMP STREAM TEXT" (RFC 3339 UTC with microseconds,
-stdout or stderr) unless the daemon was started with --no-timestamps.
-
-Options:
-  -n N        print the last N lines (default 100; 0: all)
-  -f          follow: print new lines as they come, across rotations
-  --since D   only lines of the last D (e.g. 10m, 2h)
-  --stdout    only standard output
-  --stderr    only standard error
-  --rotate    rotate the log now (instead of printing)
-  --reopen    reopen the log file, after an external logrotate renamed it;
-              use in logrotate's postrotate: tend logs NAME --reopen`,
-		run: runLogs,
+With several names, or none (every daemon; with -p, a project's), the
+lines of all are interleaved in time order, each after the time and the
+daemon's name (colored on a terminal), as foreman shows them; -n is then
+per daemon (default 10), and -f also follows daemons that start later.`,
+		flags: func() *flagSet {
+			var o logsOpts
+			return logsFlags(&o)
+		},
+		complete: "daemons",
+		run:      runLogs,
 	}
 }
 
+type logsOpts struct {
+	n              string
+	follow         bool
+	since          string
+	stdout, stderr bool
+	rotate, reopen bool
+	project        string
+}
+
+func logsFlags(o *logsOpts) *flagSet {
+	fs := newFlagSet("logs")
+	fs.str(&o.n, "lines", 'n', "N", "print the last N lines (default 100, or 10 per daemon for several; 0: all)")
+	fs.boolean(&o.follow, "follow", 'f', "follow: print new lines as they come, across rotations")
+	fs.str(&o.since, "since", 0, "DURATION", "only lines of the last DURATION (10m, 2h, 90)")
+	fs.boolean(&o.stdout, "stdout", 0, "only standard output")
+	fs.boolean(&o.stderr, "stderr", 0, "only standard error")
+	fs.str(&o.project, "project", 'p', "PROJECT", "the daemons of PROJECT (see: tend help up)")
+	fs.boolean(&o.rotate, "rotate", 0, "rotate the log now, instead of printing")
+	fs.boolean(&o.reopen, "reopen", 0, "reopen the log file after an external logrotate renamed it (in logrotate's postrotate)")
+	return fs
+}
+
 func runLogs(args []string) int {
-	fs := flag.NewFlagSet("tend logs", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	n := fs.Int("n", 100, "")
-	follow := fs.Bool("f", false, "")
-	sinceD := fs.Duration("since", 0, "")
-	stdout := fs.Bool("stdout", false, "")
-	stderr := fs.Bool("stderr", false, "")
-	rotate := fs.Bool("rotate", false, "")
-	reopen := fs.Bool("reopen", false, "")
-	name, rest := "", args
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		name, rest = args[0], args[1:]
+	var o logsOpts
+	p, code, done := parseArgs(logsCommand(), logsFlags(&o), args)
+	if done {
+		return code
 	}
-	if err := fs.Parse(rest); err != nil {
-		return usageError("logs: %v (see: tend help logs)", err)
+	if o.stdout && o.stderr {
+		return fail(usageErr("logs", "--stdout and --stderr exclude each other"))
 	}
-	if name == "" && fs.NArg() == 1 {
-		name = fs.Arg(0)
-	} else if name == "" || fs.NArg() != 0 {
-		return usageError("logs: usage: tend logs NAME [-n N] [-f] [--since D] [--stdout|--stderr]")
+	var filter logcap.Filter
+	switch {
+	case o.stdout:
+		filter.Stream = logcap.Stdout
+	case o.stderr:
+		filter.Stream = logcap.Stderr
 	}
-	if *stdout && *stderr {
-		return usageError("logs: --stdout and --stderr exclude each other")
+	if o.since != "" {
+		d, err := definition.ParseDuration(o.since)
+		if err != nil {
+			return fail(usageErr("logs", "--since: %v", err))
+		}
+		filter.Since = time.Now().Add(-d)
 	}
+	n := -1
+	if o.n != "" {
+		v, err := strconv.Atoi(o.n)
+		if err != nil || v < 0 {
+			return fail(usageErr("logs", "-n %q: want a number of lines, such as 20 (0: all)", o.n))
+		}
+		n = v
+	}
+	if o.rotate || o.reopen {
+		if len(p.args) == 0 {
+			return fail(usageErr("logs", "name the daemons whose log to rotate or reopen"))
+		}
+		return logRequests(p.args, o.reopen)
+	}
+	if len(p.args) == 1 && o.project == "" {
+		return logsOf(p.args[0], n, o.follow, filter)
+	}
+	store, err := openStore()
+	if err != nil {
+		return fail(err)
+	}
+	if n < 0 {
+		n = 10
+	}
+	src := &logSources{store: store, names: p.args, project: o.project}
+	if err := src.check(); err != nil {
+		return fail(err)
+	}
+	if !o.follow {
+		return src.print(n, filter)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := src.follow(ctx, n, filter); err != nil {
+		return fail(err)
+	}
+	return exitOK
+}
+
+// logsOf prints one daemon's log as it is stored.
+func logsOf(name string, n int, follow bool, filter logcap.Filter) int {
 	dir, err := daemonDir(name)
 	if err != nil {
 		return fail(err)
 	}
-	if *rotate || *reopen {
-		op := "rotate"
-		if *reopen {
-			op = "reopen"
-		}
-		if err := client.LogRequest(context.Background(), dir, op); err != nil {
-			return fail(err)
-		}
-		return exitOK
+	if n < 0 {
+		n = 100
 	}
-	path := dir.LogFile()
-	if def, err := client.LoadDefinition(dir); err == nil && def.Log != "" {
-		path = def.Log
-	}
-	var filter logcap.Filter
-	if *stdout {
-		filter.Stream = logcap.Stdout
-	}
-	if *stderr {
-		filter.Stream = logcap.Stderr
-	}
-	if *sinceD > 0 {
-		filter.Since = time.Now().Add(-*sinceD)
-	}
-	if *follow {
+	path := daemonLog(dir)
+	if follow {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		if err := logcap.Follow(ctx, path, *n, os.Stdout, filter); err != nil {
-			return fail(err)
+		if err := logcap.Follow(ctx, path, n, os.Stdout, filter); err != nil {
+			return fail(logError(dir, err))
 		}
 		return exitOK
 	}
-	lines, err := logcap.Tail(path, *n, filter)
+	lines, err := logcap.Tail(path, n, filter)
 	if err != nil {
-		return fail(err)
+		return fail(logError(dir, err))
 	}
 	for _, l := range lines {
 		fmt.Println(l)
 	}
+	if len(lines) == 0 {
+		if def, ok := definitionOf(dir); ok {
+			bufferingHint(def, def.Source)
+		}
+	}
 	return exitOK
+}
+
+func logError(dir state.Dir, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s has no log yet (%s)", dir.Name, daemonLog(dir))
+	}
+	return fmt.Errorf("read %s's log: %w", dir.Name, err)
+}
+
+// daemonLog is the path of the daemon's output log.
+func daemonLog(dir state.Dir) string {
+	if def, err := client.LoadDefinition(dir); err == nil && def.Log != "" {
+		return def.Log
+	}
+	return dir.LogFile()
+}
+
+func definitionOf(dir state.Dir) (*definition.Definition, bool) {
+	def, err := client.LoadDefinition(dir)
+	if err != nil {
+		return nil, false
+	}
+	return storedDefinition(def), true
+}
+
+// logRequests asks the supervisors to rotate or reopen their logs.
+func logRequests(names []string, reopen bool) int {
+	op := "rotate"
+	if reopen {
+		op = "reopen"
+	}
+	code := exitOK
+	for _, name := range names {
+		dir, err := daemonDir(name)
+		if err == nil {
+			err = client.LogRequest(context.Background(), dir, op)
+			if err != nil {
+				err = fmt.Errorf("%s %s's log: %w", op, dir.Name, err)
+			}
+		}
+		if err != nil {
+			code = max(code, fail(err))
+		}
+	}
+	return code
 }

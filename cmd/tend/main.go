@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/tendhq/tend/internal/client"
 	"github.com/tendhq/tend/internal/definition"
@@ -17,12 +18,11 @@ import (
 
 // Exit statuses. They are part of tend's contract (see `tend help`).
 const (
-	exitOK       = 0
-	exitFailure  = 1 // the operation failed; status: failed, dead or lost
-	exitUsage    = 2 // bad command line: unknown command or option, bad name
-	exitStopped  = 3 // status: stopped
-	exitUnknown  = 4 // status (and others): no daemon of that name
-	exitInternal = 1
+	exitOK      = 0
+	exitFailure = 1 // the operation failed; status: failed, dead or lost
+	exitUsage   = 2 // bad command line: unknown command or option, bad name
+	exitStopped = 3 // status: stopped
+	exitUnknown = 4 // status (and others): no daemon of that name
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -32,22 +32,29 @@ var version = "dev"
 type command struct {
 	name    string
 	aliases []string
-	usage   string // one line: arguments
+	usage   string // one line: options and arguments
 	summary string // one line: what it does
 	help    string // more, for `tend help NAME`
-	run     func(args []string) int
+	// flags returns the command's options, for help and completion (the
+	// values they set are thrown away); nil for a command without.
+	flags func() *flagSet
+	// complete says what its arguments are, for completion: "daemons",
+	// "commands", "shells", or "" for nothing in particular.
+	complete string
+	run      func(args []string) int
 }
 
 func commands() []*command {
 	return []*command{
 		startCommand(), stopCommand(), restartCommand(), reloadCommand(), scaleCommand(), statusCommand(), listCommand(),
-		logsCommand(), signalCommand(), runCommand(), upCommand(), downCommand(), resurrectCommand(), startupCommand(), exportCommand(), versionCommand(), helpCommand(), completionCommand(),
+		logsCommand(), signalCommand(), rmCommand(), runCommand(), upCommand(), downCommand(),
+		resurrectCommand(), startupCommand(), exportCommand(), completionCommand(), versionCommand(), helpCommand(),
 	}
 }
 
 // hiddenCommands are run by tend itself, not by users.
 func hiddenCommands() []*command {
-	return []*command{superviseCommand()}
+	return []*command{superviseCommand(), ttyCommand(), ttyCopyCommandSpec(), completeCommand()}
 }
 
 func findCommand(name string) *command {
@@ -83,21 +90,64 @@ func tendMain(args []string) int {
 	}
 	c := findCommand(args[0])
 	if c == nil {
-		return usageError("unknown command %q; see: tend help", args[0])
+		var names []string
+		for _, c := range commands() {
+			names = append(names, c.name)
+			names = append(names, c.aliases...)
+		}
+		if s := suggest(args[0], names); s != "" {
+			return fail(usageErr("", "unknown command %q; did you mean %s? (see: tend help)", args[0], s))
+		}
+		return fail(usageErr("", "unknown command %q (see: tend help)", args[0]))
 	}
 	return c.run(args[1:])
 }
 
-// usageError prints a usage error and returns exitUsage.
-func usageError(format string, args ...any) int {
-	fmt.Fprintf(os.Stderr, "tend: "+format+"\n", args...)
-	return exitUsage
+// parseArgs parses the command line of c with fs. done is true when the
+// command has nothing more to do: help was asked for (printed, exit 0) or
+// the line is wrong (reported, exit 2); code is then its exit status.
+func parseArgs(c *command, fs *flagSet, args []string) (p parsed, code int, done bool) {
+	p, err := fs.parse(args)
+	switch {
+	case errors.Is(err, errHelp):
+		printHelp(os.Stdout, c)
+		return p, exitOK, true
+	case err != nil:
+		return p, fail(err), true
+	}
+	return p, exitOK, false
 }
 
 // fail prints an error and returns the exit status that fits it.
 func fail(err error) int {
-	fmt.Fprintf(os.Stderr, "tend: %v\n", err)
+	fmt.Fprintf(os.Stderr, "tend: %s\n", userMessage(err))
 	return exitFor(err)
+}
+
+// internalName reports whether p is the name of a package that tend's
+// internal errors may start with ("state: ...", "proc: ..."): it means
+// nothing to a user.
+func internalName(p string) bool {
+	switch p {
+	case "usage", "state", "logcap", "envfile", "proc", "config", "systemd", "control", "supervise",
+		"supervisor", "pidfile", "cgroup", "account", "probe", "notify", "daemon", "client", "definition", "flag":
+		return true
+	}
+	return false
+}
+
+// userMessage is err's text for a user: without the internal package
+// names before its parts.
+func userMessage(err error) string {
+	parts := strings.Split(err.Error(), ": ")
+	out := parts[:0]
+	for i, p := range parts {
+		if internalName(p) && i < len(parts)-1 {
+			continue
+		}
+		out = append(out, p)
+	}
+	return strings.Join(out, ": ")
 }
 
 func exitFor(err error) int {
@@ -121,42 +171,47 @@ func openStore() (*state.Store, error) {
 	return state.Open(root)
 }
 
-// daemonDir validates name and returns its folder, which must exist.
-func daemonDir(name string) (state.Dir, error) {
-	if err := state.ValidateName(name); err != nil {
-		return state.Dir{}, err
-	}
-	store, err := openStore()
-	if err != nil {
-		return state.Dir{}, err
-	}
-	dir, err := store.Dir(name)
-	if err != nil {
-		return state.Dir{}, err
-	}
-	if _, err := os.Lstat(dir.Path); err != nil {
-		return state.Dir{}, fmt.Errorf("%w: %s (see: tend list)", client.ErrUnknown, name)
-	}
-	return dir, nil
-}
-
 func printUsage(w io.Writer) {
 	fmt.Fprint(w, "tend runs any command as a supervised background daemon.\n\nUsage:\n")
 	for _, c := range commands() {
-		fmt.Fprintf(w, "  tend %-9s %-34s %s\n", c.name, c.usage, c.summary)
+		fmt.Fprintf(w, "  tend %-11s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, exitStatusHelp)
 }
 
+// printHelp prints a command's help: usage, what it does, its options.
+func printHelp(w io.Writer, c *command) {
+	fmt.Fprintf(w, "Usage: tend %s %s\n\n%s.\n", c.name, c.usage, upperFirst(c.summary))
+	if len(c.aliases) > 0 {
+		fmt.Fprintf(w, "Also: tend %s.\n", strings.Join(c.aliases, ", tend "))
+	}
+	if c.help != "" {
+		fmt.Fprintf(w, "\n%s\n", strings.TrimRight(c.help, "\n"))
+	}
+	if c.flags != nil {
+		fs := c.flags()
+		fs.opts = append(fs.opts, &option{long: "help", short: 'h', help: "show this help"})
+		fmt.Fprint(w, fs.help())
+	}
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
 const exitStatusHelp = `
 Exit status:
-  0  success; for status: running
-  1  failure; for status: failed, or dead or lost without having been stopped
+  0  success; for status: running (or starting, stopping, restarting)
+  1  failure; for status: failed, backing off after a crash, exited with a
+     failure, or dead or lost without having been stopped
   2  bad command line (unknown command or option, bad name); nothing was changed
-  3  for status: stopped
+  3  for status: stopped, or exited with status 0
   4  no daemon of that name
 
 State lives in $TEND_HOME, else $XDG_STATE_HOME/tend, else ~/.local/state/tend
 (/var/lib/tend for root): one private folder per daemon.
-Run 'tend help COMMAND' for a command's options.
+Run 'tend help COMMAND' (or 'tend COMMAND --help') for a command's options.
 `

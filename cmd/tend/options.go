@@ -1,9 +1,7 @@
 package main
 
 import (
-	"flag"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,73 +11,44 @@ import (
 	"github.com/tendhq/tend/internal/supervisor"
 )
 
-// multiFlag collects a repeatable option.
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
-
-// defineFlags declares the options of start and run on fs, filling def.
-func defineFlags(fs *flag.FlagSet, def *definition.Definition) (envs, envFiles *multiFlag) {
-	envs, envFiles = new(multiFlag), new(multiFlag)
-	fs.StringVar(&def.Dir, "dir", "", "working directory of the command (default /)")
-	fs.Var(envs, "env", "set an environment variable `KEY=VALUE` (repeatable)")
-	fs.Var(envFiles, "env-file", "read environment variables from `FILE` (repeatable; KEY=VALUE lines)")
-	fs.BoolVar(&def.ClearEnv, "clear-env", false, "start from an empty environment instead of tend's")
-	fs.StringVar(&def.User, "user", "", "run the command as `USER` (name or uid; needs root)")
-	fs.StringVar(&def.Group, "group", "", "run the command with `GROUP` (default: the user's group)")
-	fs.StringVar(&def.Umask, "umask", "", "file mode creation mask, octal (default 022)")
-	fs.StringVar(&def.Restart, "restart", "on-failure", "when to restart: always, on-failure or never")
-	fs.DurationVar(&def.BackoffInitial, "backoff", 0, "first restart delay; doubles per consecutive crash (default 100ms)")
-	fs.DurationVar(&def.BackoffMax, "backoff-max", 0, "longest restart delay (default 30s)")
-	fs.DurationVar(&def.BackoffReset, "backoff-reset", 0, "a run this long resets the backoff (default 10s)")
-	fs.IntVar(&def.StartLimitBurst, "start-limit", 0, "mark failed after this many starts within --start-limit-interval (default 5; -1: never)")
-	fs.DurationVar(&def.StartLimitInterval, "start-limit-interval", 0, "window of --start-limit (default 10s)")
-	fs.StringVar(&def.StopSignal, "stop-signal", "", "first signal of the stop schedule (default TERM)")
-	fs.StringVar(&def.StopSchedule, "stop-schedule", "", "stop schedule, e.g. TERM/10/KILL/5 (the default)")
-	fs.IntVar(&def.Instances, "instances", 0, "run `N` copies of the command (TEND_INSTANCE=0...N-1), sharing the --listen sockets (default 1)")
-	fs.StringVar(&def.ReloadSignal, "reload-signal", "", "tend reload sends this `SIGNAL` to the main process instead of starting a new incarnation beside it")
-	fs.Var((*multiFlag)(&def.Limits), "limit", "resource limits of the command's processes: `NAME=SOFT[:HARD],...` (nofile, nproc, core, memlock, ...; repeatable)")
-	fs.Func("memory-max", "restart the daemon when its processes use more than `SIZE` of memory (512M, 2G)", func(v string) error {
-		n, err := definition.ParseSize(v)
-		def.MemoryMax = n
-		return err
-	})
-	fs.StringVar(&def.CPUMax, "cpu-max", "", "CPU time the daemon may use, in `PERCENT` of one CPU (50%; cgroup cpu controller)")
-	fs.IntVar(&def.PidsMax, "pids-max", 0, "most processes the daemon may have (cgroup pids controller)")
-	fs.BoolVar(&def.Critical, "critical", false, "when it fails for good, tend up --foreground stops the others and exits non-zero")
-	fs.StringVar(&def.PIDFile, "pidfile", "", "for a command that daemonizes itself: the `FILE` where it writes its main pid (read once its first process exits 0)")
-	fs.StringVar(&def.Log, "log", "", "write the output to `FILE` (default output.log in the daemon's folder)")
-	fs.Int64Var(&def.LogMaxSize, "log-max-size", 0, "rotate the log at this many bytes (default 10 MiB; -1: never)")
-	fs.IntVar(&def.LogMaxFiles, "log-max-files", 0, "rotated log files to keep (default 5)")
-	fs.BoolVar(&def.LogCompress, "log-compress", false, "gzip rotated log files")
-	fs.BoolVar(&def.NoTimestamps, "no-timestamps", false, "write the output bare: no timestamp or stream name (fastest; logs --since/--stdout/--stderr then cannot filter)")
-	defineReadinessFlags(fs, def)
-	return envs, envFiles
+// definitionFlags declares the options of a definition (definition.Options)
+// on fs, each setting def.
+func definitionFlags(fs *flagSet, def *definition.Definition) {
+	for _, o := range definition.Options() {
+		help := o.Help
+		if o.Default != "" {
+			help += " (default: " + o.Default + ")"
+		}
+		opt := fs.add(o.Flag, 0, o.Arg, help, func(v string) error { return o.Set(def, v) })
+		opt.group = o.Group
+	}
 }
 
-// parseDefinition parses "[options] -- CMD [ARG...]" into a definition for
-// name, with paths made absolute and the current environment captured.
-func parseDefinition(cmdName, name string, args []string, extra func(*flag.FlagSet)) (*definition.Definition, error) {
+// parseDefinition parses "[options] [--] CMD [ARG...]", the options of
+// `tend start` after its name, into a definition for name (see
+// finishDefinition). It is how tend up reads a daemon of its file: from
+// the options that Definition.Args gives for it.
+func parseDefinition(name string, args []string) (*definition.Definition, error) {
 	def := &definition.Definition{Name: name}
-	fs := flag.NewFlagSet("tend "+cmdName, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	envs, envFiles := defineFlags(fs, def)
-	if extra != nil {
-		extra(fs)
+	fs := newFlagSet("start")
+	fs.commandAt = 0
+	definitionFlags(fs, def)
+	p, err := fs.parse(args)
+	if err == errHelp {
+		err = usageErr("start", "--help is not an option of a daemon")
 	}
-	if err := fs.Parse(args); err != nil {
-		return nil, fmt.Errorf("%w: %v (see: tend help %s)", definition.ErrUsage, err, cmdName)
+	if err != nil {
+		return nil, err
 	}
-	if def.Name == "" {
-		// tend run: --name, else "run" (a --listen socket is named after
-		// the daemon by default).
-		def.Name = cmdName
-		if f := fs.Lookup("name"); f != nil && f.Value.String() != "" {
-			def.Name = f.Value.String()
-		}
-	}
-	def.Command = fs.Args()
+	return finishDefinition(def, p.command)
+}
+
+// finishDefinition completes a definition whose options are parsed: the
+// command, paths made absolute from the current folder (which is also the
+// default --dir), the default restart policy written out, and the
+// current environment captured; then it validates it.
+func finishDefinition(def *definition.Definition, command []string) (*definition.Definition, error) {
+	def.Command = command
 	if len(def.Command) > 0 && strings.Contains(def.Command[0], "/") && !filepath.IsAbs(def.Command[0]) {
 		// ./server means the one here, not one relative to --dir.
 		abs, err := filepath.Abs(def.Command[0])
@@ -88,16 +57,21 @@ func parseDefinition(cmdName, name string, args []string, extra func(*flag.FlagS
 		}
 		def.Command = append([]string{abs}, def.Command[1:]...)
 	}
-	def.Env = *envs
-	for _, f := range *envFiles {
+	if def.Dir == "" {
+		// The folder tend is run from, as with pm2, foreman and
+		// supervisord; --dir / for the daemon(7) way.
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, fmt.Errorf("the current folder is gone (%v): give --dir DIR", err)
+		}
+		def.Dir = wd
+	}
+	for i, f := range def.EnvFiles {
 		abs, err := filepath.Abs(f)
 		if err != nil {
 			return nil, err
 		}
-		def.EnvFiles = append(def.EnvFiles, abs)
-	}
-	if !def.ClearEnv {
-		def.BaseEnv = withoutTendEnv(os.Environ())
+		def.EnvFiles[i] = abs
 	}
 	for _, p := range []*string{&def.Dir, &def.Log, &def.PIDFile} {
 		if *p != "" {
@@ -107,6 +81,12 @@ func parseDefinition(cmdName, name string, args []string, extra func(*flag.FlagS
 			}
 			*p = abs
 		}
+	}
+	if def.Restart == "" {
+		def.Restart = definition.OnFailure.String()
+	}
+	if !def.ClearEnv {
+		def.BaseEnv = withoutTendEnv(os.Environ())
 	}
 	if err := def.Validate(); err != nil {
 		return nil, err
@@ -128,28 +108,4 @@ func withoutTendEnv(env []string) []string {
 		out = append(out, kv)
 	}
 	return out
-}
-
-// flagHelp renders the options of start and run for help output, in the
-// --name form users type.
-func flagHelp(cmdName string, extra func(*flag.FlagSet)) string {
-	fs := flag.NewFlagSet(cmdName, flag.ContinueOnError)
-	defineFlags(fs, &definition.Definition{})
-	if extra != nil {
-		extra(fs)
-	}
-	var b strings.Builder
-	fs.VisitAll(func(f *flag.Flag) {
-		arg, usage := flag.UnquoteUsage(f)
-		if arg == "value" {
-			arg = "VALUE"
-		}
-		if arg != "" && arg != "bool" {
-			arg = " " + strings.ToUpper(arg)
-		} else {
-			arg = ""
-		}
-		fmt.Fprintf(&b, "  --%s%s\n      %s\n", f.Name, arg, usage)
-	})
-	return b.String()
 }

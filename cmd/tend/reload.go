@@ -25,15 +25,21 @@ tend reload exits 1 with the reason and the last lines of the log.
 
 With --reload-signal (nginx: HUP), tend reload sends that signal to the
 main process instead, and with --ready notify waits for READY=1 again.`,
-		run: runReload,
+		flags:    func() *flagSet { return newFlagSet("reload") },
+		complete: "daemons",
+		run:      runReload,
 	}
 }
 
 func runReload(args []string) int {
-	if len(args) != 1 {
-		return usageError("reload: give exactly one name")
+	p, code, done := parseArgs(reloadCommand(), newFlagSet("reload"), args)
+	if done {
+		return code
 	}
-	dir, err := daemonDir(args[0])
+	if len(p.args) != 1 {
+		return fail(usageErr("reload", "give one name: tend reload NAME"))
+	}
+	dir, err := daemonDir(p.args[0])
 	if err != nil {
 		return fail(err)
 	}
@@ -41,6 +47,7 @@ func runReload(args []string) int {
 	if derr != nil {
 		def = &definition.Definition{}
 	}
+	def = storedDefinition(def)
 	ctx, cancel := context.WithTimeout(context.Background(), client.ReadyVerdictTimeout(def)*timeMultiple(def))
 	defer cancel()
 	pid, err := client.Reload(ctx, dir)
@@ -48,7 +55,7 @@ func runReload(args []string) int {
 		if derr == nil {
 			logTail(def, logPath(dir, def))
 		}
-		return fail(err)
+		return fail(fmt.Errorf("reload %s: %w", dir.Name, err))
 	}
 	fmt.Printf("reloaded %s (pid %d)\n", dir.Name, pid)
 	return exitOK
@@ -69,19 +76,25 @@ func scaleCommand() *command {
 start the missing ones and return once they are ready, or stop the ones
 above N (the highest first) and return once they are gone. Each instance
 finds its number, 0 to N-1, in TEND_INSTANCE.`,
-		run: runScale,
+		flags:    func() *flagSet { return newFlagSet("scale") },
+		complete: "daemons",
+		run:      runScale,
 	}
 }
 
 func runScale(args []string) int {
-	if len(args) != 2 {
-		return usageError("scale: usage: tend scale NAME N")
+	p, code, done := parseArgs(scaleCommand(), newFlagSet("scale"), args)
+	if done {
+		return code
 	}
-	n, err := strconv.Atoi(args[1])
+	if len(p.args) != 2 {
+		return fail(usageErr("scale", "give a name and a number: tend scale NAME N"))
+	}
+	n, err := strconv.Atoi(p.args[1])
 	if err != nil || n < 1 || n > definition.MaxInstances {
-		return usageError("scale: %q: give a number of instances from 1 to %d", args[1], definition.MaxInstances)
+		return fail(usageErr("scale", "%q: give a number of instances from 1 to %d", p.args[1], definition.MaxInstances))
 	}
-	dir, err := daemonDir(args[0])
+	dir, err := daemonDir(p.args[0])
 	if err != nil {
 		return fail(err)
 	}
@@ -92,7 +105,7 @@ func runScale(args []string) int {
 	ctx, cancel := context.WithTimeout(context.Background(), client.ReadyVerdictTimeout(def))
 	defer cancel()
 	if err := client.Scale(ctx, dir, n); err != nil {
-		return fail(err)
+		return fail(fmt.Errorf("scale %s: %w", dir.Name, err))
 	}
 	fmt.Printf("scaled %s to %d instances\n", dir.Name, n)
 	return exitOK

@@ -2,10 +2,9 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"io"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,15 +27,18 @@ after those it comes after); the others in parallel. One line per daemon
 says what was done. Run it at boot: see tend startup.
 
 Exit status: 0 if every daemon that was up runs again, 1 otherwise.`,
-		run: runResurrect,
+		flags: func() *flagSet { return newFlagSet("resurrect") },
+		run:   runResurrect,
 	}
 }
 
 func runResurrect(args []string) int {
-	fs := flag.NewFlagSet("tend resurrect", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
-		return usageError("resurrect: usage: tend resurrect")
+	p, code, done := parseArgs(resurrectCommand(), newFlagSet("resurrect"), args)
+	if done {
+		return code
+	}
+	if len(p.args) != 0 {
+		return fail(usageErr("resurrect", "resurrect takes no names: it brings back every daemon that was up"))
 	}
 	store, err := openStore()
 	if err != nil {
@@ -70,12 +72,12 @@ func runResurrect(args []string) int {
 			continue // stopped by a user, or ended for good
 		}
 		source := ""
-		if m, ok := readMarker(dir); ok {
-			source = m.Source
+		if def, ok := definitionOf(dir); ok && def.Source != "" {
+			source = def.Source + "\x00" + def.Project
 		}
 		byFile[source] = append(byFile[source], name)
 	}
-	code := exitOK
+	code = exitOK
 	var mu sync.Mutex
 	failed := func() {
 		mu.Lock()
@@ -97,14 +99,16 @@ func runResurrect(args []string) int {
 	return code
 }
 
-// resurrectOrder orders the daemons of one file as its dependencies say,
-// when the file still loads; otherwise by name.
+// resurrectOrder orders the daemons of one file (source is its path and
+// project, separated by a NUL) as its dependencies say, when the file
+// still loads; otherwise by name.
 func resurrectOrder(source string, names []string) []string {
 	slices.Sort(names)
 	if source == "" {
 		return names
 	}
-	f, err := config.Load(source)
+	path, project, _ := strings.Cut(source, "\x00")
+	f, err := config.Load(path)
 	if err != nil {
 		return names
 	}
@@ -114,8 +118,8 @@ func resurrectOrder(source string, names []string) []string {
 	}
 	var out []string
 	for _, d := range order {
-		if slices.Contains(names, d.Name) {
-			out = append(out, d.Name)
+		if n := qualified(project, d.Name); slices.Contains(names, n) {
+			out = append(out, n)
 		}
 	}
 	for _, n := range names {

@@ -90,7 +90,9 @@ after = ["web"]
 	if r.code != 0 {
 		t.Errorf("resurrect: %v", r)
 	}
-	started := regexp.MustCompile(`(?m)^(\S+): started \(pid \d+\)$`)
+	// The tend.toml's daemons are its project's (PROJECT.db): by their
+	// short names here.
+	started := regexp.MustCompile(`(?m)^(?:[^.\s]+\.)?(\S+): started \(pid \d+\)$`)
 	var names []string
 	for _, m := range started.FindAllStringSubmatch(r.stdout, -1) {
 		names = append(names, m[1])

@@ -1,44 +1,51 @@
 package main
 
 import (
-	"strconv"
-
 	"context"
-	"flag"
-	"github.com/tendhq/tend/internal/proc"
+	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
+	"time"
 
+	"github.com/tendhq/tend/internal/definition"
+	"github.com/tendhq/tend/internal/proc"
 	"github.com/tendhq/tend/internal/state"
+	"github.com/tendhq/tend/internal/status"
 	"github.com/tendhq/tend/internal/supervisor"
 )
 
 func runCommand() *command {
 	return &command{
 		name:    "run",
-		usage:   "[--name NAME] [options] -- CMD [ARG...]",
+		usage:   "[--name NAME] [options] [--] CMD [ARG...]",
 		summary: "supervise CMD in the foreground (systemd, containers)",
 		help: `Run the same supervisor as start, in the foreground: for a systemd unit,
 or as a container's PID 1. Signals HUP, USR1, USR2, QUIT and WINCH are
 forwarded to the command; TERM and INT stop it with the stop schedule.
-Zombies are reaped (tend is a child subreaper, or PID 1). tend run exits
-with the command's status (128+N after signal N) once it is not restarted.
+Zombies are reaped (tend is a child subreaper, or PID 1). The command is
+restarted per --restart (each restart is said on stderr), and tend run
+exits with the command's status (128+N after signal N) once it is not
+restarted: --restart never to exit with it at once.
 
 Without --log the command's output is tend's own (for the journal or the
 container runtime). With --name the daemon is also registered in the state
-directory, so that status, logs, signal and stop work on it.
-
-Options:
-` + flagHelp("run", runExtraFlags(new(string))),
+directory, so that status, logs, signal and stop work on it.`,
+		flags: func() *flagSet {
+			var name string
+			return runFlags(&name, &definition.Definition{})
+		},
 		run: runRun,
 	}
 }
 
-func runExtraFlags(name *string) func(*flag.FlagSet) {
-	return func(fs *flag.FlagSet) {
-		fs.StringVar(name, "name", "", "register the daemon under `NAME` (for status, logs, stop)")
-	}
+func runFlags(name *string, def *definition.Definition) *flagSet {
+	fs := newFlagSet("run")
+	fs.commandAt = 0
+	fs.str(name, "name", 0, "NAME", "register the daemon under NAME (for status, logs, stop)")
+	definitionFlags(fs, def)
+	return fs
 }
 
 // forwarded are the signals tend run passes on to the command.
@@ -46,7 +53,20 @@ var forwarded = []os.Signal{syscall.SIGHUP, syscall.SIGUSR1, syscall.SIGUSR2, sy
 
 func runRun(args []string) int {
 	var name string
-	def, err := parseDefinition("run", "", args, runExtraFlags(&name))
+	def := &definition.Definition{}
+	p, code, done := parseArgs(runCommand(), runFlags(&name, def), args)
+	if done {
+		return code
+	}
+	if len(p.args) > 0 {
+		return fail(usageErr("run", "unexpected %q before the command", p.args[0]))
+	}
+	// The name of a --listen socket by default.
+	def.Name = "run"
+	if name != "" {
+		def.Name = name
+	}
+	def, err := finishDefinition(def, p.command)
 	if err != nil {
 		return fail(err)
 	}
@@ -78,7 +98,7 @@ func runRun(args []string) int {
 	fwd := make(chan os.Signal, 8)
 	signal.Notify(fwd, forwarded...)
 	defer signal.Stop(fwd)
-	s, err := supervisor.Start(supervisor.Config{Definition: def, Dir: dir, Passthrough: true})
+	s, err := supervisor.Start(supervisor.Config{Definition: launchable(def), Dir: dir, Passthrough: true})
 	if err != nil {
 		return fail(err)
 	}
@@ -90,7 +110,53 @@ func runRun(args []string) int {
 	if code, ok := runReady(ctx, s, def); !ok {
 		return code
 	}
-	return s.Wait(ctx)
+	who := "the command"
+	if name != "" {
+		who = name
+	}
+	go sayRestarts(s, def, who)
+	code = s.Wait(ctx)
+	if r := s.Record(); r.State == status.Failed && r.Err != "" {
+		fmt.Fprintf(os.Stderr, "tend: %s failed: %s\n", who, r.Err)
+	}
+	return code
+}
+
+// sayRestarts tells tend run's stderr when the command ended and what the
+// supervisor does about it: it is restarted, or given up on. It looks at
+// the supervisor's record a few times a second while it runs.
+func sayRestarts(s *supervisor.Supervisor, def *definition.Definition, who string) {
+	t := time.NewTicker(100 * time.Millisecond)
+	defer t.Stop()
+	seen := s.Record().Restarts
+	var lastExit *status.Exit
+	for {
+		select {
+		case <-s.Done():
+			return
+		case <-t.C:
+		}
+		r := s.Record()
+		if r.LastExit != nil && r.LastExit != lastExit && r.LastExit.At != timeOf(lastExit) {
+			lastExit = r.LastExit
+			switch {
+			case r.State == status.BackingOff:
+				fmt.Fprintf(os.Stderr, "tend: %s %s; restarting it in %s (--restart %s; restarts so far: %d)\n",
+					who, r.LastExit.Description, time.Until(r.NextStart).Round(time.Millisecond), def.Policy(), r.Restarts)
+			case r.Restarts > seen:
+				fmt.Fprintf(os.Stderr, "tend: %s %s; restarted it (--restart %s; restarts so far: %d)\n",
+					who, r.LastExit.Description, def.Policy(), r.Restarts)
+			}
+		}
+		seen = r.Restarts
+	}
+}
+
+func timeOf(e *status.Exit) time.Time {
+	if e == nil {
+		return time.Time{}
+	}
+	return e.At
 }
 
 // listenFDs are the descriptors a service manager handed tend run

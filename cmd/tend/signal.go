@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"io"
 
 	"github.com/tendhq/tend/internal/client"
 	"github.com/tendhq/tend/internal/proc"
@@ -13,44 +11,58 @@ import (
 func signalCommand() *command {
 	return &command{
 		name:    "signal",
-		usage:   "[--all] NAME SIG",
-		summary: "send a signal (name or number) to the daemon",
-		help: `Send SIG (TERM, SIGHUP, hup, 15, ...) to the daemon's main process, or
+		aliases: []string{"kill"},
+		usage:   "[--all] NAME SIGNAL",
+		summary: "send a signal (name or number) to a daemon",
+		help: `Send SIGNAL (TERM, SIGHUP, hup, 15, ...) to the daemon's main process, or
 with --all to every process of the daemon (all it started, however they
-forked; --group is the old name of --all). A daemon whose main process is
-not known (it daemonized itself and left several processes, none clearly
-the main one: see tend status) gets it on all its processes. Processes
-are identified by pid and start time, so a reused pid is never
-signalled. Sending a signal does not stop supervision: a daemon killed
-this way is restarted per its policy.`,
-		run: runSignal,
+forked). A daemon whose main process is not known (it daemonized itself
+and left several processes, none clearly the main one: see tend status)
+gets it on all its processes. Processes are identified by pid and start
+time, so a reused pid is never signalled. Sending a signal does not stop
+supervision: a daemon killed this way is restarted per its policy; to
+stop it: tend stop NAME.`,
+		flags: func() *flagSet {
+			var all bool
+			return signalFlags(&all)
+		},
+		complete: "daemons",
+		run:      runSignal,
 	}
 }
 
+func signalFlags(all *bool) *flagSet {
+	fs := newFlagSet("signal")
+	fs.boolean(all, "all", 'a', "signal every process of the daemon")
+	fs.boolean(all, "group", 0, "the old name of --all").hidden = true
+	return fs
+}
+
 func runSignal(args []string) int {
-	fs := flag.NewFlagSet("tend signal", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	all := fs.Bool("all", false, "signal every process of the daemon")
-	fs.BoolVar(all, "group", false, "the old name of --all")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 2 {
-		return usageError("signal: usage: tend signal [--all] NAME SIG")
+	var all bool
+	p, code, done := parseArgs(signalCommand(), signalFlags(&all), args)
+	if done {
+		return code
 	}
-	sig, err := proc.ParseSignal(fs.Arg(1))
+	if len(p.args) != 2 {
+		return fail(usageErr("signal", "give a name and a signal: tend signal [--all] NAME SIGNAL"))
+	}
+	sig, err := proc.ParseSignal(p.args[1])
 	if err != nil {
-		return usageError("signal: %v", err)
+		return fail(usageErr("signal", "%v", userMessage(err)))
 	}
-	dir, err := daemonDir(fs.Arg(0))
-	if err != nil {
-		return fail(err)
-	}
-	pid, n, err := client.Signal(context.Background(), dir, sig, *all)
+	dir, err := daemonDir(p.args[0])
 	if err != nil {
 		return fail(err)
+	}
+	pid, n, err := client.Signal(context.Background(), dir, sig, all)
+	if err != nil {
+		return fail(fmt.Errorf("signal %s: %w", dir.Name, err))
 	}
 	target := fmt.Sprintf("pid %d", pid)
 	if pid == 0 {
 		target = fmt.Sprintf("all %d of its processes", n)
 	}
-	fmt.Printf("sent SIG%s to %s (%s)\n", proc.SignalName(sig), fs.Arg(0), target)
+	fmt.Printf("sent SIG%s to %s (%s)\n", proc.SignalName(sig), dir.Name, target)
 	return exitOK
 }

@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,6 +26,10 @@ enable-linger USER), else a crontab @reboot line. --install installs it
 
 The unit runs tend resurrect at start and tend stop --all at stop, with
 Delegate=yes so that the daemons' supervisors may make their cgroups.`,
+		flags: func() *flagSet {
+			var o startupOpts
+			return startupFlags(&o)
+		},
 		run: runStartup,
 	}
 }
@@ -35,16 +37,27 @@ Delegate=yes so that the daemons' supervisors may make their cgroups.`,
 // resurrectUnit is the name of tend startup's systemd unit.
 const resurrectUnit = "tend-resurrect.service"
 
+type startupOpts struct{ install, remove, systemd, cron bool }
+
+func startupFlags(o *startupOpts) *flagSet {
+	fs := newFlagSet("startup")
+	fs.boolean(&o.install, "install", 0, "install it: write and enable the unit, or add the line to the crontab")
+	fs.boolean(&o.remove, "remove", 0, "undo --install")
+	fs.boolean(&o.systemd, "systemd", 0, "a systemd unit, whatever runs here")
+	fs.boolean(&o.cron, "cron", 0, "a crontab @reboot line, whatever runs here")
+	return fs
+}
+
 func runStartup(args []string) int {
-	fs := flag.NewFlagSet("tend startup", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	install := fs.Bool("install", false, "")
-	remove := fs.Bool("remove", false, "")
-	useSystemd := fs.Bool("systemd", false, "")
-	useCron := fs.Bool("cron", false, "")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 0 || *install && *remove || *useSystemd && *useCron {
-		return usageError("startup: usage: tend startup [--install | --remove] [--systemd | --cron]")
+	var o startupOpts
+	p, code, done := parseArgs(startupCommand(), startupFlags(&o), args)
+	if done {
+		return code
 	}
+	if len(p.args) != 0 || o.install && o.remove || o.systemd && o.cron {
+		return fail(usageErr("startup", "usage: tend startup [--install | --remove] [--systemd | --cron]"))
+	}
+	install, remove, useSystemd, useCron := &o.install, &o.remove, &o.systemd, &o.cron
 	self, err := os.Executable()
 	if err != nil {
 		return fail(err)
@@ -178,15 +191,7 @@ func removeUnit(user bool) error {
 }
 
 func cronLine(self, home string) string {
-	return fmt.Sprintf("@reboot TEND_HOME=%s %s resurrect >/dev/null 2>&1", shellQuote(home), shellQuote(self))
-}
-
-// shellQuote quotes s for sh when it needs it.
-func shellQuote(s string) string {
-	if s != "" && !strings.ContainsAny(s, " \t\n\"'\\$`;&|<>()*?[]#~=%!{}") {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return fmt.Sprintf("@reboot TEND_HOME=%s %s resurrect >/dev/null 2>&1", shellWord(home), shellWord(self))
 }
 
 // editCrontab adds line to the user's crontab, or removes it.

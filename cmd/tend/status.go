@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -12,32 +10,53 @@ import (
 	"time"
 
 	"github.com/tendhq/tend/internal/client"
+	"github.com/tendhq/tend/internal/definition"
 	"github.com/tendhq/tend/internal/proc"
+	"github.com/tendhq/tend/internal/state"
+	"github.com/tendhq/tend/internal/status"
 )
 
 func statusCommand() *command {
 	return &command{
 		name:    "status",
-		usage:   "NAME",
-		summary: "show state, pid, uptime, restarts, last exit, log",
+		usage:   "[--json] NAME",
+		summary: "show a daemon's state, pid, uptime, restarts, last exit, CPU, memory, log",
 		help: `Show a daemon's state (running, starting, backing-off, stopping, stopped,
 failed, exited; lost when its supervisor is gone but the command still
 runs; dead when both are gone without a stop), its pid, uptime, restarts,
-last exit and log. Read from its status file: works without the supervisor.
+last exit, CPU (over a tenth of a second) and memory, command and log;
+for a daemon that failed, backs off or exited with a failure, the last
+lines it wrote to stderr. Read from its status file: works without the
+supervisor. NAME may be a project's daemon's short name (see: tend help up).
 
-Exit status (LSB): 0 running, 1 failed, dead or lost, 3 stopped, 4 unknown name.`,
-		run: runStatus,
+Exit status (LSB): 0 running (or starting, stopping, restarting); 1 failed,
+backing off after a crash, exited with a failure, dead or lost; 3 stopped
+or exited with status 0; 4 no daemon of that name.`,
+		flags: func() *flagSet {
+			var o struct{ json bool }
+			return statusFlags(&o.json)
+		},
+		complete: "daemons",
+		run:      runStatus,
 	}
 }
 
+func statusFlags(asJSON *bool) *flagSet {
+	fs := newFlagSet("status")
+	fs.boolean(asJSON, "json", 0, "print the status as JSON")
+	return fs
+}
+
 func runStatus(args []string) int {
-	fs := flag.NewFlagSet("tend status", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	asJSON := fs.Bool("json", false, "print the status as JSON")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
-		return usageError("status: give exactly one name: tend status [--json] NAME")
+	var asJSON bool
+	p, code, done := parseArgs(statusCommand(), statusFlags(&asJSON), args)
+	if done {
+		return code
 	}
-	dir, err := daemonDir(fs.Arg(0))
+	if len(p.args) != 1 {
+		return fail(usageErr("status", "give one name: tend status [--json] NAME"))
+	}
+	dir, err := daemonDir(p.args[0])
 	if err != nil {
 		return fail(err)
 	}
@@ -45,17 +64,49 @@ func runStatus(args []string) int {
 	if err != nil {
 		return fail(err)
 	}
-	if *asJSON {
-		printJSON(jsonView(v))
+	info := describe(dir, v, measureUsage([]*client.View{v})[0])
+	if asJSON {
+		printJSON(info.json())
 		return v.ExitCode()
 	}
-	printStatus(os.Stdout, v)
+	info.print(os.Stdout)
 	return v.ExitCode()
 }
 
-func printStatus(w io.Writer, v *client.View) {
-	fmt.Fprintf(w, "%s: %s", v.Name, describeCondition(v))
-	fmt.Fprintln(w)
+// daemonInfo is what status and list show of a daemon.
+type daemonInfo struct {
+	view   *client.View
+	def    *definition.Definition // nil if it has none stored
+	usage  usage
+	stderr []string // its last lines of stderr, when it ended badly
+}
+
+func describe(dir state.Dir, v *client.View, u usage) *daemonInfo {
+	info := &daemonInfo{view: v, usage: u}
+	if def, err := client.LoadDefinition(dir); err == nil {
+		info.def = storedDefinition(def)
+	}
+	if endedBadly(v) {
+		info.stderr = lastStderr(v.Log, 20, v.StartedAt)
+	}
+	return info
+}
+
+// endedBadly says whether the daemon's last incarnation ended in a way
+// its last lines of stderr may explain.
+func endedBadly(v *client.View) bool {
+	switch v.Condition {
+	case client.Condition(status.Failed), client.Condition(status.BackingOff), client.Dead:
+		return true
+	case client.Condition(status.Exited):
+		return v.LastExit != nil && v.LastExit.Code != 0
+	}
+	return false
+}
+
+func (info *daemonInfo) print(w io.Writer) {
+	v := info.view
+	fmt.Fprintf(w, "%s: %s\n", v.Name, describeCondition(v))
 	tw := tabwriter.NewWriter(w, 0, 0, 1, ' ', 0)
 	row := func(k, format string, args ...any) {
 		fmt.Fprintf(tw, "  %s:\t"+format+"\n", append([]any{k}, args...)...)
@@ -65,6 +116,9 @@ func printStatus(w io.Writer, v *client.View) {
 	}
 	if up := v.SupervisorAlive && !v.State.Final() || v.Condition == client.Lost; up && !v.StartedAt.IsZero() {
 		row("uptime", "%s (since %s)", since(v.StartedAt), v.StartedAt.Local().Format(time.DateTime))
+	}
+	if def := info.def; def != nil && def.Project != "" {
+		row("project", "%s (%s)", def.Project, def.Source)
 	}
 	if len(v.Leftovers) > 0 {
 		row("processes", "%s (running without a supervisor)", pids(v.Leftovers))
@@ -76,7 +130,7 @@ func printStatus(w io.Writer, v *client.View) {
 	if v.LastExit != nil {
 		row("last exit", "%s (%s ago)", v.LastExit.Description, since(v.LastExit.At))
 	}
-	if !v.NextStart.IsZero() && v.Condition == "backing-off" {
+	if !v.NextStart.IsZero() && v.Condition == client.Condition(status.BackingOff) {
 		row("next start", "in %s", time.Until(v.NextStart).Round(time.Millisecond))
 	}
 	if v.Err != "" {
@@ -121,7 +175,21 @@ func printStatus(w io.Writer, v *client.View) {
 		row(fmt.Sprintf("instance %d", in.Index), "%s", desc)
 	}
 	readinessRows(v, row)
-	row("command", "%s", strings.Join(v.Command, " "))
+	if u := info.usage; u.known {
+		row("cpu", "%s", u.cpuText())
+		mem := u.memText() + " resident"
+		if u.pssOK {
+			mem += ", " + u.pssText() + " proportional (PSS)"
+		}
+		if u.procs > 1 {
+			mem += fmt.Sprintf(", %d processes", u.procs)
+		}
+		row("memory", "%s", mem)
+	}
+	row("command", "%s", commandText(v.Command))
+	if def := info.def; def != nil && def.Dir != "" {
+		row("dir", "%s", def.Dir)
+	}
 	if v.Log != "" {
 		row("log", "%s", v.Log)
 	}
@@ -132,6 +200,12 @@ func printStatus(w io.Writer, v *client.View) {
 		row("lost lines", "%d (the log could not be written)", v.LostLines)
 	}
 	tw.Flush()
+	if len(info.stderr) > 0 {
+		fmt.Fprintf(w, "  last lines of stderr:\n")
+		for _, l := range info.stderr {
+			fmt.Fprintf(w, "    %s\n", l)
+		}
+	}
 }
 
 func describeCondition(v *client.View) string {
@@ -155,8 +229,10 @@ func since(t time.Time) string {
 		return d.Round(time.Millisecond).String()
 	case d < time.Hour:
 		return d.Round(time.Second).String()
+	case d < 48*time.Hour:
+		return d.Round(time.Minute).String()
 	}
-	return d.Round(time.Minute).String()
+	return fmt.Sprintf("%dd%dh", int(d.Hours())/24, int(d.Hours())%24)
 }
 
 // statusJSON is the --json form of a daemon's status, stable for scripts.
@@ -170,9 +246,17 @@ type statusJSON struct {
 	LastExit        any       `json:"last_exit,omitzero"`
 	Error           string    `json:"error,omitzero"`
 	Command         []string  `json:"command"`
+	TTY             bool      `json:"tty,omitzero"`
+	Dir             string    `json:"dir,omitzero"`
+	Project         string    `json:"project,omitzero"`
+	Source          string    `json:"source,omitzero"`
 	Log             string    `json:"log,omitzero"`
 	LogError        string    `json:"log_error,omitzero"`
 	LostLines       int64     `json:"lost_lines,omitzero"`
+	LastStderr      []string  `json:"last_stderr,omitzero"`
+	CPUPercent      *float64  `json:"cpu_percent,omitzero"`
+	RSSBytes        int64     `json:"rss_bytes,omitzero"`
+	PSSBytes        int64     `json:"pss_bytes,omitzero"`
 	Status          string    `json:"status,omitzero"`
 	Stale           bool      `json:"stale,omitzero"`
 	Ready           bool      `json:"ready,omitzero"`
@@ -195,11 +279,23 @@ type statusJSON struct {
 	SupervisorAlive bool      `json:"supervisor_alive"`
 }
 
-func jsonView(v *client.View) statusJSON {
+func (info *daemonInfo) json() statusJSON {
+	v := info.view
 	j := statusJSON{
 		Name: v.Name, State: string(v.Condition), Restarts: v.Restarts, Error: v.Err,
-		Command: v.Command, Log: v.Log, LogError: v.LogError, LostLines: v.LostLines, Status: v.Status,
+		Command: userCommand(v.Command), TTY: ttyWrapped(v.Command), Log: v.Log, LogError: v.LogError,
+		LostLines: v.LostLines, Status: v.Status, LastStderr: info.stderr,
 		Stale: v.Stale, StatusExitCode: v.ExitCode(), SupervisorAlive: v.SupervisorAlive,
+	}
+	if def := info.def; def != nil {
+		j.Dir, j.Project, j.Source = def.Dir, def.Project, def.Source
+	}
+	if u := info.usage; u.known {
+		cpu := u.cpu
+		j.CPUPercent, j.RSSBytes = &cpu, u.rss
+		if u.pssOK {
+			j.PSSBytes = u.pss
+		}
 	}
 	if v.MainAlive {
 		j.PID, j.StartedAt = v.PID, v.StartedAt
@@ -245,72 +341,4 @@ func pids(ids []proc.Identity) string {
 func printJSON(v any) {
 	b, _ := json.MarshalIndent(v, "", "  ")
 	os.Stdout.Write(append(b, '\n'))
-}
-
-func listCommand() *command {
-	return &command{
-		name:    "list",
-		aliases: []string{"ls"},
-		usage:   "[--json]",
-		summary: "one line per daemon",
-		help:    "List every daemon: name, state, pid, uptime, restarts and command, in aligned\ncolumns; --json prints an array of the status objects of `tend status --json`.",
-		run:     runList,
-	}
-}
-
-func runList(args []string) int {
-	fs := flag.NewFlagSet("tend list", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
-		return usageError("list: usage: tend list [--json]")
-	}
-	store, err := openStore()
-	if err != nil {
-		return fail(err)
-	}
-	names, err := store.List()
-	if err != nil {
-		return fail(err)
-	}
-	var views []statusJSON
-	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	if !*asJSON {
-		fmt.Fprintln(tw, "NAME\tSTATE\tPID\tUPTIME\tRESTARTS\tCOMMAND")
-	}
-	for _, name := range names {
-		dir, err := store.Dir(name)
-		if err != nil {
-			continue
-		}
-		v, err := client.Inspect(dir)
-		if errors.Is(err, client.ErrUnknown) {
-			continue // a folder without a record: a start that never got far
-		}
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "tend: %s: %v\n", name, err)
-			continue
-		}
-		if *asJSON {
-			views = append(views, jsonView(v))
-			continue
-		}
-		pid, up := "-", "-"
-		if v.MainAlive && v.PID > 0 {
-			pid = fmt.Sprint(v.PID)
-			if !v.StartedAt.IsZero() {
-				up = since(v.StartedAt)
-			}
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", v.Name, v.Condition, pid, up, v.Restarts, strings.Join(v.Command, " "))
-	}
-	if *asJSON {
-		if views == nil {
-			views = []statusJSON{}
-		}
-		printJSON(views)
-		return exitOK
-	}
-	tw.Flush()
-	return exitOK
 }

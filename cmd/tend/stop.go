@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
 
 	"github.com/tendhq/tend/internal/client"
 	"github.com/tendhq/tend/internal/definition"
@@ -17,24 +15,38 @@ func stopCommand() *command {
 		usage:   "NAME... | --all",
 		summary: "stop daemons; return when all their processes are gone",
 		help: `Stop each daemon with its stop schedule (default: SIGTERM, wait up to
-10 s, then SIGKILL to its whole process group), and return once every
-process of the daemon is gone, printing how it ended. A daemon that is not
-running is reported as such, with exit status 0. A daemon whose supervisor
-was killed is still stopped, after checking by pid and start time that the
-process is the daemon's and not an unrelated one that reused its pid.`,
-		run: runStop,
+10 s, then SIGKILL, to every process of the daemon), and return once every
+process of it is gone, printing how it ended. A daemon that is not running
+is reported as such, with exit status 0. A daemon whose supervisor was
+killed is still stopped, after checking by pid and start time that the
+processes are the daemon's and not unrelated ones that reused their pids.
+A stopped daemon stays in tend list until tend rm forgets it.`,
+		flags: func() *flagSet {
+			var all bool
+			return stopFlags(&all)
+		},
+		complete: "daemons",
+		run:      runStop,
 	}
 }
 
+func stopFlags(all *bool) *flagSet {
+	fs := newFlagSet("stop")
+	fs.boolean(all, "all", 'a', "stop every daemon")
+	return fs
+}
+
 func runStop(args []string) int {
-	fs := flag.NewFlagSet("tend stop", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	all := fs.Bool("all", false, "stop every daemon")
-	if err := fs.Parse(args); err != nil {
-		return usageError("stop: %v", err)
+	var all bool
+	p, code, done := parseArgs(stopCommand(), stopFlags(&all), args)
+	if done {
+		return code
 	}
-	names := fs.Args()
-	if *all {
+	names := p.args
+	switch {
+	case all && len(names) > 0:
+		return fail(usageErr("stop", "give names or --all, not both"))
+	case all:
 		store, err := openStore()
 		if err != nil {
 			return fail(err)
@@ -42,10 +54,10 @@ func runStop(args []string) int {
 		if names, err = store.List(); err != nil {
 			return fail(err)
 		}
-	} else if len(names) == 0 {
-		return usageError("stop: name a daemon, or use --all")
+	case len(names) == 0:
+		return fail(usageErr("stop", "name a daemon, or use --all"))
 	}
-	code := exitOK
+	code = exitOK
 	for _, name := range names {
 		if c := stopOne(name); c > code {
 			code = c
@@ -62,55 +74,103 @@ func stopOne(name string) int {
 	how, err := client.Stop(context.Background(), dir)
 	switch {
 	case errors.Is(err, client.ErrStale):
-		fmt.Println(err)
+		fmt.Println(userMessage(err))
 		return exitOK
 	case errors.Is(err, client.ErrNotRunning):
-		fmt.Printf("%s is not running\n", name)
+		fmt.Printf("%s is not running\n", dir.Name)
 		return exitOK
 	case err != nil:
-		return fail(err)
+		return fail(fmt.Errorf("stop %s: %w", dir.Name, err))
 	}
-	fmt.Printf("stopped %s: %s\n", name, how)
+	fmt.Printf("stopped %s: %s\n", dir.Name, how)
 	return exitOK
 }
 
 func restartCommand() *command {
 	return &command{
 		name:    "restart",
-		usage:   "NAME",
-		summary: "restart NAME's command; start it if it is not running",
-		help: `Restart the daemon's command and return once the new one is ready. While
+		usage:   "NAME...",
+		summary: "restart daemons' commands; start those that are not running",
+		help: `Restart each daemon's command and return once the new one is ready. While
 its supervisor runs, the supervisor stays: it stops the command with the
 stop schedule and starts it again at once with the definition it runs,
 keeping its --listen sockets open, so that connections queue instead of
 being refused. Otherwise the daemon is started again exactly as it was
 started, with the environment it was started with (env files are read
-again). Works on a stopped daemon too.`,
-		run: runRestart,
+again), and watched as tend start watches a start. Works on a stopped
+daemon too. To change a daemon's command or options: tend stop NAME, then
+tend start NAME with the new ones (or tend up, for a file's daemons).`,
+		flags:    func() *flagSet { return newFlagSet("restart") },
+		complete: "daemons",
+		run:      runRestart,
 	}
 }
 
 func runRestart(args []string) int {
-	if len(args) != 1 {
-		return usageError("restart: give exactly one name")
+	p, code, done := parseArgs(restartCommand(), newFlagSet("restart"), args)
+	if done {
+		return code
 	}
-	dir, err := daemonDir(args[0])
+	if len(p.args) == 0 {
+		return fail(usageErr("restart", "name a daemon: tend restart NAME..."))
+	}
+	code = exitOK
+	for _, name := range p.args {
+		if c := restartOne(name); c > code {
+			code = c
+		}
+	}
+	return code
+}
+
+func restartOne(name string) int {
+	dir, err := daemonDir(name)
 	if err != nil {
 		return fail(err)
 	}
-	wait := client.ReadyVerdictTimeout(&definition.Definition{})
-	if def, err := client.LoadDefinition(dir); err == nil {
-		wait = client.ReadyVerdictTimeout(def)
+	// A running supervisor restarts in place, from the definition it
+	// runs; the stored one is needed only to start anew (client.Restart
+	// says so when it cannot be read).
+	def := &definition.Definition{Name: dir.Name}
+	if stored, err := client.LoadDefinition(dir); err == nil {
+		def = storedDefinition(stored)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	ctx, cancel := context.WithTimeout(context.Background(), client.ReadyVerdictTimeout(def))
 	defer cancel()
+	wasRunning := false
+	if v, err := client.Inspect(dir); err == nil {
+		wasRunning = v.SupervisorAlive
+	}
 	pid, err := client.Restart(ctx, dir)
+	if err == nil && !wasRunning {
+		// A new supervisor: watch the start as tend start does.
+		var s started
+		s, err = watchStart(dir, def, pid)
+		if err == nil {
+			fmt.Printf("started %s (pid %d%s)\n", dir.Name, s.pid, s.note())
+			return exitOK
+		}
+	}
 	if err != nil {
-		if def, derr := client.LoadDefinition(dir); derr == nil {
+		var se *startError
+		if errors.As(err, &se) {
+			printLines(fmt.Sprintf("last lines of %s's stderr (%s):", dir.Name, se.log), se.stderr)
+		} else {
 			logTail(def, logPath(dir, def))
 		}
-		return failStart(dir, fmt.Errorf("restart %s: %w", dir.Name, err))
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("it was not ready within %s", client.ReadyVerdictTimeout(def))
+		}
+		return fail(fmt.Errorf("restart %s: %w", dir.Name, err))
 	}
 	fmt.Printf("restarted %s (pid %d)\n", dir.Name, pid)
 	return exitOK
+}
+
+// logPath is the daemon's output log.
+func logPath(dir interface{ LogFile() string }, def *definition.Definition) string {
+	if def.Log != "" {
+		return def.Log
+	}
+	return dir.LogFile()
 }

@@ -219,7 +219,8 @@ func TestUsageAndExitCodes(t *testing.T) {
 		{[]string{"stop", "nope"}, 4, "no such daemon"},
 		{[]string{"start", "a/b", "--", "true"}, 2, "invalid daemon name"},
 		{[]string{"start", "..", "--", "true"}, 2, "invalid daemon name"},
-		{[]string{"start", "-x", "--", "true"}, 2, "give a name first"},
+		{[]string{"start", "-x", "--", "true"}, 2, "unknown option -x"},
+		{[]string{"start"}, 2, "give a name and a command"},
 		{[]string{"start", "ok", "--restart", "sometimes", "--", "true"}, 2, "--restart"},
 		{[]string{"start", "ok", "--bogus", "--", "true"}, 2, "bogus"},
 		{[]string{"start", "ok", "--stop-schedule", "TERM/x", "--", "true"}, 2, "schedule"},
@@ -245,8 +246,12 @@ func TestUsageAndExitCodes(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, "/nonexistent/program") {
 		t.Errorf("missing command: %v", r)
 	}
-	if s, code := e.status("missing"); code != 1 || s.State != "failed" || s.PID != 0 {
-		t.Errorf("status after failed start: code %d %+v", code, s)
+	// A start that never ran is not kept.
+	if _, code := e.status("missing"); code != 4 {
+		t.Errorf("status after a start that never ran: code %d, want 4 (no such daemon)", code)
+	}
+	if _, err := os.Lstat(filepath.Join(e.home, "missing")); err == nil {
+		t.Errorf("the folder of a start that never ran is left")
 	}
 	r = e.tend("start", "baddir", "--dir", "/nonexistent", "--", "true")
 	if r.code != 1 || !strings.Contains(r.stderr, "/nonexistent") {
@@ -265,7 +270,7 @@ func TestUsageAndExitCodes(t *testing.T) {
 	if r := e.tend("help", "start"); r.code != 0 || !strings.Contains(r.stdout, "--stop-schedule") {
 		t.Errorf("help start: %v", r)
 	}
-	if r := e.tend("completion", "bash"); r.code != 0 || !strings.Contains(r.stdout, "complete -F _tend tend") {
+	if r := e.tend("completion", "bash"); r.code != 0 || !strings.Contains(r.stdout, "-F _tend tend") {
 		t.Errorf("completion bash: %v", r)
 	}
 	if r := e.tend("version"); r.code != 0 || !strings.HasPrefix(r.stdout, "tend ") {

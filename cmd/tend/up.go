@@ -3,33 +3,38 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
-	"io/fs"
-	"net"
 	"os"
 	"os/signal"
-	"strings"
+	"path/filepath"
 	"sync"
 	"syscall"
-	"time"
 
-	"github.com/tendhq/tend/internal/client"
 	"github.com/tendhq/tend/internal/config"
 	"github.com/tendhq/tend/internal/definition"
+	"github.com/tendhq/tend/internal/logcap"
 	"github.com/tendhq/tend/internal/state"
 )
 
 func upCommand() *command {
 	return &command{
 		name:    "up",
-		usage:   "[-f FILE] [--foreground [--exit-on-failure]] [NAME...]",
+		usage:   "[-f FILE] [-p PROJECT] [--attach | --foreground [--exit-on-failure]] [NAME...]",
 		summary: "start, restart or stop daemons to match tend.toml or a Procfile",
-		help: `Bring the running daemons in line with a file: tend.toml (or any
-FILE ending in .toml) declaring daemons with the options of tend start,
-or a Procfile (name: command lines, a .env beside it applying to all).
-Without -f, tend.toml in the current directory, else Procfile.
+		help: `Bring the running daemons in line with a file: tend.toml (or any FILE
+ending in .toml) declaring daemons with the options of tend start, or a
+Procfile (name: command lines, a .env beside it applying to all). Without
+-f, tend.toml in the current folder, else Procfile. (tend help toml lists
+the keys of tend.toml.)
+
+The daemons belong to a project, named after the file's folder (-p to
+name it otherwise), and are called PROJECT.NAME: web of the folder shop
+is shop.web. So two projects' web stay apart; other commands take the
+short name (tend logs web) when it names one daemon, preferring the
+project of the current folder. tend up and down act only on their own
+project's daemons from their own file: a daemon of that name that came
+from elsewhere (another file, tend start) is left alone, and the line
+for it says whose it is.
 
 Daemons are started in dependency order (after = [...]): each only once
 those it comes after are ready; independent ones in parallel. A daemon
@@ -40,28 +45,30 @@ to its env files count) is stopped and started again, or, when it serves
 restarts instead); one that runs as defined is left alone; one started
 from this file and no longer in it is stopped. One line per daemon says
 what was done: started, restarted, reloaded, unchanged, stopped. With NAMEs, only those and what they come after are
-brought up, and nothing is stopped.
+brought up, and nothing is stopped. Running tend up again, or twice at
+once, changes nothing that is up to date.
 
 A cycle or an unknown dependency, like any mistake in the file (printed as
 FILE:LINE: KEY: problem), is refused before anything changes (exit 2).
 If a daemon cannot be started, those after it are not, the rest are, and
 the exit status is 1.
 
---foreground stays, for a service manager or as a container's PID 1:
-once all are up (sd_notify READY=1 under systemd) it waits; SIGHUP runs
-up again with the file as it is then; SIGTERM or SIGINT runs down and
-exits 0. When a daemon fails for good (start limit hit, or exited
-non-zero and not restarted) the others run on, unless it is critical
-(critical = true, or --exit-on-failure for all): then the others are
-brought down in order and tend up exits with its exit status (1 if it
-has none), so that an orchestrator restarts the container. When no
-daemon is left running, it exits: 0, or 1 if one failed.
+--attach stays in the foreground and prints the daemons' output, foreman
+style, until Ctrl-C or SIGTERM; then it brings them down, dependents first.
 
-Options:
-  -f FILE             the file (default: ./tend.toml, else ./Procfile)
-  --foreground        stay until SIGTERM, then stop them all
-  --exit-on-failure   with --foreground: any daemon failing for good brings all down
-  --no-reload         restart changed daemons, even those that could be reloaded`,
+--foreground stays too, for a service manager or as a container's PID 1,
+without the output: once all are up (sd_notify READY=1 under systemd) it
+waits; SIGHUP runs up again with the file as it is then; SIGTERM or SIGINT
+runs down and exits 0. When a daemon fails for good (start limit hit, or
+exited non-zero and not restarted) the others run on, unless it is
+critical (critical = true, or --exit-on-failure for all): then the others
+are brought down in order and tend up exits with its exit status (1 if it
+has none), so that an orchestrator restarts the container. When no daemon
+is left running, it exits: 0, or 1 if one failed.`,
+		flags: func() *flagSet {
+			var o upOpts
+			return upFlags("up", &o)
+		},
 		run: runUp,
 	}
 }
@@ -69,40 +76,66 @@ Options:
 func downCommand() *command {
 	return &command{
 		name:    "down",
-		usage:   "[-f FILE] [NAME...]",
+		usage:   "[-f FILE] [-p PROJECT] [NAME...]",
 		summary: "stop the daemons of tend.toml or a Procfile, dependents first",
-		help: `Stop the daemons of the file (see: tend help up), and those started from
-it that it no longer lists, each only after the daemons that come after
-it are stopped. With NAMEs, stop those and the daemons that come after
-them.
-
-Options:
-  -f FILE   the file (default: ./tend.toml, else ./Procfile)`,
+		help: `Stop the daemons of the file's project (see: tend help up), and those
+started from it that it no longer lists, each only after the daemons that
+come after it are stopped. With NAMEs, stop those and the daemons that
+come after them. A daemon of the same name that does not belong to the
+file's project is left alone (exit status 1).`,
+		flags: func() *flagSet {
+			var o upOpts
+			return upFlags("down", &o)
+		},
 		run: runDown,
 	}
 }
 
-// upFlags parses the options shared by up and down.
-func upFlags(cmd string, args []string, foreground, exitOnFailure, noReload *bool) (file string, names []string, code int) {
-	fs := flag.NewFlagSet("tend "+cmd, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.StringVar(&file, "f", "", "")
-	fs.StringVar(&file, "file", "", "")
-	if foreground != nil {
-		fs.BoolVar(foreground, "foreground", false, "")
-		fs.BoolVar(exitOnFailure, "exit-on-failure", false, "")
+type upOpts struct {
+	file, project      string
+	foreground, attach bool
+	noReload           bool
+	policy             foregroundPolicy
+}
+
+// upFlags declares the options of up and down.
+func upFlags(cmd string, o *upOpts) *flagSet {
+	fs := newFlagSet(cmd)
+	fs.str(&o.file, "file", 'f', "FILE", "the file (default: ./tend.toml, else ./Procfile)")
+	fs.str(&o.project, "project", 'p', "PROJECT", "the project's name (default: the name of the file's folder)")
+	if cmd == "up" {
+		fs.boolean(&o.attach, "attach", 'a', "stay, print the daemons' output; on Ctrl-C or SIGTERM, bring them down")
+		fs.boolean(&o.foreground, "foreground", 0, "stay, for a service manager or as a container's PID 1, until SIGTERM; then stop them all")
+		fs.boolean(&o.policy.exitOnFailure, "exit-on-failure", 0, "with --foreground: any daemon failing for good brings all down")
+		fs.boolean(&o.noReload, "no-reload", 0, "restart changed daemons, even those that could be reloaded")
 	}
-	fs.BoolVar(noReload, "no-reload", false, "")
-	if err := fs.Parse(args); err != nil {
-		return "", nil, usageError("%s: %v (see: tend help %s)", cmd, err, cmd)
+	return fs
+}
+
+// parseUp parses the command line of up or down and loads the file.
+func parseUp(c *command, args []string) (*upper, []string, upOpts, int) {
+	var o upOpts
+	p, code, done := parseArgs(c, upFlags(c.name, &o), args)
+	if done {
+		return nil, nil, o, code
 	}
-	names = fs.Args()
-	for _, n := range names {
+	if o.attach && o.foreground {
+		return nil, nil, o, fail(usageErr(c.name, "--attach and --foreground exclude each other"))
+	}
+	if o.policy.exitOnFailure && !o.foreground {
+		return nil, nil, o, fail(usageErr(c.name, "--exit-on-failure goes with --foreground"))
+	}
+	for _, n := range p.args {
 		if err := state.ValidateName(n); err != nil {
-			return "", nil, fail(err)
+			return nil, nil, o, fail(err)
 		}
 	}
-	return file, names, -1
+	u, err := newUpper(o.file, o.project)
+	if err != nil {
+		return nil, nil, o, fail(err)
+	}
+	u.noReload = o.noReload
+	return u, p.args, o, -1
 }
 
 // loadFile loads the file given, or the one found here.
@@ -117,26 +150,48 @@ func loadFile(path string) (*config.File, error) {
 	return config.Load(path)
 }
 
-// upper does one run of up or down.
-type upper struct {
-	file     *config.File
-	store    *state.Store
-	out      sync.Mutex // one report line at a time
-	noReload bool       // --no-reload: restart changed daemons even when they serve sockets
+// configError makes a mistake in a file a usage error (exit 2): nothing
+// was changed, the file must be fixed.
+func configError(err error) error {
+	return fmt.Errorf("%w: %w", definition.ErrUsage, err)
 }
 
-func newUpper(path string) (*upper, int) {
+// upper does one run of up or down.
+type upper struct {
+	file    *config.File
+	project string
+	store   *state.Store
+	out     sync.Mutex // one report line at a time
+	// noReload (--no-reload): restart changed daemons even when they
+	// serve sockets.
+	noReload bool
+}
+
+func newUpper(path, project string) (*upper, error) {
 	f, err := loadFile(path)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "tend: %v\n", err)
-		return nil, exitUsage
+		return nil, configError(err)
+	}
+	if project == "" {
+		project = projectName(filepath.Dir(f.Path))
+	} else if err := validProject(project); err != nil {
+		return nil, err
+	}
+	for _, d := range f.Daemons {
+		if err := state.ValidateName(qualified(project, d.Name)); err != nil {
+			return nil, usageErr("up", "%s: the daemon %s of project %s would be named %s, which is too long: "+
+				"give the project a shorter name with -p", f.Name, d.Name, project, qualified(project, d.Name))
+		}
 	}
 	store, err := openStore()
 	if err != nil {
-		return nil, fail(err)
+		return nil, err
 	}
-	return &upper{file: f, store: store}, exitOK
+	return &upper{file: f, project: project, store: store}, nil
 }
+
+// name is the daemon's name in the store.
+func (u *upper) name(d *config.Daemon) string { return qualified(u.project, d.Name) }
 
 func (u *upper) report(name, format string, args ...any) {
 	u.out.Lock()
@@ -145,75 +200,86 @@ func (u *upper) report(name, format string, args ...any) {
 }
 
 func runUp(args []string) int {
-	var foreground, noReload bool
-	var policy foregroundPolicy
-	path, names, code := upFlags("up", args, &foreground, &policy.exitOnFailure, &noReload)
-	if code >= 0 {
-		return code
-	}
-	u, code := newUpper(path)
+	u, names, o, code := parseUp(upCommand(), args)
 	if u == nil {
 		return code
 	}
-	u.noReload = noReload
 	var sigs chan os.Signal
-	if foreground {
+	if o.foreground || o.attach {
 		// Before anything starts, so that a TERM during up still runs down.
 		sigs = make(chan os.Signal, 1)
 		signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	}
 	code = u.up(names)
-	if !foreground {
+	switch {
+	case o.attach:
+		return u.attach(names, sigs, code)
+	case !o.foreground:
 		return code
-	}
-	if code != exitOK {
+	case code != exitOK:
 		u.down(names)
 		return code
 	}
-	return u.foregroundLoop(path, names, sigs, policy)
+	return u.foregroundLoop(o.file, names, sigs, o.policy)
 }
 
 func runDown(args []string) int {
-	path, names, code := upFlags("down", args, nil, nil, new(bool))
-	if code >= 0 {
-		return code
-	}
-	u, code := newUpper(path)
+	u, names, _, code := parseUp(downCommand(), args)
 	if u == nil {
 		return code
 	}
 	return u.down(names)
 }
 
-// sdNotify sends state to the service manager, if tend runs under one.
-func sdNotify(msg string) {
-	addr := os.Getenv("NOTIFY_SOCKET")
-	if addr == "" {
-		return
+// attach prints the output of the daemons brought up, interleaved, until
+// SIGINT or SIGTERM, then brings them down.
+func (u *upper) attach(names []string, sigs chan os.Signal, code int) int {
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for sig := range sigs {
+			if sig != syscall.SIGHUP {
+				cancel()
+				return
+			}
+		}
+	}()
+	src := &logSources{store: u.store, project: u.project}
+	for _, d := range u.file.Daemons {
+		if len(names) == 0 || containsName(names, d.Name) {
+			src.names = append(src.names, u.name(d))
+		}
 	}
-	if addr[0] == '@' {
-		addr = "\x00" + addr[1:]
+	if code != exitOK {
+		fmt.Fprintln(os.Stderr, "tend: not every daemon is up; showing the output of those that are (Ctrl-C to bring them down)")
 	}
-	c, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: addr, Net: "unixgram"})
-	if err != nil {
-		return
+	if err := src.follow(ctx, 10, logcap.Filter{}); err != nil {
+		fmt.Fprintf(os.Stderr, "tend: %s\n", userMessage(err))
 	}
-	c.Write([]byte(msg))
-	c.Close()
+	signal.Stop(sigs)
+	fmt.Println()
+	return max(code, u.down(names))
+}
+
+func containsName(names []string, n string) bool {
+	for _, x := range names {
+		if x == n {
+			return true
+		}
+	}
+	return false
 }
 
 // up brings the daemons in line with the file.
 func (u *upper) up(names []string) int {
 	order, err := u.file.Order(names)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "tend: %v\n", err)
-		return exitUsage
+		return fail(configError(err))
 	}
 	want := map[string]*definition.Definition{}
 	for _, d := range order {
-		def, err := expected(d)
+		def, err := u.expected(d)
 		if err != nil {
-			return fail(fmt.Errorf("%s:%d: %w", u.file.Name, d.Line, err))
+			return fail(configError(fmt.Errorf("%s:%d: %w", u.file.Name, d.Line, err)))
 		}
 		want[d.Name] = def
 	}
@@ -225,147 +291,23 @@ func (u *upper) up(names []string) int {
 	}
 	errs := runGraph(order, func(d *config.Daemon) []string { return d.After }, func(d *config.Daemon) error {
 		return u.bringUp(d, want[d.Name])
-	}, u.report)
+	}, u.name, u.report)
 	if len(errs) > 0 {
 		code = exitFailure
 	}
 	return code
 }
 
-// stopRemoved stops the daemons brought up from this file that it no
-// longer lists.
-func (u *upper) stopRemoved() int {
-	all, err := u.store.List()
-	if err != nil {
-		return fail(err)
-	}
-	code := exitOK
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, name := range all {
-		if u.file.Daemon(name) != nil {
-			continue
-		}
-		dir, err := u.store.Dir(name)
-		if err != nil {
-			continue
-		}
-		if m, ok := readMarker(dir); !ok || m.Source != u.file.Path {
-			continue
-		}
-		wg.Go(func() {
-			how, err := client.Stop(context.Background(), dir)
-			switch {
-			case errors.Is(err, client.ErrNotRunning):
-			case err != nil:
-				u.report(name, "not stopped: %v", err)
-				mu.Lock()
-				code = exitFailure
-				mu.Unlock()
-				return
-			default:
-				u.report(name, "stopped (removed from %s): %s", u.file.Name, how)
-			}
-			os.Remove(markerPath(dir))
-		})
-	}
-	wg.Wait()
-	return code
-}
-
-// bringUp starts, restarts or leaves alone one daemon, and says which.
-func (u *upper) bringUp(d *config.Daemon, want *definition.Definition) error {
-	dir, err := u.store.Create(d.Name)
-	if err != nil {
-		return err
-	}
-	digest := envDigest(want.EnvFiles)
-	action, detail := "started", ""
-	v, err := client.Inspect(dir)
-	if err != nil && !errors.Is(err, client.ErrUnknown) {
-		return err
-	}
-	if err == nil && (v.SupervisorAlive || len(v.Leftovers) > 0) {
-		var why []string
-		if !v.SupervisorAlive {
-			why = []string{"its supervisor was gone"}
-		} else if old, err := client.LoadDefinition(dir); err != nil {
-			why = []string{"no stored definition"}
-		} else {
-			var other []string
-			why, other = changes(old, want)
-			if m, ok := readMarker(dir); ok && m.EnvDigest != digest {
-				why = append(why, "env file contents")
-			}
-			if len(why) > 0 && len(other) == 0 && len(want.Listen) > 0 && !u.noReload {
-				// Only the command or its environment changed, and it
-				// serves sockets: the new one is ready before the old goes.
-				return u.reload(d, dir, want, digest, why)
-			}
-			why = append(why, other...)
-		}
-		if len(why) == 0 {
-			if err := state.WriteJSON(markerPath(dir), upMarker{Source: u.file.Path, EnvDigest: digest}, 0o600); err != nil {
-				return err
-			}
-			u.report(d.Name, "unchanged (pid %d)", v.PID)
-			return nil
-		}
-		if _, err := client.Stop(context.Background(), dir); err != nil && !errors.Is(err, client.ErrNotRunning) {
-			return fmt.Errorf("stop to restart: %w", err)
-		}
-		action, detail = "restarted", "; changed: "+strings.Join(why, ", ")
-	}
-	if err := state.WriteJSON(markerPath(dir), upMarker{Source: u.file.Path, EnvDigest: digest}, 0o600); err != nil {
-		return err
-	}
-	pid, err := u.start(want, dir)
-	if err != nil {
-		return err
-	}
-	u.report(d.Name, "%s (pid %d%s)", action, pid, detail)
-	return nil
-}
-
-// reload applies a changed command or environment to a running daemon
-// that serves --listen sockets with tend reload: the new incarnation is
-// ready before the old one goes, and one that fails leaves the old one
-// serving.
-func (u *upper) reload(d *config.Daemon, dir state.Dir, want *definition.Definition, digest string, why []string) error {
-	if err := state.WriteJSON(dir.DefinitionFile(), want, 0o600); err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), client.ReadyVerdictTimeout(want)*time.Duration(want.InstanceCount()))
-	defer cancel()
-	pid, err := client.Reload(ctx, dir)
-	if err != nil {
-		return fmt.Errorf("reload: %w", err)
-	}
-	if err := state.WriteJSON(markerPath(dir), upMarker{Source: u.file.Path, EnvDigest: digest}, 0o600); err != nil {
-		return err
-	}
-	u.report(d.Name, "reloaded (pid %d; changed: %s)", pid, strings.Join(why, ", "))
-	return nil
-}
-
-// start starts the daemon's supervisor, in this process as tend start
-// would, and returns once the daemon is ready.
-func (u *upper) start(want *definition.Definition, dir state.Dir) (int, error) {
-	return client.Start(context.Background(), dir, want)
-}
-
 // down stops the daemons of the file, each after those that come after it.
 func (u *upper) down(names []string) int {
 	order, err := u.file.Order(nil)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "tend: %v\n", err)
-		return exitUsage
+		return fail(configError(err))
 	}
 	sel := map[string]bool{}
 	for _, n := range names {
 		if u.file.Daemon(n) == nil {
-			fmt.Fprintf(os.Stderr, "tend: %s: no daemon %q\n", u.file.Name, n)
-			return exitUsage
+			return fail(configError(fmt.Errorf("%s: no daemon %q", u.file.Name, n)))
 		}
 		sel[n] = true
 		for _, dep := range u.file.Dependents(n) {
@@ -394,30 +336,13 @@ func (u *upper) down(names []string) int {
 			}
 		}
 		return deps
-	}, u.stop, u.report)
+	}, u.stop, u.name, u.report)
 	if len(errs) > 0 {
 		code = exitFailure
 	}
 	return code
 }
 
-func (u *upper) stop(d *config.Daemon) error {
-	dir, err := u.store.Dir(d.Name)
-	if err != nil {
-		return err
-	}
-	if _, err := os.Lstat(dir.Path); errors.Is(err, fs.ErrNotExist) {
-		u.report(d.Name, "not running")
-		return nil
-	}
-	how, err := client.Stop(context.Background(), dir)
-	switch {
-	case errors.Is(err, client.ErrNotRunning):
-		u.report(d.Name, "not running")
-		return nil
-	case err != nil:
-		return err
-	}
-	u.report(d.Name, "stopped: %s", how)
-	return nil
-}
+// errNotOurs is wrapped when a daemon of the file's name belongs to
+// someone else.
+var errNotOurs = errors.New("not this file's")

@@ -18,7 +18,9 @@ func (e *env) upIn(dir string, args ...string) result {
 	return e.tendIn(dir, nil, args...)
 }
 
-var upLine = regexp.MustCompile(`(?m)^(\S+): (started|restarted|unchanged) \(pid (\d+)[;)]`)
+// upLine is a line of tend up's report: the daemon (PROJECT.NAME), what
+// was done, and its pid. upReport maps them by the daemon's short name.
+var upLine = regexp.MustCompile(`(?m)^(?:[^.\s]+\.)?(\S+): (started|restarted|unchanged) \(pid (\d+)[;,)]`)
 
 // upReport parses the output of tend up: what it did, and the pid, by name.
 func upReport(t *testing.T, r result) (map[string]string, map[string]int) {
@@ -28,7 +30,7 @@ func upReport(t *testing.T, r result) (map[string]string, map[string]int) {
 		did[m[1]] = m[2]
 		pids[m[1]], _ = strconv.Atoi(m[3])
 	}
-	for _, m := range regexp.MustCompile(`(?m)^(\S+): stopped`).FindAllStringSubmatch(r.stdout, -1) {
+	for _, m := range regexp.MustCompile(`(?m)^(?:[^.\s]+\.)?(\S+): stopped`).FindAllStringSubmatch(r.stdout, -1) {
 		did[m[1]] = "stopped"
 	}
 	return did, pids
@@ -42,10 +44,11 @@ func writeFile(t *testing.T, path, text string) {
 }
 
 // lineIndex returns the index of the first line of s that starts with
-// prefix, or -1.
+// prefix, after a project's name if it has one ("shop.web: stopped" for
+// "web: stopped"), or -1.
 func lineIndex(s, prefix string) int {
 	for i, l := range strings.Split(s, "\n") {
-		if strings.HasPrefix(l, prefix) {
+		if _, short, ok := strings.Cut(l, "."); strings.HasPrefix(l, prefix) || ok && strings.HasPrefix(short, prefix) {
 			return i
 		}
 	}
@@ -257,10 +260,14 @@ func TestUpMalformedFile(t *testing.T) {
 	e := newEnv(t)
 	dir := t.TempDir()
 	for _, tc := range []struct{ text, stderr string }{
-		{"[web]\ncommand = \"sleep 1000\"\nrestrat = \"always\"\n", "tend: tend.toml:3: web.restrat: unknown key\n"},
-		{"[web]\ncommand = \"sleep 1000\"\n\nstart_limit = \"5\"\n", "tend: tend.toml:4: web.start_limit: want an integer, not a string\n"},
-		{"[ok]\ncommand = \"sleep 1000\"\n[web]\ncommand = \"sleep 1000\"\nbackoff = 10\n",
-			"tend: tend.toml:5: web.backoff: want a duration string such as \"10s\" or \"1m30s\", not 10\n"},
+		{"[web]\ncommand = \"sleep 1000\"\nrestrat = \"always\"\n", "tend: tend.toml:3: web.restrat: unknown key; did you mean restart?\n"},
+		{"[web]\ncommand = \"sleep 1000\"\n\nstart_limit = \"5\"\n", "tend: tend.toml:4: web.start_limit: want an integer (-1 for no limit), not \"5\"\n"},
+		{"[ok]\ncommand = \"sleep 1000\"\n[web]\ncommand = \"sleep 1000\"\nbackoff = true\n",
+			"tend: tend.toml:5: web.backoff: want a duration such as \"10s\", \"1m30s\" or 10 (seconds), not true\n"},
+		{"[web]\ncommand = \"sleep 1000\"\nlog_max_size = \"10X\"\n",
+			"tend: tend.toml:3: web.log_max_size: \"10X\" is not a size: want bytes or a number with a unit, such as 10M, 512K or 1048576, or -1 for no limit\n"},
+		{"[web]\ncommand = \"sleep 1000\"\nstop_schedule = \"\"\n",
+			"tend: tend.toml:3: web.stop_schedule: empty value: give SCHEDULE, or leave the option out for the default (TERM/10/KILL/5)\n"},
 	} {
 		writeFile(t, filepath.Join(dir, "tend.toml"), tc.text)
 		if r := e.upIn(dir, "up"); r.code != 2 || r.stderr != tc.stderr || r.stdout != "" {

@@ -58,10 +58,12 @@ func (u *upper) foregroundLoop(path string, names []string, sigs chan os.Signal,
 				return u.shutdown(names, sigs, exitOK)
 			}
 			sdNotify("RELOADING=1")
-			if nu, _ := newUpper(path); nu != nil {
+			if nu, err := newUpper(path, u.project); err == nil {
 				nu.noReload = u.noReload
 				u = nu
 				u.up(names)
+			} else {
+				fmt.Fprintf(os.Stderr, "tend: %s\n", userMessage(err))
 			}
 			reap() // the starts are over: their first stages are waited for
 			w.arm(u, names)
@@ -83,11 +85,11 @@ func (u *upper) foregroundLoop(path string, names []string, sigs chan os.Signal,
 					if !u.critical(d) {
 						reason = "--exit-on-failure"
 					}
-					fmt.Fprintf(os.Stderr, "tend: %s failed for good (%s); %s: bringing the others down\n", name, why, reason)
+					fmt.Fprintf(os.Stderr, "tend: %s failed for good (%s); %s: bringing the others down\n", u.name(d), why, reason)
 					return u.shutdown(names, sigs, code)
 				}
 				fmt.Fprintf(os.Stderr, "tend: %s failed for good (%s); the others run on "+
-					"(critical = true in %s, or tend up --exit-on-failure, to bring them down)\n", name, why, u.file.Name)
+					"(critical = true in %s, or tend up --exit-on-failure, to bring them down)\n", u.name(d), why, u.file.Name)
 			}
 			if !w.anyUp(u, names) {
 				fmt.Fprintln(os.Stderr, "tend: no daemon is left running")
@@ -115,7 +117,7 @@ func (u *upper) shutdown(names []string, sigs chan os.Signal, code int) int {
 
 // critical says whether the file marks the daemon critical.
 func (u *upper) critical(d *config.Daemon) bool {
-	def, err := expected(d)
+	def, err := u.expected(d)
 	return err == nil && def.Critical
 }
 
@@ -152,7 +154,7 @@ func (w *endWatch) arm(u *upper, names []string) {
 }
 
 func (w *endWatch) watch(u *upper, name string) {
-	dir, err := u.store.Dir(name)
+	dir, err := u.store.Dir(qualified(u.project, name))
 	if err != nil {
 		return
 	}
@@ -210,7 +212,7 @@ func (w *endWatch) check(u *upper, d *config.Daemon) (end, int, string) {
 	if w.told[d.Name] {
 		return stillUp, exitOK, "" // handled already; nothing new
 	}
-	dir, err := u.store.Dir(d.Name)
+	dir, err := u.store.Dir(u.name(d))
 	if err != nil {
 		return endedFailed, exitFailure, err.Error()
 	}
@@ -255,7 +257,7 @@ func (w *endWatch) anyUp(u *upper, names []string) bool {
 		return true
 	}
 	for _, d := range order {
-		dir, err := u.store.Dir(d.Name)
+		dir, err := u.store.Dir(u.name(d))
 		if err != nil {
 			continue
 		}

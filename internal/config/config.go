@@ -120,7 +120,11 @@ func Find(dir string) (string, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("config: no %s in %s (give one with -f FILE)", strings.Join(DefaultFiles, " or "), dir)
+	shown, err := filepath.Abs(dir)
+	if err != nil {
+		shown = dir
+	}
+	return "", fmt.Errorf("no %s in %s: write one, or name one with -f FILE", strings.Join(DefaultFiles, " or "), shown)
 }
 
 // Load reads and checks the file at path, TOML or Procfile by its name,
@@ -132,7 +136,7 @@ func Find(dir string) (string, error) {
 func Load(path string) (*File, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+		return nil, err
 	}
 	data, err := readFile(path)
 	if err != nil {

@@ -62,6 +62,7 @@ health = "http://127.0.0.1:8080/health"
 health_interval = "5s"
 health_threshold = 4
 listen = ["tcp://127.0.0.1:8080"]
+tty = true
 `
 
 // TestEveryFieldMapped fails when definition.Definition gains a field that
@@ -76,7 +77,10 @@ func TestEveryFieldMapped(t *testing.T) {
 	v := reflect.ValueOf(web.Definition)
 	for i := 0; i < v.NumField(); i++ {
 		name := v.Type().Field(i).Name
-		if name == "BaseEnv" { // the caller's environment, not the file's
+		switch name {
+		case "BaseEnv": // the caller's environment, not the file's
+			continue
+		case "Project", "Source", "EnvDigest": // tend up's marks, not options
 			continue
 		}
 		if v.Field(i).IsZero() {
@@ -118,18 +122,21 @@ func TestEnvList(t *testing.T) {
 
 func TestErrors(t *testing.T) {
 	for _, tc := range []struct{ text, want string }{
-		{"[web]\ncommand = \"x\"\nrestrat = \"always\"\n", "tend.toml:3: web.restrat: unknown key"},
-		{"[web]\ncommand = \"x\"\nrestart = 3\n", "tend.toml:3: web.restart: want a string, not an integer"},
-		{"[web]\ncommand = \"x\"\nlog_compress = \"yes\"\n", "tend.toml:3: web.log_compress: want true or false, not a string"},
-		{"[web]\ncommand = \"x\"\nbackoff = 5\n", `tend.toml:3: web.backoff: want a duration string such as "10s" or "1m30s", not 5`},
-		{"[web]\ncommand = \"x\"\n\nbackoff_max = \"5 s\"\n", `tend.toml:4: web.backoff_max: want a duration string such as "10s" or "1m30s", not "5 s"`},
+		{"[web]\ncommand = \"x\"\nrestrat = \"always\"\n", "tend.toml:3: web.restrat: unknown key; did you mean restart?"},
+		{"[web]\ncommand = \"x\"\nrestart = 3\n", "tend.toml:3: web.restart: want a string, not 3"},
+		{"[web]\ncommand = \"x\"\nlog_compress = \"yes\"\n", `tend.toml:3: web.log_compress: want true or false, not "yes"`},
+		{"[web]\ncommand = \"x\"\nbackoff = true\n", `tend.toml:3: web.backoff: want a duration such as "10s", "1m30s" or 10 (seconds), not true`},
+		{"[web]\ncommand = \"x\"\n\nbackoff_max = \"5 s\"\n", `tend.toml:4: web.backoff_max: "5 s" is not a duration: want seconds (10, 2.5) or a number with a unit, such as 500ms, 10s or 1m30s`},
+		{"[web]\ncommand = \"x\"\nbackoff = -5\n", `tend.toml:3: web.backoff: want a duration such as "10s", "1m30s" or 10 (seconds), not -5`},
+		{"[web]\ncommand = \"x\"\nstop_schedule = \"\"\n", `tend.toml:3: web.stop_schedule: empty value: give SCHEDULE, or leave the option out for the default (TERM/10/KILL/5)`},
+		{"[web]\ncommand = \"x\"\nbackof = \"1s\"\n", "tend.toml:3: web.backof: unknown key; did you mean backoff?"},
 		{"[web]\ncommand = \"x\"\numask = \"99\"\n", `tend.toml:3: web.umask: "99" is not an octal mode such as 022`},
-		{"[web]\ncommand = \"x\"\nenv = 3\n", `tend.toml:3: web.env: want a table, as in { PORT = "8080" }, or an array of "KEY=VALUE" strings`},
+		{"[web]\ncommand = \"x\"\nenv = 3\n", `tend.toml:3: web.env: want a table, as in { PORT = "8080" }, or an array of "KEY=VALUE" strings, not 3`},
 		{"[web]\ncommand = \"x\"\nenv = [\"A\"]\n", `tend.toml:3: web.env: "A": want KEY=VALUE`},
 		{"[web]\ncommand = 'a \"b'\n", `tend.toml:2: web.command: unterminated " quote`},
 		{"[web]\ncommand = []\n", `tend.toml:2: web.command: want a string, or an array of strings with the program first`},
 		{"\n[web]\ndir = \"/\"\n", `tend.toml:2: web: no command: give command = "..." or ["prog", "arg"...]`},
-		{"web = \"x\"\n", `tend.toml:1: web: want a table, as in [name], for each daemon, not a string`},
+		{"web = \"x\"\n", `tend.toml:1: web: want a table, as in [name], for each daemon, not "x"`},
 		{"[web]\ncommand = \"x\n", `tend.toml:2: basic strings cannot have new lines`},
 		{"[\".x\"]\ncommand = \"x\"\n", `tend.toml:1: .x: invalid daemon name ".x": it starts with '.'; names are 1-64 characters from A-Z a-z 0-9 . _ @ : + - and may not start with '.' or '-' or contain ".."`},
 		{"[a]\ncommand = \"x\"\nafter = [\"b\"]\n[b]\ncommand = \"x\"\nafter = [\"c\"]\n[c]\ncommand = \"x\"\nafter = [\"a\"]\n",

@@ -4,9 +4,9 @@ import (
 	"errors"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
-	"time"
 	"unicode/utf8"
 
 	toml "github.com/pelletier/go-toml/v2"
@@ -147,65 +147,37 @@ func FuzzParseProcfile(f *testing.F) {
 	})
 }
 
-// toTOML writes daemons back as a tend.toml, every key that differs
-// from its zero value, commands as arrays.
+// toTOML writes daemons back as a tend.toml, every option of the table
+// (definition.Options) that is set, commands as arrays.
 func toTOML(t *testing.T, file *File) []byte {
 	t.Helper()
 	doc := map[string]any{}
-	dur := func(m map[string]any, key string, d time.Duration) {
-		if d != 0 {
-			m[key] = d.String()
-		}
-	}
 	for _, d := range file.Daemons {
 		def := d.Definition
-		m := map[string]any{"command": def.Command, "dir": def.Dir}
-		set := func(key string, v any) {
-			if !reflect.ValueOf(v).IsZero() {
-				m[key] = v
+		m := map[string]any{"command": def.Command}
+		if len(d.After) > 0 {
+			m["after"] = d.After
+		}
+		for _, o := range definition.Options() {
+			vs := o.Values(&def)
+			if len(vs) == 0 {
+				continue
+			}
+			switch o.Kind {
+			case definition.Bool:
+				m[o.Key()] = true
+			case definition.Int:
+				n, err := strconv.ParseInt(vs[0], 10, 64)
+				if err != nil {
+					t.Fatalf("%s: %v", o.Flag, err)
+				}
+				m[o.Key()] = n
+			case definition.List, definition.Env:
+				m[o.Key()] = vs
+			default:
+				m[o.Key()] = vs[0]
 			}
 		}
-		set("after", d.After)
-		set("env", def.Env)
-		set("env_file", def.EnvFiles)
-		set("clear_env", def.ClearEnv)
-		set("user", def.User)
-		set("group", def.Group)
-		set("umask", def.Umask)
-		set("restart", def.Restart)
-		dur(m, "backoff", def.BackoffInitial)
-		dur(m, "backoff_max", def.BackoffMax)
-		dur(m, "backoff_reset", def.BackoffReset)
-		set("start_limit", def.StartLimitBurst)
-		dur(m, "start_limit_interval", def.StartLimitInterval)
-		set("stop_signal", def.StopSignal)
-		set("stop_schedule", def.StopSchedule)
-		set("pidfile", def.PIDFile)
-		if def.Instances != 0 {
-			set("instances", def.Instances)
-		}
-		set("reload_signal", def.ReloadSignal)
-		set("limits", def.Limits)
-		if def.MemoryMax != 0 {
-			set("memory_max", definition.FormatSize(def.MemoryMax))
-		}
-		set("cpu_max", def.CPUMax)
-		if def.PidsMax != 0 {
-			set("pids_max", def.PidsMax)
-		}
-		set("critical", def.Critical)
-		set("log", def.Log)
-		set("log_max_size", def.LogMaxSize)
-		set("log_max_files", def.LogMaxFiles)
-		set("log_compress", def.LogCompress)
-		set("no_timestamps", def.NoTimestamps)
-		set("ready", def.Ready)
-		dur(m, "ready_timeout", def.ReadyTimeout)
-		dur(m, "watchdog", def.Watchdog)
-		set("health", def.Health)
-		dur(m, "health_interval", def.HealthInterval)
-		set("health_threshold", def.HealthThreshold)
-		set("listen", def.Listen)
 		doc[d.Name] = m
 	}
 	b, err := toml.Marshal(doc)
@@ -240,6 +212,7 @@ func FuzzParseTOML(f *testing.F) {
 		every,
 		"[web]\ncommand = \"x\"\nrestrat = \"always\"\n",
 		"[web]\ncommand = \"x\"\nbackoff = 5\n",
+		"[web]\ncommand = \"x\"\nbackoff = 2.5\nlog_max_size = \"10M\"\nstop_schedule = \"\"\n",
 		"[web]\ncommand = 'a \"b'\n",
 		"[a]\ncommand = \"x\"\nafter = [\"b\"]\n[b]\ncommand = \"x\"\nafter = [\"a\"]\n",
 		"[web]\ncommand = \"x\\u0000\"\n",

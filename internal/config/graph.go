@@ -74,7 +74,7 @@ func (f *File) Order(names []string) ([]*Daemon, error) {
 	}
 	for _, n := range names {
 		if f.Daemon(n) == nil {
-			return nil, fmt.Errorf("config: %s: no daemon %q", f.Name, n)
+			return nil, fmt.Errorf("%s: no daemon %q (it lists: %s)", f.Name, n, f.names())
 		}
 		add(n)
 	}
@@ -106,4 +106,13 @@ func (f *File) Dependents(name string) []string {
 		}
 	}
 	return out
+}
+
+// names lists the file's daemons, for an error.
+func (f *File) names() string {
+	var out []string
+	for _, d := range f.Daemons {
+		out = append(out, d.Name)
+	}
+	return strings.Join(out, ", ")
 }

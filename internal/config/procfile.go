@@ -29,7 +29,7 @@ func ParseProcfile(data []byte, name, base string) (*File, error) {
 	dotenv := filepath.Join(base, DotEnv)
 	if _, err := os.Stat(dotenv); err == nil {
 		if _, err := envfile.ParseFile(dotenv); err != nil {
-			return nil, fmt.Errorf("config: %w", err)
+			return nil, err
 		}
 		envFiles = []string{dotenv}
 	}

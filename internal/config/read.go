@@ -36,12 +36,12 @@ func readFile(path string) ([]byte, error) {
 				return nil, notRegular(path, st.Mode())
 			}
 		}
-		return nil, fmt.Errorf("config: %w", err)
+		return nil, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("config: %w", err)
+		return nil, err
 	}
 	if !st.Mode().IsRegular() {
 		return nil, notRegular(path, st.Mode())
@@ -51,7 +51,7 @@ func readFile(path string) ([]byte, error) {
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("config: read %s: %w", path, err)
+		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	if len(data) > MaxFileSize { // it grew since it was checked
 		return nil, tooLarge(path)

@@ -3,7 +3,6 @@ package config
 import (
 	"bytes"
 	"fmt"
-	"reflect"
 	"strings"
 	"unicode/utf8"
 
@@ -87,22 +86,6 @@ func bareCR(data []byte) int {
 		}
 		i++
 	}
-}
-
-// checkStrings refuses a NUL byte in any string of the table, at its key.
-// TOML's "\u0000" escape makes one, and no command line, environment
-// variable or path can carry it: exec(2) and open(2) take NUL-terminated
-// strings. It walks every field by its toml tag, so that keys added later
-// are checked too.
-func (t *daemonTOML) checkStrings(bad func(key, format string, args ...any) error) error {
-	v := reflect.ValueOf(t).Elem()
-	for i := 0; i < v.NumField(); i++ {
-		key, _, _ := strings.Cut(v.Type().Field(i).Tag.Get("toml"), ",")
-		if anyString(v.Field(i).Interface(), func(s string) bool { return strings.IndexByte(s, 0) >= 0 }) {
-			return bad(key, "contains a NUL byte (\\u0000), which no command line, environment variable or path can carry: remove it")
-		}
-	}
-	return nil
 }
 
 // anyString reports whether bad holds for a string in v: a string, or

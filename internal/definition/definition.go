@@ -101,6 +101,19 @@ type Definition struct {
 	// Listen are sockets the supervisor binds and hands to every
 	// incarnation: [NAME=]tcp://HOST:PORT or [NAME=]unix:///PATH.
 	Listen []string `json:"listen,omitzero"`
+	// TTY runs the command with its stdout and stderr on pseudo-terminals
+	// whose output is captured as a pipe's would be (see tty.go).
+	TTY bool `json:"tty,omitzero"`
+
+	// Project and Source say where `tend up` brought the daemon up from:
+	// the project's name (tend up -p, by default the name of the file's
+	// folder) and the file's absolute path. EnvDigest is a digest of its
+	// env files' contents then, so that editing one counts as a change.
+	// All three are empty for a daemon started with tend start; they are
+	// not options (see Options).
+	Project   string `json:"project,omitzero"`
+	Source    string `json:"source,omitzero"`
+	EnvDigest string `json:"env_digest,omitzero"`
 }
 
 // ErrUsage is wrapped by errors in a definition that the user must fix in
@@ -275,70 +288,20 @@ func (d *Definition) UmaskMode() fs.FileMode {
 }
 
 // Args returns the options and command of `tend start` that produce this
-// definition again (the environment aside: BaseEnv is the caller's to set).
+// definition again (the environment aside: BaseEnv is the caller's to set;
+// and the project, which is tend up's). Each option of Options that is set
+// gives one --flag=value (one per element of a list).
 func (d *Definition) Args() []string {
 	var a []string
-	add := func(flag, v string) {
-		if v != "" {
-			a = append(a, "--"+flag+"="+v)
+	for _, o := range Options() {
+		for _, v := range o.Values(d) {
+			if o.Kind == Bool {
+				a = append(a, "--"+o.Flag)
+			} else {
+				a = append(a, "--"+o.Flag+"="+v)
+			}
 		}
 	}
-	addBool := func(flag string, v bool) {
-		if v {
-			a = append(a, "--"+flag)
-		}
-	}
-	addDur := func(flag string, v time.Duration) {
-		if v != 0 {
-			add(flag, v.String())
-		}
-	}
-	addInt := func(flag string, v int64) {
-		if v != 0 {
-			add(flag, strconv.FormatInt(v, 10))
-		}
-	}
-	add("dir", d.Dir)
-	addBool("clear-env", d.ClearEnv)
-	for _, f := range d.EnvFiles {
-		add("env-file", f)
-	}
-	for _, kv := range d.Env {
-		add("env", kv)
-	}
-	add("user", d.User)
-	add("group", d.Group)
-	add("umask", d.Umask)
-	add("restart", d.restart())
-	addDur("backoff", d.BackoffInitial)
-	addDur("backoff-max", d.BackoffMax)
-	addDur("backoff-reset", d.BackoffReset)
-	addInt("start-limit", int64(d.StartLimitBurst))
-	addDur("start-limit-interval", d.StartLimitInterval)
-	add("stop-signal", d.StopSignal)
-	add("stop-schedule", d.StopSchedule)
-	add("pidfile", d.PIDFile)
-	if d.Instances > 1 {
-		add("instances", strconv.Itoa(d.Instances))
-	}
-	add("reload-signal", d.ReloadSignal)
-	for _, l := range d.Limits {
-		add("limit", l)
-	}
-	if d.MemoryMax > 0 {
-		add("memory-max", FormatSize(d.MemoryMax))
-	}
-	add("cpu-max", d.CPUMax)
-	if d.PidsMax > 0 {
-		add("pids-max", strconv.Itoa(d.PidsMax))
-	}
-	addBool("critical", d.Critical)
-	add("log", d.Log)
-	addInt("log-max-size", d.LogMaxSize)
-	addInt("log-max-files", int64(d.LogMaxFiles))
-	addBool("log-compress", d.LogCompress)
-	addBool("no-timestamps", d.NoTimestamps)
-	a = append(a, d.readinessArgs()...)
 	return append(append(a, "--"), d.Command...)
 }
 
@@ -449,7 +412,7 @@ const MaxInstances = 256
 func (d *Definition) InstanceCount() int { return max(d.Instances, 1) }
 
 // reloadFields are the fields that a reload applies (see Changes).
-var reloadFields = []string{"Command", "Dir", "BaseEnv", "ClearEnv", "EnvFiles", "Env", "User", "Group", "Umask", "PIDFile"}
+var reloadFields = []string{"Command", "Dir", "BaseEnv", "ClearEnv", "EnvFiles", "Env", "EnvDigest", "User", "Group", "Umask", "PIDFile"}
 
 // Changes names the fields (by their JSON names) in which next differs
 // from d: those a reload applies to a running daemon (its command,

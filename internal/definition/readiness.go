@@ -31,17 +31,24 @@ const (
 
 // Readiness is a parsed --ready mode.
 type Readiness struct {
-	Kind  string
-	FD    int           // for ReadyFD
-	Probe probe.Probe   // for ReadyProbe
-	After time.Duration // for ReadyAfter
+	Kind string
+	// Settle is set for the default mode (no --ready): ReadyExec for the
+	// supervisor, and tend start then watches the command until it has
+	// settled (waits for something), so that a command that crashes at
+	// once is not reported started. An explicit --ready exec does not.
+	Settle bool
+	FD     int           // for ReadyFD
+	Probe  probe.Probe   // for ReadyProbe
+	After  time.Duration // for ReadyAfter
 }
 
 // ParseReady parses a --ready mode: exec, notify, fd:N, tcp:HOST:PORT,
 // unix:PATH, http://HOST:PORT/PATH, file:PATH or after:DURATION.
 func ParseReady(s string) (Readiness, error) {
 	switch {
-	case s == "" || s == ReadyExec:
+	case s == "":
+		return Readiness{Kind: ReadyExec, Settle: true}, nil
+	case s == ReadyExec:
 		return Readiness{Kind: ReadyExec}, nil
 	case s == ReadyNotify:
 		return Readiness{Kind: ReadyNotify}, nil
@@ -198,30 +205,4 @@ func (d *Definition) validateReadiness() error {
 		return usagef("--ready fd:%d: descriptors 3 to %d carry the --listen sockets; pick fd:%d or more", r.FD, 2+len(socks), 3+len(socks))
 	}
 	return nil
-}
-
-// readinessArgs returns the options of `tend start` for these fields.
-func (d *Definition) readinessArgs() []string {
-	var a []string
-	if d.Ready != "" && d.Ready != ReadyExec {
-		a = append(a, "--ready="+d.Ready)
-	}
-	dur := func(flag string, v time.Duration) {
-		if v != 0 {
-			a = append(a, "--"+flag+"="+v.String())
-		}
-	}
-	dur("ready-timeout", d.ReadyTimeout)
-	dur("watchdog", d.Watchdog)
-	if d.Health != "" {
-		a = append(a, "--health="+d.Health)
-	}
-	dur("health-interval", d.HealthInterval)
-	if d.HealthThreshold != 0 {
-		a = append(a, "--health-threshold="+strconv.Itoa(d.HealthThreshold))
-	}
-	for _, l := range d.Listen {
-		a = append(a, "--listen="+l)
-	}
-	return a
 }

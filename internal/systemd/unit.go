@@ -52,6 +52,8 @@ type unit struct {
 	StartLimitBurst            int
 	StartLimitInterval         string
 	KillSignal, TimeoutStopSec string
+	PIDFile, TimeoutStartSec   string
+	ExecReload                 string
 	SendSIGKILL                string
 	ScheduleNote               string
 	WatchdogSec                string
@@ -61,7 +63,10 @@ type unit struct {
 	SocketNotes                []string
 }
 
-var serviceTmpl = template.Must(template.New("service").Parse(`# {{.Name}}.service: exported by tend from its definition of {{.Daemon}}.
+// The unit templates are parsed when a unit is rendered, not when tend
+// starts: tend is also every supervisor, whose start-up they would slow.
+
+const serviceText = `# {{.Name}}.service: exported by tend from its definition of {{.Daemon}}.
 [Unit]
 Description={{.Description}}
 {{- if .Listen}}
@@ -76,7 +81,13 @@ Type={{.Type}}
 {{- if .NotifyAccess}}
 NotifyAccess={{.NotifyAccess}}
 {{- end}}
+{{- if .PIDFile}}
+PIDFile={{.PIDFile}}
+{{- end}}
 ExecStart={{.ExecStart}}
+{{- if .ExecReload}}
+ExecReload={{.ExecReload}}
+{{- end}}
 WorkingDirectory={{.WorkingDir}}
 {{- range .Environment}}
 Environment={{.}}
@@ -103,6 +114,9 @@ KillMode=control-group
 KillSignal={{.KillSignal}}
 TimeoutStopSec={{.TimeoutStopSec}}
 SendSIGKILL={{.SendSIGKILL}}
+{{- if .TimeoutStartSec}}
+TimeoutStartSec={{.TimeoutStartSec}}
+{{- end}}
 {{- if .ScheduleNote}}
 # {{.ScheduleNote}}
 {{- end}}
@@ -115,9 +129,9 @@ WatchdogSec={{.WatchdogSec}}
 
 [Install]
 WantedBy=multi-user.target
-`))
+`
 
-var socketTmpl = template.Must(template.New("socket").Parse(`# {{.Name}}.socket: exported by tend from the --listen sockets of {{.Daemon}}.
+const socketText = `# {{.Name}}.socket: exported by tend from the --listen sockets of {{.Daemon}}.
 [Unit]
 Description={{.SocketDescription}}
 
@@ -133,7 +147,7 @@ Service={{.Name}}.service
 
 [Install]
 WantedBy=sockets.target
-`))
+`
 
 // Render renders def as units. def must be valid (definition.Definition
 // Validate); command is the command line with its program resolved to an
@@ -244,15 +258,40 @@ func Render(def *definition.Definition, command []string) (Units, error) {
 	if def.Health != "" {
 		u.Notes = append(u.Notes, fmt.Sprintf("tend probes --health %s every %v; systemd has no health probes (see WatchdogSec=).", comment(def.Health), orDur(def.HealthInterval, definition.DefaultHealthInterval)))
 	}
-	if def.Log != "" || def.LogMaxSize != 0 || def.LogMaxFiles != 0 {
+	if def.Log != "" || def.LogMaxSize != 0 || def.LogMaxFiles != 0 || def.LogCompress || def.NoTimestamps {
 		u.Notes = append(u.Notes, "tend writes the output to its own log; under systemd it goes to the journal (journalctl -u "+shellWord(name)+").")
+	}
+	if def.PIDFile != "" && u.Type == "exec" {
+		// The command daemonizes itself: systemd follows the process the
+		// pidfile names, as tend does.
+		if u.PIDFile, err = value("--pidfile", def.PIDFile); err != nil {
+			return Units{}, err
+		}
+		u.Type = "forking"
+	}
+	if def.ReloadSignal != "" {
+		sig, err := proc.ParseSignal(def.ReloadSignal)
+		if err != nil {
+			return Units{}, err
+		}
+		u.ExecReload = "/bin/kill -s " + proc.SignalName(sig) + " $MAINPID"
+	}
+	if def.ReadyTimeout > 0 {
+		u.TimeoutStartSec = seconds(def.ReadyTimeout)
+	}
+	if def.TTY {
+		u.Notes = append(u.Notes, "tend runs the command on a pseudo-terminal (--tty); under systemd it writes to a pipe: "+
+			"for line-buffered output set, for Python, Environment=PYTHONUNBUFFERED=1.")
+	}
+	if rest := notCarried(def); rest != "" {
+		u.Notes = append(u.Notes, "tend options with no systemd setting: "+comment(rest)+".")
 	}
 	if err := u.listen(def); err != nil {
 		return Units{}, err
 	}
 	out := Units{Name: name}
 	var b bytes.Buffer
-	if err := serviceTmpl.Execute(&b, u); err != nil {
+	if err := template.Must(template.New("service").Parse(serviceText)).Execute(&b, u); err != nil {
 		return Units{}, err
 	}
 	out.Service = b.String()
@@ -276,12 +315,32 @@ func Render(def *definition.Definition, command []string) (Units, error) {
 	}
 	if len(u.Listen) > 0 {
 		b.Reset()
-		if err := socketTmpl.Execute(&b, u); err != nil {
+		if err := template.Must(template.New("socket").Parse(socketText)).Execute(&b, u); err != nil {
 			return Units{}, err
 		}
 		out.Socket = b.String()
 	}
 	return out, nil
+}
+
+// notCarried lists the options set in def that no setting of the units
+// carries (those of definition.Options without a Systemd mapping), as
+// --flag=value words.
+func notCarried(def *definition.Definition) string {
+	var out []string
+	for _, o := range definition.Options() {
+		if o.Systemd != "" {
+			continue
+		}
+		for _, v := range o.Values(def) {
+			if o.Kind == definition.Bool {
+				out = append(out, "--"+o.Flag)
+			} else {
+				out = append(out, "--"+o.Flag+"="+shellWord(v))
+			}
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 // listen fills in the socket unit's settings from def's --listen sockets.

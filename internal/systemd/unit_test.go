@@ -312,3 +312,41 @@ func TestRenderLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryOptionExported: the export follows the option table
+// (definition.Options): an option with a systemd mapping shows up as its
+// settings, any other one, when set, in the comment that lists what the
+// unit does not carry.
+func TestEveryOptionExported(t *testing.T) {
+	def := &definition.Definition{
+		Name: "every", Command: []string{"/bin/sleep", "1000"}, Dir: "/srv", Env: []string{"A=1"},
+		EnvFiles: []string{"/etc/a.env"}, ClearEnv: true, User: "nobody", Group: "nogroup", Umask: "027", TTY: true,
+		Restart: "always", BackoffInitial: time.Second, BackoffMax: time.Minute, BackoffReset: time.Hour,
+		StartLimitBurst: 3, StartLimitInterval: time.Minute, StopSignal: "INT", StopSchedule: "TERM/5/KILL/5",
+		PIDFile: "/run/every.pid", Log: "/var/log/every.log", LogMaxSize: 1 << 20, LogMaxFiles: 2, LogCompress: true,
+		NoTimestamps: true, Ready: "tcp:127.0.0.1:80", ReadyTimeout: time.Minute, Watchdog: time.Minute,
+		Health: "tcp:127.0.0.1:80", HealthInterval: time.Second, HealthThreshold: 2, Listen: []string{"tcp://127.0.0.1:80"},
+		Instances: 2, ReloadSignal: "HUP", Limits: []string{"nofile=1024"}, MemoryMax: 1 << 30, CPUMax: "50%",
+		PidsMax: 64, Critical: true,
+	}
+	u := render(t, def)
+	units := u.Service + u.Socket
+	for _, o := range definition.Options() {
+		if !o.IsSet(def) {
+			t.Errorf("the test does not set --%s", o.Flag)
+			continue
+		}
+		if o.Systemd == "" {
+			if !strings.Contains(units, "--"+o.Flag) {
+				t.Errorf("--%s has no systemd setting and the unit does not mention it", o.Flag)
+			}
+			continue
+		}
+		for _, w := range strings.Fields(o.Systemd) {
+			w = strings.TrimSuffix(w, ",")
+			if strings.HasSuffix(w, "=") && !strings.Contains(units, "\n"+w) {
+				t.Errorf("--%s maps to %s, which the units do not set:\n%s", o.Flag, w, units)
+			}
+		}
+	}
+}
