@@ -206,7 +206,11 @@ func render(cfg *config, m machine, results []*result) string {
 	fmt.Fprintf(&b, "\nMachine: %s; %d CPUs (%s); %s memory; load average (1, 5, 15 min) %s at the start, %s at the end%s.\n",
 		m.Kernel, m.CPUs, m.CPU, m.Memory, m.LoadStart, m.LoadEnd, loadRemark(m))
 	fmt.Fprintf(&b, "tend %s, %s, built with %s (CGO_ENABLED=0) in %s.\n", m.Commit, m.Tree, m.Go, m.Build.Round(100*time.Millisecond))
-	fmt.Fprintf(&b, "Command: `%s` (%d experiments at once).\n", m.Command, cfg.parallel)
+	at := "one experiment at a time"
+	if cfg.parallel > 1 {
+		at = fmt.Sprintf("%d experiments at once", cfg.parallel)
+	}
+	fmt.Fprintf(&b, "Command: `%s` (%s).\n", m.Command, at)
 	return b.String()
 }
 
