@@ -84,15 +84,7 @@ func (c *capture) run(r io.Reader) error {
 // the buffer that now holds the rest.
 func (c *capture) frameRaw(rb []byte, n int, eof bool) ([]byte, int, error) {
 	data := rb[:n]
-	end := 0
-	for {
-		p := data[end:]
-		i := bytes.IndexByte(p[:min(len(p), c.maxLine+1)], '\n')
-		if i < 0 {
-			break
-		}
-		end += i + 1
-	}
+	end := wholeLines(data, c.maxLine)
 	if end > 0 {
 		next := c.get()
 		if next == nil {
@@ -189,4 +181,20 @@ func (c *capture) get() []byte {
 	case <-c.l.quit:
 		return nil
 	}
+}
+
+// wholeLines returns the length of the longest prefix of data that is whole
+// lines of at most maxLine bytes before their newline. It looks at the
+// bytes before the last newline of each maxLine+1 window, not at every
+// line: a line can only be too long where a whole window has no newline.
+func wholeLines(data []byte, maxLine int) int {
+	end := 0
+	for end < len(data) {
+		i := bytes.LastIndexByte(data[end:min(len(data), end+maxLine+1)], '\n')
+		if i < 0 {
+			break
+		}
+		end += i + 1
+	}
+	return end
 }

@@ -3,6 +3,7 @@ package logcap
 import (
 	"bytes"
 	"io"
+	"math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
@@ -232,5 +233,35 @@ func TestOpenSafety(t *testing.T) {
 	}
 	if _, err := Open(Options{Path: dir}); err == nil {
 		t.Error("opened a directory")
+	}
+}
+
+// TestWholeLines compares the window scan with a line-by-line reference on
+// random lines, some longer than the limit.
+func TestWholeLines(t *testing.T) {
+	ref := func(data []byte, maxLine int) int {
+		end := 0
+		for {
+			p := data[end:]
+			i := bytes.IndexByte(p[:min(len(p), maxLine+1)], '\n')
+			if i < 0 {
+				return end
+			}
+			end += i + 1
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		maxLine := 1 + rng.IntN(40)
+		var data []byte
+		for range rng.IntN(30) {
+			data = append(data, bytes.Repeat([]byte{'x'}, rng.IntN(maxLine+3))...)
+			if rng.IntN(8) > 0 {
+				data = append(data, '\n')
+			}
+		}
+		if got, want := wholeLines(data, maxLine), ref(data, maxLine); got != want {
+			t.Fatalf("wholeLines(%q, %d) = %d, want %d", data, maxLine, got, want)
+		}
 	}
 }
