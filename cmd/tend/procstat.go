@@ -89,15 +89,30 @@ func (t *processTable) descendants(pid int) []int {
 	return out
 }
 
+// procState says whether /proc shows a process.
+type procState int
+
+const (
+	procThere   procState = iota
+	procGone              // no such process (any more)
+	procUnknown           // /proc does not say (not Linux, hidepid)
+)
+
 // threadsSleeping reports whether every thread of pid sleeps or is
 // stopped, and returns their total run time from schedstat (nanoseconds,
 // finer than stat's clock ticks). A zombie is not asleep: its parent is
-// about to wake up for it. ok is false when /proc cannot tell.
-func threadsSleeping(pid int) (sleeping bool, runtime uint64, ok bool) {
+// about to wake up for it.
+func threadsSleeping(pid int) (sleeping bool, runtime uint64, state procState) {
 	base := "/proc/" + strconv.Itoa(pid) + "/task/"
 	ents, err := os.ReadDir(base)
-	if err != nil {
-		return false, 0, false
+	switch {
+	case os.IsNotExist(err):
+		if _, serr := os.Stat("/proc/self/task"); serr != nil {
+			return false, 0, procUnknown
+		}
+		return false, 0, procGone
+	case err != nil:
+		return false, 0, procUnknown
 	}
 	sleeping = true
 	for _, e := range ents {
@@ -120,14 +135,14 @@ func threadsSleeping(pid int) (sleeping bool, runtime uint64, ok bool) {
 		}
 		s, err := os.ReadFile(base + e.Name() + "/schedstat")
 		if err != nil {
-			return false, 0, false
+			return false, 0, procUnknown
 		}
 		if f := bytes.Fields(s); len(f) > 0 {
 			n, _ := strconv.ParseUint(string(f[0]), 10, 64)
 			runtime += n
 		}
 	}
-	return sleeping, runtime, true
+	return sleeping, runtime, procThere
 }
 
 // descendantsOf returns pid's descendants: from /proc/PID/task/TID/children

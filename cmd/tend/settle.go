@@ -97,8 +97,6 @@ func watchStart(dir state.Dir, def *definition.Definition, pid int) (started, er
 		seen       int // restarts already counted
 		firstCrash time.Time
 		incBegin   = begin
-		last       sample
-		lastValid  bool
 		wait       = time.Millisecond
 	)
 	for {
@@ -134,26 +132,17 @@ func watchStart(dir state.Dir, def *definition.Definition, pid int) (started, er
 					"tend restarts it in %s per --restart %s (see: tend status %s; stop it with: tend stop %s)",
 					time.Until(v.NextStart).Round(100*time.Millisecond), def.Policy(), dir.Name, dir.Name))
 			}
-			lastValid = false
 		case !v.MainAlive || v.PID <= 0:
-			lastValid = false
 		default:
-			if v.PID != out.pid || !lastValid && incBegin.Before(v.StartedAt) {
-				out.pid, incBegin, lastValid = v.PID, time.Now(), false
+			if v.PID != out.pid {
+				out.pid, incBegin = v.PID, time.Now()
 			}
-			s, ok := sampleTree(v.PID)
-			switch {
-			case !ok:
-				return out, nil // /proc cannot tell: it runs
-			case time.Since(incBegin) > settleWindow || time.Since(begin) > settleMax:
+			if time.Since(incBegin) > settleWindow || time.Since(begin) > settleMax {
 				return out, nil // busy, but running
-			case lastValid && s.settledSince(last):
-				return out, nil
-			case !lastValid || !s.sleeping || s.at.Sub(last.at) >= settleQuiet:
-				last, lastValid = s, s.sleeping
 			}
-			if lastValid {
-				wait = settleQuiet
+			switch settledNow(v.PID) {
+			case settledYes, settledUnknown:
+				return out, nil
 			}
 		}
 		time.Sleep(wait)
@@ -187,52 +176,40 @@ func crashedAtStart(dir state.Dir, v *client.View, tries int, verdict string) er
 	return e
 }
 
-// sample is the state of a daemon's process tree at one moment.
-type sample struct {
-	at       time.Time
-	procs    []int
-	sleeping bool
-	runtime  uint64 // nanoseconds of CPU, all threads
-}
+// settled is what settledNow found.
+type settled int
 
-// sampleTree samples pid and its descendants (a shell's command, a
-// wrapper's program, which it may wait for in wait4 or in a read of their
-// output); ok is false when /proc cannot tell.
-func sampleTree(pid int) (sample, bool) {
-	s := sample{at: time.Now(), procs: []int{pid}}
-	sleeping, rt, ok := threadsSleeping(pid)
-	if !ok {
-		return s, false
+const (
+	settledNo      settled = iota // busy, or gone: look again
+	settledYes                    // asleep, and stays so
+	settledUnknown                // /proc cannot tell
+)
+
+// settledNow looks at pid twice, settleQuiet apart: it has settled if
+// all its threads sleep both times, using next to no CPU in between, and
+// its descendants (a shell's command, a wrapper's program, which it may
+// wait for in wait4 or in a read of their output) sleep too. Finding the
+// descendants may mean reading every process's stat, which is why it is
+// done only once the main process looks asleep.
+func settledNow(pid int) settled {
+	first, rt1, state := threadsSleeping(pid)
+	switch {
+	case state == procUnknown:
+		return settledUnknown
+	case state == procGone || !first:
+		return settledNo
 	}
-	s.sleeping, s.runtime = sleeping, rt
-	if !sleeping {
-		return s, true // not settled: no need to look further
+	begin := time.Now()
+	time.Sleep(settleQuiet)
+	second, rt2, state := threadsSleeping(pid)
+	window := time.Since(begin)
+	if state != procThere || !second || rt2 < rt1 || float64(rt2-rt1) > settleCPU*float64(window) {
+		return settledNo
 	}
 	for _, c := range descendantsOf(pid) {
-		sl, rt, ok := threadsSleeping(c)
-		if !ok {
-			continue // gone
-		}
-		s.procs = append(s.procs, c)
-		s.runtime += rt
-		if !sl {
-			s.sleeping = false
+		if asleep, _, state := threadsSleeping(c); state == procThere && !asleep {
+			return settledNo
 		}
 	}
-	return s, true
-}
-
-// settledSince reports whether the tree slept through from prev to s,
-// using next to no CPU, with the same processes.
-func (s sample) settledSince(prev sample) bool {
-	if !s.sleeping || !prev.sleeping || len(s.procs) != len(prev.procs) || s.at.Sub(prev.at) < settleQuiet {
-		return false
-	}
-	for i := range s.procs {
-		if s.procs[i] != prev.procs[i] {
-			return false
-		}
-	}
-	used := float64(s.runtime - prev.runtime)
-	return s.runtime >= prev.runtime && used <= settleCPU*float64(s.at.Sub(prev.at))
+	return settledYes
 }

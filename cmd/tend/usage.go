@@ -49,7 +49,7 @@ func measureUsage(views []*client.View) []usage {
 	for i, v := range views {
 		procs[i] = daemonProcesses(t, v)
 		for _, pid := range procs[i] {
-			if _, rt, ok := threadsSleeping(pid); ok {
+			if _, rt, state := threadsSleeping(pid); state == procThere {
 				before[pid] = rt
 				any = true
 			}
@@ -65,8 +65,8 @@ func measureUsage(views []*client.View) []usage {
 		u := &out[i]
 		for _, pid := range procs[i] {
 			b, ok := before[pid]
-			_, rt, ok2 := threadsSleeping(pid)
-			if !ok || !ok2 {
+			_, rt, state := threadsSleeping(pid)
+			if !ok || state != procThere {
 				continue
 			}
 			u.known = true
