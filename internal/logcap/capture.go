@@ -112,6 +112,10 @@ func (c *capture) frameRaw(rb []byte, n int, eof bool) ([]byte, int, error) {
 func (c *capture) frame(data []byte, eof bool) (int, error) {
 	used := 0
 	for used < len(data) {
+		if n := c.frameWhole(data[used:]); n > 0 {
+			used += n
+			continue
+		}
 		p := data[used:]
 		var line, pre []byte
 		if i := bytes.IndexByte(p[:min(len(p), c.maxLine+1)], '\n'); i >= 0 {
@@ -140,6 +144,33 @@ func (c *capture) frame(data []byte, eof bool) (int, error) {
 		used += len(line)
 	}
 	return used, nil
+}
+
+// frameWhole is frame's common case, a run of whole lines that are not too
+// long, in a loop without append: it appends records for as many of the
+// lines at the start of data as fit in the batch being filled, and returns
+// how many bytes of data they took (0 when the first line does not fit, or
+// is not whole: frame's general case takes it).
+func (c *capture) frameWhole(data []byte) int {
+	out := c.out
+	if out == nil {
+		return 0
+	}
+	pre := c.pre.whole
+	dst := out[len(out):cap(out)]
+	o, used := 0, 0
+	for used < len(data) {
+		p := data[used:]
+		i := bytes.IndexByte(p[:min(len(p), c.maxLine+1)], '\n')
+		if i < 0 || o+len(pre)+i+1 > len(dst) {
+			break
+		}
+		o += copy(dst[o:], pre)
+		o += copy(dst[o:], p[:i+1])
+		used += i + 1
+	}
+	c.out = out[:len(out)+o]
+	return used
 }
 
 // flush ships the batch being filled, if any.
