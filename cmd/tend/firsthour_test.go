@@ -75,6 +75,7 @@ func TestCommandLine(t *testing.T) {
 		{[]string{"help", "status"}, 0, "--json", 0},
 		{[]string{"logs", "-h"}, 0, "-f, --follow", 0},
 		{[]string{"help", "toml"}, 0, "stop_schedule", 0},
+		{[]string{"status"}, 0, "web   running", 0}, // every daemon, as supervisorctl status
 	} {
 		r := e.tend(tc.args...)
 		if tc.out == "err 0" {
@@ -113,6 +114,10 @@ func TestCommandLine(t *testing.T) {
 	}
 	if _, err := os.Lstat(filepath.Join(e.home, "x")); err == nil {
 		t.Errorf("a refused command line left a folder behind")
+	}
+	// stop all, as supervisorctl and pm2 say it.
+	if r := e.tend("stop", "all"); r.code != 0 || !strings.Contains(r.stdout, "stopped web") {
+		t.Errorf("stop all: %v", r)
 	}
 	// Units are read: stored as 10 s and 10 MiB.
 	r := e.tend("start", "units", "--backoff", "10", "--log-max-size", "10M", "--stop-schedule", "INT/2.5/KILL/1", "--", "sleep", "60")

@@ -19,7 +19,7 @@ import (
 func statusCommand() *command {
 	return &command{
 		name:    "status",
-		usage:   "[--json] NAME",
+		usage:   "[--json] [NAME]",
 		summary: "show a daemon's state, pid, uptime, restarts, last exit, CPU, memory, log",
 		help: `Show a daemon's state (running, starting, backing-off, stopping, stopped,
 failed, exited; lost when its supervisor is gone but the command still
@@ -28,6 +28,8 @@ last exit, CPU (over a tenth of a second) and memory, command and log;
 for a daemon that failed, backs off or exited with a failure, the last
 lines it wrote to stderr. Read from its status file: works without the
 supervisor. NAME may be a project's daemon's short name (see: tend help up).
+Without NAME, as supervisorctl status and pm2 status: every daemon, as
+tend list shows them.
 
 Exit status (LSB): 0 running (or starting, stopping, restarting); 1 failed,
 backing off after a crash, exited with a failure, dead or lost; 3 stopped
@@ -53,8 +55,15 @@ func runStatus(args []string) int {
 	if done {
 		return code
 	}
-	if len(p.args) != 1 {
-		return fail(usageErr("status", "give one name: tend status [--json] NAME"))
+	switch len(p.args) {
+	case 0: // as supervisorctl status and pm2 status: every daemon
+		if asJSON {
+			return runList([]string{"--json"})
+		}
+		return runList(nil)
+	case 1:
+	default:
+		return fail(usageErr("status", "give one name: tend status [--json] NAME (or none, for every daemon)"))
 	}
 	dir, err := daemonDir(p.args[0])
 	if err != nil {

@@ -12,7 +12,7 @@ import (
 func stopCommand() *command {
 	return &command{
 		name:    "stop",
-		usage:   "NAME... | --all",
+		usage:   "NAME... | --all | all",
 		summary: "stop daemons; return when all their processes are gone",
 		help: `Stop each daemon with its stop schedule (default: SIGTERM, wait up to
 10 s, then SIGKILL, to every process of the daemon), and return once every
@@ -20,7 +20,8 @@ process of it is gone, printing how it ended. A daemon that is not running
 is reported as such, with exit status 0. A daemon whose supervisor was
 killed is still stopped, after checking by pid and start time that the
 processes are the daemon's and not unrelated ones that reused their pids.
-A stopped daemon stays in tend list until tend rm forgets it.`,
+A stopped daemon stays in tend list until tend rm forgets it. "tend stop
+all" is --all, unless a daemon is named all.`,
 		flags: func() *flagSet {
 			var all bool
 			return stopFlags(&all)
@@ -43,6 +44,9 @@ func runStop(args []string) int {
 		return code
 	}
 	names := p.args
+	if isAll(names) {
+		all, names = true, nil // stop all, as supervisorctl and pm2 take it
+	}
 	switch {
 	case all && len(names) > 0:
 		return fail(usageErr("stop", "give names or --all, not both"))
@@ -89,7 +93,7 @@ func stopOne(name string) int {
 func restartCommand() *command {
 	return &command{
 		name:    "restart",
-		usage:   "NAME...",
+		usage:   "NAME... | all",
 		summary: "restart daemons' commands; start those that are not running",
 		help: `Restart each daemon's command and return once the new one is ready. While
 its supervisor runs, the supervisor stays: it stops the command with the
@@ -111,11 +115,21 @@ func runRestart(args []string) int {
 	if done {
 		return code
 	}
-	if len(p.args) == 0 {
-		return fail(usageErr("restart", "name a daemon: tend restart NAME..."))
+	names := p.args
+	if isAll(names) {
+		store, err := openStore()
+		if err != nil {
+			return fail(err)
+		}
+		if names, err = store.List(); err != nil {
+			return fail(err)
+		}
+	}
+	if len(names) == 0 {
+		return fail(usageErr("restart", "name a daemon: tend restart NAME... (or all)"))
 	}
 	code = exitOK
-	for _, name := range p.args {
+	for _, name := range names {
 		if c := restartOne(name); c > code {
 			code = c
 		}
@@ -165,6 +179,16 @@ func restartOne(name string) int {
 	}
 	fmt.Printf("restarted %s (pid %d)\n", dir.Name, pid)
 	return exitOK
+}
+
+// isAll says whether names is "all", as supervisorctl and pm2 take it
+// (stop all, restart all), when no daemon is named so.
+func isAll(names []string) bool {
+	if len(names) != 1 || names[0] != "all" {
+		return false
+	}
+	_, err := daemonDir("all")
+	return err != nil
 }
 
 // logPath is the daemon's output log.
