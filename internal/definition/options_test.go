@@ -156,3 +156,30 @@ func TestSetDecoded(t *testing.T) {
 		}
 	}
 }
+
+// FuzzUnits: ParseDuration and ParseSize never panic, refuse negatives,
+// and what they accept reads back from its written form (Duration.String,
+// FormatSize), as Definition.Args writes it.
+func FuzzUnits(f *testing.F) {
+	for _, s := range []string{"10", "2.5", "500ms", "1m30s", "10M", "1.5G", "512KiB", "-1", "", "1e3", "99999999999T", ".5"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if d, err := ParseDuration(s); err == nil {
+			if d < 0 {
+				t.Fatalf("ParseDuration(%q) = %v", s, d)
+			}
+			if again, err := ParseDuration(d.String()); err != nil || again != d {
+				t.Fatalf("ParseDuration(%q) = %v, which reads back as %v, %v", s, d, again, err)
+			}
+		}
+		if n, err := ParseSize(s); err == nil {
+			if n < 0 {
+				t.Fatalf("ParseSize(%q) = %d", s, n)
+			}
+			if again, err := ParseSize(FormatSize(n)); err != nil || again != n {
+				t.Fatalf("ParseSize(%q) = %d, which reads back as %d, %v", s, n, again, err)
+			}
+		}
+	})
+}
