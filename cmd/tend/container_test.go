@@ -175,6 +175,15 @@ func TestContainerExample(t *testing.T) {
 	})
 	eventually(t, "worker to start", func() bool { return strings.Contains(p.stdout.String(), "worker: started") })
 
+	// The container's log: each daemon's output after its name, from
+	// its first line.
+	eventually(t, "the daemons' output on tend's stdout", func() bool {
+		out := p.stdout.String()
+		return regexp.MustCompile(`(?m) \S*web \| serving on 127\.0\.0\.1:\d+$`).MatchString(out) &&
+			regexp.MustCompile(`(?m) \S*web \| 127\.0\.0\.1 "GET / HTTP/1\.1" 200`).MatchString(out) &&
+			regexp.MustCompile(`(?m) \S*worker \| worker started$`).MatchString(out)
+	})
+
 	syscall.Kill(tend, syscall.SIGTERM) // docker stop
 	code, took := p.wait(t, 20*time.Second)
 	out := p.stdout.String()
@@ -226,6 +235,10 @@ restart = "never"
 	}
 	if !strings.Contains(errOut, "job failed for good (exited with status 3); it is critical: bringing the others down") {
 		t.Errorf("stderr does not say why: %q", errOut)
+	}
+	// Its last words reach the container's log before tend exits.
+	if !regexp.MustCompile(`(?m) \S*job \| working$`).MatchString(out) || !regexp.MustCompile(`(?m) \S*job \| broken$`).MatchString(out) {
+		t.Errorf("job's output is not on stdout: %q", out)
 	}
 	if !inOrder(out, "web: stopped", "db: stopped") {
 		t.Errorf("not stopped in order, web (after db) first: %q", out)

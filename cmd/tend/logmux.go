@@ -27,6 +27,9 @@ type logSources struct {
 	store   *state.Store
 	names   []string // as given; none for all
 	project string
+	// fromNow follows the logs there at the start from their present end
+	// (the others, new, from their first line), for tend up --foreground.
+	fromNow bool
 	// prefix aligns the names: the longest name's width.
 	width int
 }
@@ -115,23 +118,26 @@ func sortLines(lines []logLine) []logLine {
 	return lines
 }
 
-// follow prints the last n lines of each log, then new lines as they come,
-// until ctx is done. Lines that come within one batchDelay are printed in
-// time order.
+// follow prints the last n lines of each log (all for 0; none with
+// fromNow), then new lines as they come, until ctx is done, and then what
+// the logs hold at that moment. Lines that come within one batchDelay are
+// printed in time order.
 func (s *logSources) follow(ctx context.Context, n int, filter logcap.Filter) error {
 	lines := make(chan logLine, 1024)
 	var wg sync.WaitGroup
-	defer wg.Wait()
 	followed := map[string]bool{}
 	start := func(d state.Dir, n int) {
 		followed[d.Name] = true
 		wg.Go(func() { followLog(ctx, d, n, filter, lines) })
 	}
-	if n == 0 {
+	switch {
+	case s.fromNow:
+		n = 0
+	case n == 0:
 		n = -1 // all
 	}
 	dirs := s.dirs()
-	if len(dirs) == 0 && len(s.names) == 0 {
+	if len(dirs) == 0 && len(s.names) == 0 && !s.fromNow {
 		fmt.Fprintln(os.Stderr, "tend: no daemons yet; waiting for some to start (Ctrl-C to stop)")
 	}
 	for _, d := range dirs {
@@ -144,9 +150,31 @@ func (s *logSources) follow(ctx context.Context, n int, filter logcap.Filter) er
 	defer flush.Stop()
 	rescan := time.NewTicker(time.Second)
 	defer rescan.Stop()
+	newLogs := func() {
+		for _, d := range s.dirs() {
+			if !followed[d.Name] {
+				p.width = max(p.width, len(d.Name))
+				start(d, -1) // from its first line: it is new
+			}
+		}
+	}
+	// Once ctx is done, the logs that appeared since the last look are
+	// followed too, each follower reads its log to the end and returns,
+	// and all is printed when the last one has.
+	done, ended := ctx.Done(), make(chan struct{})
 	for {
 		select {
-		case <-ctx.Done():
+		case <-done:
+			done = nil
+			newLogs()
+			go func() {
+				wg.Wait()
+				close(ended)
+			}()
+		case <-ended:
+			for len(lines) > 0 {
+				batch = append(batch, <-lines)
+			}
 			p.write(sortLines(batch))
 			return nil
 		case l := <-lines:
@@ -155,11 +183,8 @@ func (s *logSources) follow(ctx context.Context, n int, filter logcap.Filter) er
 			p.write(sortLines(batch))
 			batch = batch[:0]
 		case <-rescan.C:
-			for _, d := range s.dirs() {
-				if !followed[d.Name] {
-					p.width = max(p.width, len(d.Name))
-					start(d, -1) // from its first line: it is new
-				}
+			if done != nil {
+				newLogs()
 			}
 		}
 	}
@@ -170,16 +195,21 @@ func (s *logSources) follow(ctx context.Context, n int, filter logcap.Filter) er
 const batchDelay = 100 * time.Millisecond
 
 // followLog follows one daemon's log into lines, waiting for the log to
-// exist. n < 0 means every line.
+// exist, until ctx is done and the log is read to its end (at once, if
+// ctx is done already). n < 0 means every line.
 func followLog(ctx context.Context, d state.Dir, n int, filter logcap.Filter, lines chan<- logLine) {
-	w := &lineSplitter{name: d.Name, out: lines, ctx: ctx}
-	for ctx.Err() == nil {
+	w := &lineSplitter{name: d.Name, out: lines}
+	for {
 		err := logcap.Follow(ctx, daemonLog(d), n, w, filter)
 		if err == nil || !errors.Is(err, fs.ErrNotExist) {
 			return
 		}
-		select { // no log yet: it is starting
+		// No log yet: it is starting. Once it appears, it is new: every
+		// line of it is shown.
+		n = -1
+		select {
 		case <-ctx.Done():
+			return
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
@@ -188,8 +218,7 @@ func followLog(ctx context.Context, d state.Dir, n int, filter logcap.Filter, li
 // lineSplitter is the io.Writer Follow writes to: it sends whole lines on.
 type lineSplitter struct {
 	name string
-	out  chan<- logLine
-	ctx  context.Context
+	out  chan<- logLine // read until every follower has returned
 	buf  []byte
 	last time.Time
 	seq  int
@@ -212,11 +241,7 @@ func (w *lineSplitter) Write(p []byte) (int, error) {
 		}
 		w.last = r.Time
 		w.seq++
-		select {
-		case w.out <- logLine{name: w.name, rec: r, seq: w.seq}:
-		case <-w.ctx.Done():
-			return 0, w.ctx.Err()
-		}
+		w.out <- logLine{name: w.name, rec: r, seq: w.seq}
 	}
 }
 

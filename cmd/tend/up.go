@@ -57,8 +57,9 @@ the exit status is 1.
 style, until Ctrl-C or SIGTERM; then it brings them down, dependents first.
 
 --foreground stays too, for a service manager or as a container's PID 1,
-without the output: once all are up (sd_notify READY=1 under systemd) it
-waits; SIGHUP runs up again with the file as it is then; SIGTERM or SIGINT
+and prints the daemons' output as --attach does (from the start of this
+run; for the journal or the container's log): once all are up (sd_notify
+READY=1 under systemd) it waits; SIGHUP runs up again with the file as it is then; SIGTERM or SIGINT
 runs down and exits 0. When a daemon fails for good (start limit hit, or
 exited non-zero and not restarted) the others run on, unless it is
 critical (critical = true, or --exit-on-failure for all): then the others
@@ -209,6 +210,11 @@ func runUp(args []string) int {
 		// Before anything starts, so that a TERM during up still runs down.
 		sigs = make(chan os.Signal, 1)
 		signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	}
+	var out *liveOutput
+	if o.foreground {
+		out = u.showOutput(names)
+		defer out.end()
 	}
 	code = u.up(names)
 	switch {

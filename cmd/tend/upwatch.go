@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/signal"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/tendhq/tend/internal/client"
 	"github.com/tendhq/tend/internal/config"
+	"github.com/tendhq/tend/internal/logcap"
 	"github.com/tendhq/tend/internal/proc"
 	"github.com/tendhq/tend/internal/status"
 )
@@ -33,6 +35,39 @@ import (
 // When no daemon of the file is left up, tend up exits: 0 if none failed,
 // else 1. SIGCHLD and up are handled by the same goroutine, so reaping
 // never races the wait of a start in progress.
+
+// liveOutput prints the output of the file's daemons while tend up stays
+// in the foreground, each line after its time and the daemon's name: a
+// container's log, or the journal's under systemd.
+type liveOutput struct {
+	stop context.CancelFunc
+	done chan struct{}
+}
+
+// showOutput starts printing what the daemons (of names, when given)
+// write from now on; daemons that start later are shown from their first
+// line. Start it before up, to show how the daemons start.
+func (u *upper) showOutput(names []string) *liveOutput {
+	src := &logSources{store: u.store, project: u.project, fromNow: true}
+	for _, n := range names {
+		src.names = append(src.names, qualified(u.project, n))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	o := &liveOutput{stop: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(o.done)
+		if err := src.follow(ctx, 0, logcap.Filter{}); err != nil {
+			fmt.Fprintf(os.Stderr, "tend: the daemons' output: %s\n", userMessage(err))
+		}
+	}()
+	return o
+}
+
+// end stops the output once every line written so far is printed.
+func (o *liveOutput) end() {
+	o.stop()
+	<-o.done
+}
 
 // foregroundPolicy is what tend up --foreground does when a daemon fails.
 type foregroundPolicy struct {

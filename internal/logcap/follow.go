@@ -17,7 +17,8 @@ const pollInterval = 50 * time.Millisecond
 
 // Follow writes to w the last n lines matching f (as Tail; none if n is 0,
 // all if n < 0) and then each new matching line as it is written, until ctx
-// is done (it then returns nil) or writing to w fails. It polls every 50 ms.
+// is done (it then writes what the log holds at that moment and returns
+// nil) or writing to w fails. It polls every 50 ms.
 //
 // Follow survives rotation without missing or repeating a line: when the
 // path names a different file, it reads the old file to its end, then any
@@ -43,21 +44,27 @@ func Follow(ctx context.Context, path string, n int, w io.Writer, f Filter) erro
 	t := time.NewTicker(pollInterval)
 	defer t.Stop()
 	for {
-		if err := fw.drain(); err != nil {
-			return err
-		}
-		if err := fw.checkRotation(); err != nil {
-			return err
-		}
-		if err := fw.w.Flush(); err != nil {
+		if err := fw.catchUp(); err != nil {
 			return err
 		}
 		select {
 		case <-ctx.Done():
-			return nil
+			// What was written before the end is delivered too.
+			return fw.catchUp()
 		case <-t.C:
 		}
 	}
+}
+
+// catchUp writes what the log holds now, following a rotation.
+func (fw *follower) catchUp() error {
+	if err := fw.drain(); err != nil {
+		return err
+	}
+	if err := fw.checkRotation(); err != nil {
+		return err
+	}
+	return fw.w.Flush()
 }
 
 type follower struct {
