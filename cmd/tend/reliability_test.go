@@ -650,3 +650,43 @@ func TestStaleRecordNeverSignalled(t *testing.T) {
 		t.Fatal("the unrelated process was killed")
 	}
 }
+
+// TestSupervisorKilledAfterForkSilentChild: a supervisor killed between
+// forking the daemon and recording its pid, with a daemon that writes
+// nothing (so no SIGPIPE ends it: /bin/sleep). The daemon is not
+// invisible: start says its processes run on, status says lost with the
+// pid, stop ends it and removes the cgroup the supervisor made.
+func TestSupervisorKilledAfterForkSilentChild(t *testing.T) {
+	sleep := need(t, "sleep")
+	e := newEnv(t)
+	marker := "2" + strconv.Itoa(os.Getpid()%100000) + "7"
+	r := e.tendEnv([]string{supervisor.CrashPointEnv + "=start-forked"}, "start", "x", "--", sleep, marker)
+	if r.code != 1 || !strings.Contains(r.stderr, "still run") {
+		t.Errorf("start whose supervisor was killed after the fork: %v", r)
+	}
+	left := processesWith(marker)
+	if len(left) != 1 {
+		t.Fatalf("want the one sleep %s left running, found %v", marker, left)
+	}
+	s, code := e.status("x")
+	if code != 1 || s.State != "lost" || !slices.Contains(s.Processes, left[0]) {
+		t.Errorf("status: %d %+v, want lost with pid %d", code, s, left[0])
+	}
+	var rec struct {
+		Cgroup string `json:"cgroup"`
+	}
+	if b, err := os.ReadFile(filepath.Join(e.home, "x", "status.json")); err == nil {
+		json.Unmarshal(b, &rec)
+	}
+	if r := e.tend("stop", "x"); r.code != 0 || !strings.Contains(r.stdout, "without a supervisor") {
+		t.Errorf("stop: %v", r)
+	}
+	if alive(left[0]) {
+		t.Errorf("sleep %d survived the stop", left[0])
+	}
+	if rec.Cgroup != "" {
+		if _, err := os.Stat(rec.Cgroup); err == nil {
+			t.Errorf("the daemon's cgroup %s is left after the stop", rec.Cgroup)
+		}
+	}
+}

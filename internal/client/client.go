@@ -8,6 +8,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tendhq/tend/internal/cgroup"
 	"github.com/tendhq/tend/internal/control"
 	"github.com/tendhq/tend/internal/definition"
 	"github.com/tendhq/tend/internal/pidfile"
@@ -198,6 +199,9 @@ func Stop(ctx context.Context, dir state.Dir) (string, error) {
 		}
 	}
 	if len(v.Leftovers) == 0 {
+		if v.Condition == Dead {
+			removeGroup(v.Cgroup) // its supervisor died, and then its processes
+		}
 		if v.Stale && !v.State.Final() {
 			return "", fmt.Errorf("%s is %w (%w: pid %d now belongs to another process, which was left alone)",
 				dir.Name, ErrNotRunning, ErrStale, v.PID)
@@ -205,6 +209,17 @@ func Stop(ctx context.Context, dir state.Dir) (string, error) {
 		return "", fmt.Errorf("%s: %w", dir.Name, ErrNotRunning)
 	}
 	return stopLeftovers(ctx, dir, v)
+}
+
+// removeGroup removes the cgroup of a daemon whose supervisor is gone, once
+// nothing runs in it (it waits a moment for the last process to leave).
+func removeGroup(path string) {
+	if path == "" {
+		return
+	}
+	if g, err := cgroup.Open(path); err == nil {
+		g.Remove()
+	}
 }
 
 // stopTimeout is how long a stop may take: the daemon's stop schedule,
@@ -280,8 +295,9 @@ func stopLeftovers(ctx context.Context, dir state.Dir, v *View) (string, error) 
 }
 
 // markStopped records, for a supervisor that can no longer do it, that the
-// daemon stopped.
+// daemon stopped, and removes the cgroup it left.
 func markStopped(dir state.Dir, rec status.Record, how string) error {
+	removeGroup(rec.Cgroup)
 	rec.State, rec.WantUp, rec.PID, rec.StartTime, rec.Ready = status.Stopped, false, 0, 0, false
 	rec.LastExit = &status.Exit{Code: -1, Description: how, At: time.Now()}
 	rec.UpdatedAt = time.Now()

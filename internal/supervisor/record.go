@@ -76,10 +76,13 @@ func (s *Supervisor) instanceRecord(in *instance) status.Instance {
 
 // aggregate is the daemon's state from its instances': the first of
 // stopping, restarting, reloading, starting, backing off that any is in,
-// else running if any runs, else the first instance's (final) state.
+// else running if any runs, else the first instance's (final) state;
+// starting before there is any.
 func aggregate(insts []*instance) (status.State, bool) {
 	if len(insts) == 0 {
-		return status.Stopped, false
+		// The write-ahead record, before the first start: should this
+		// supervisor die now, whatever it started is looked for.
+		return status.Starting, true
 	}
 	for _, st := range []state{stStopping, stRestarting, stReloading, stEnding, stStarting, stBackoff, stUp} {
 		for _, in := range insts {
