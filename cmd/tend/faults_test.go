@@ -77,6 +77,9 @@ func TestStatusRightAfterSupervisorDied(t *testing.T) {
 		})
 		s, _ := e.status(name)
 		syscall.Kill(s.SupervisorPID, syscall.SIGKILL)
+		// Dead once the kill takes effect (a zombie, or gone): a busy
+		// machine may take a moment to schedule its end.
+		eventually(t, "the supervisor's end", func() bool { return !alive(s.SupervisorPID) })
 		if s, code := e.status(name); code == 0 || s.State != "lost" || len(s.Processes) != 1 {
 			t.Errorf("status right after the supervisor was killed: %d %+v", code, s)
 		}
