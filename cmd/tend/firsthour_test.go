@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -277,14 +278,24 @@ func TestListShowsUsage(t *testing.T) {
 // after their names; -f follows a daemon that starts later.
 func TestLogsOfSeveral(t *testing.T) {
 	e := newEnv(t)
-	r := e.tend("start", "one", "--", "sh", "-c", "echo a1; sleep 0.3; echo a2; sleep 0.3; echo a3; exec sleep 600")
-	r2 := e.tend("start", "two", "--", "sh", "-c", "sleep 0.15; echo b1; sleep 0.3; echo b2 >&2; exec sleep 600")
-	if r.code != 0 || r2.code != 0 {
-		t.Fatalf("starts: %v %v", r, r2)
+	// Each line waits for its turn (a file the test makes), so that their
+	// order in time is known whatever the machine's load.
+	dir := t.TempDir()
+	wait := func(n int) string {
+		return fmt.Sprintf("while [ ! -e %s/%d ]; do sleep 0.01; done; ", dir, n)
 	}
-	eventually(t, "all the lines", func() bool {
-		return strings.Contains(e.tend("logs", "one").stdout, "a3") && strings.Contains(e.tend("logs", "two").stdout, "b2")
-	})
+	one := wait(1) + "echo a1; " + wait(3) + "echo a2; " + wait(5) + "echo a3; exec sleep 600"
+	two := wait(2) + "echo b1; " + wait(4) + "echo b2 >&2; exec sleep 600"
+	for name, script := range map[string]string{"one": one, "two": two} {
+		if r := e.tend("start", name, "--ready", "exec", "--", "sh", "-c", script); r.code != 0 {
+			t.Fatalf("start %s: %v", name, r)
+		}
+	}
+	for i, line := range []string{"one:a1", "two:b1", "one:a2", "two:b2", "one:a3"} {
+		name, text, _ := strings.Cut(line, ":")
+		writeFile(t, filepath.Join(dir, strconv.Itoa(i+1)), "")
+		eventually(t, line, func() bool { return strings.Contains(e.tend("logs", name).stdout, text) })
+	}
 	for _, args := range [][]string{{"logs"}, {"logs", "one", "two"}} {
 		r := e.tend(args...)
 		want := regexp.MustCompile(`(?s)\d\d:\d\d:\d\d one \| a1\n.*two \| b1\n.*one \| a2\n.*two \| b2\n.*one \| a3\n`)
