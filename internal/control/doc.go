@@ -12,6 +12,12 @@
 // can, and keeps serving other connections. Unknown JSON fields are
 // ignored so that a newer CLI can talk to an older supervisor.
 //
+// A request is carried out only for a client still there to hear the
+// answer: the server does not run one whose client has closed the
+// connection (it gave up while the request waited, say in a stopped
+// supervisor's backlog), nor one that came after Request.Deadline. So a
+// client keeps its side open until it has read the Response.
+//
 // The set of operations (Request.Op) belongs to the caller: control only
 // carries them.
 //

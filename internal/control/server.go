@@ -212,6 +212,10 @@ func (s *Server) serveConn(ctx context.Context, c *net.UnixConn, h Handler) {
 		s.reply(c, Response{Error: "control: request has no Op"})
 		return
 	}
+	if clientGone(c) {
+		s.logf("control: %s: the client of a %s request left before it was read; not carried out", s.path, req.Op)
+		return
+	}
 	if !req.Deadline.IsZero() {
 		if time.Now().After(req.Deadline) {
 			s.logf("control: %s: a %s request came after its client's deadline (%s); not carried out", s.path, req.Op, req.Deadline.Format(time.RFC3339Nano))
