@@ -22,6 +22,8 @@ unless NO_COLOR is set), pid, uptime, restarts, last exit, CPU (over a tenth
 of a second, 100% = one CPU), resident memory (RSS, all its processes),
 proportional memory (PSS, its share of shared pages, where readable), and
 its command; the project it was brought up from with tend up, if any.
+A daemon of several instances (--instances) has a line under it for each,
+" #N", with its state, pid, uptime, restarts and last exit.
 --json prints an array of the objects of tend status --json.`,
 		flags: func() *flagSet {
 			var o listOpts
@@ -137,9 +139,32 @@ func runList(args []string) int {
 			cell{text: info.usage.cpuText()}, cell{text: info.usage.memText()}, cell{text: info.usage.pssText()},
 			cell{text: commandText(v.Command)})
 		t.add(row...)
+		if len(v.Instances) > 1 && v.SupervisorAlive {
+			for _, in := range v.Instances {
+				t.add(instanceRow(in, projects)...)
+			}
+		}
 	}
 	t.write(os.Stdout)
 	return exitOK
+}
+
+// instanceRow is the line under a daemon of several instances that shows
+// one of them: " #N", its state, pid, uptime, restarts and last exit.
+func instanceRow(in status.Instance, projects bool) []cell {
+	row := []cell{{text: " #" + strconv.Itoa(in.Index)}}
+	if projects {
+		row = append(row, cell{})
+	}
+	pid, up := "-", "-"
+	if in.PID > 0 {
+		pid = strconv.Itoa(in.PID)
+		if !in.StartedAt.IsZero() {
+			up = since(in.StartedAt)
+		}
+	}
+	return append(row, cell{text: string(in.State), color: stateColor(string(in.State), 0)},
+		cell{text: pid}, cell{text: up}, cell{text: strconv.Itoa(in.Restarts)}, cell{text: shortExit(in.LastExit)})
 }
 
 // shortExit is a last exit for a table column: "status 1", "SIGKILL",

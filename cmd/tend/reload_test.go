@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -221,6 +223,12 @@ func TestScale(t *testing.T) {
 	for _, want := range []string{"instance 0: running", "instance 1: running", "instance 2: running"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("status lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	r = e.tend("list")
+	for i := range 3 {
+		if !regexp.MustCompile(`(?m)^ #` + strconv.Itoa(i) + `\s+running\s+\d+\s`).MatchString(r.stdout) {
+			t.Errorf("list lacks a line for instance %d:\n%s", i, r.stdout)
 		}
 	}
 	// Every instance answers, each with its number.
