@@ -104,9 +104,6 @@ func (u *upper) notOurs(name, whose string) error {
 		"or bring this file up as another project: tend up -p NAME", errNotOurs, whose, name, name)
 }
 
-// storedWait is how long up waits for the definition of a daemon whose
-// supervisor is starting (it stores its definition first thing).
-const storedWait = 5 * time.Second
 
 // bringUp starts, restarts or leaves alone one daemon, and says which.
 func (u *upper) bringUp(d *config.Daemon, want *definition.Definition) error {
@@ -118,7 +115,7 @@ func (u *upper) bringUp(d *config.Daemon, want *definition.Definition) error {
 	// Another tend up of the same file may be at work on it: after a
 	// start refused as already running, look again.
 	for try := 0; ; try++ {
-		v, old, err := u.current(dir)
+		v, old, err := u.current(dir, client.ReadyVerdictTimeout(want))
 		if err != nil {
 			return err
 		}
@@ -197,10 +194,11 @@ func (u *upper) reload(name string, dir state.Dir, want *definition.Definition, 
 
 // current returns the daemon's view and stored definition, as the user
 // gave it; both nil for a daemon that never ran. A supervisor that is
-// starting is waited for: it stores its definition first, and is up or
-// not once its start is over.
-func (u *upper) current(dir state.Dir) (*client.View, *definition.Definition, error) {
-	deadline := time.Now().Add(storedWait)
+// starting (another tend up's) is waited for, at most as long as a start
+// may take: it stores its definition first, and is up or not once its
+// start is over.
+func (u *upper) current(dir state.Dir, wait time.Duration) (*client.View, *definition.Definition, error) {
+	deadline := time.Now().Add(wait)
 	for {
 		v, err := client.Inspect(dir)
 		if errors.Is(err, client.ErrUnknown) {
