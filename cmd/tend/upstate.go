@@ -104,7 +104,6 @@ func (u *upper) notOurs(name, whose string) error {
 		"or bring this file up as another project: tend up -p NAME", errNotOurs, whose, name, name)
 }
 
-
 // bringUp starts, restarts or leaves alone one daemon, and says which.
 func (u *upper) bringUp(d *config.Daemon, want *definition.Definition) error {
 	name := u.name(d)
