@@ -19,7 +19,7 @@ import (
 func upCommand() *command {
 	return &command{
 		name:    "up",
-		usage:   "[-f FILE] [-p PROJECT] [--attach | --foreground [--exit-on-failure]] [NAME...]",
+		usage:   "[-f FILE] [-p PROJECT] [-m NAME=N,...] [--attach | --foreground [--exit-on-failure]] [NAME...]",
 		summary: "start, restart or stop daemons to match tend.toml or a Procfile",
 		help: `Bring the running daemons in line with a file: tend.toml (or any FILE
 ending in .toml) declaring daemons with the options of tend start, or a
@@ -47,6 +47,11 @@ from this file and no longer in it is stopped. One line per daemon says
 what was done: started, restarted, reloaded, unchanged, stopped. With NAMEs, only those and what they come after are
 brought up, and nothing is stopped. Running tend up again, or twice at
 once, changes nothing that is up to date.
+
+-m web=3,worker=2 (foreman's formation; all=N for every daemon) runs that
+many instances of each (see: tend help scale), whatever the file says: a
+running daemon whose count alone changed is scaled, its instances that run
+go on. Without -m, the file's count (instances = N, else 1) applies again.
 
 A cycle or an unknown dependency, like any mistake in the file (printed as
 FILE:LINE: KEY: problem), is refused before anything changes (exit 2).
@@ -94,6 +99,7 @@ file's project is left alone (exit status 1).`,
 
 type upOpts struct {
 	file, project      string
+	formation          string
 	foreground, attach bool
 	noReload           bool
 	policy             foregroundPolicy
@@ -109,6 +115,7 @@ func upFlags(cmd string, o *upOpts) *flagSet {
 		fs.boolean(&o.foreground, "foreground", 0, "stay, for a service manager or as a container's PID 1, until SIGTERM; then stop them all")
 		fs.boolean(&o.policy.exitOnFailure, "exit-on-failure", 0, "with --foreground: any daemon failing for good brings all down")
 		fs.boolean(&o.noReload, "no-reload", 0, "restart changed daemons, even those that could be reloaded")
+		fs.str(&o.formation, "formation", 'm', "NAME=N,...", "run N instances of NAME, whatever the file says (foreman's -m; all=N for every daemon)")
 	}
 	return fs
 }
@@ -136,6 +143,9 @@ func parseUp(c *command, args []string) (*upper, []string, upOpts, int) {
 		return nil, nil, o, fail(err)
 	}
 	u.noReload = o.noReload
+	if u.formation, err = parseFormation(o.formation, u.file); err != nil {
+		return nil, nil, o, fail(usageErr(c.name, "%s", err))
+	}
 	return u, p.args, o, -1
 }
 
@@ -166,6 +176,8 @@ type upper struct {
 	// noReload (--no-reload): restart changed daemons even when they
 	// serve sockets.
 	noReload bool
+	// formation (-m) sets the number of instances of some daemons.
+	formation formation
 }
 
 func newUpper(path, project string) (*upper, error) {

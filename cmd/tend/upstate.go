@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -63,6 +64,9 @@ func (u *upper) expected(d *config.Daemon) (*definition.Definition, error) {
 		return nil, fmt.Errorf("%s: %w", d.Name, err)
 	}
 	def.Project, def.Source, def.EnvDigest = u.project, u.file.Path, envDigest(def.EnvFiles)
+	if n, ok := u.formation.count(d.Name); ok {
+		def.Instances = n
+	}
 	return def, nil
 }
 
@@ -72,9 +76,11 @@ func (u *upper) expected(d *config.Daemon) (*definition.Definition, error) {
 // BaseEnv, the environment of whoever ran tend up or tend start, is not
 // compared.
 func changes(old, new *definition.Definition) (reloadable, other []string) {
-	next := *new
+	prev, next := *old, *new
 	next.BaseEnv = old.BaseEnv
-	reloadable, other = old.Changes(&next)
+	// 0 and 1 instance are the same.
+	prev.Instances, next.Instances = old.InstanceCount(), new.InstanceCount()
+	reloadable, other = prev.Changes(&next)
 	for i, f := range reloadable {
 		if f == "env_digest" {
 			reloadable[i] = "env file contents"
@@ -134,6 +140,10 @@ func (u *upper) bringUp(d *config.Daemon, want *definition.Definition) error {
 			default:
 				var other []string
 				why, other = changes(old, want)
+				if len(why) == 0 && slices.Equal(other, []string{"instances"}) {
+					// Only the number of instances (-m): scale.
+					return u.scale(name, dir, want)
+				}
 				if len(why) > 0 && len(other) == 0 && len(want.Listen) > 0 && !u.noReload {
 					// Only the command or its environment changed, and it
 					// serves sockets: the new one is ready before the old
@@ -171,6 +181,23 @@ func (u *upper) bringUp(d *config.Daemon, want *definition.Definition) error {
 		bufferingHint(want, u.file.Path)
 		return nil
 	}
+}
+
+// scale applies a changed number of instances to a running daemon: those
+// that run go on.
+func (u *upper) scale(name string, dir state.Dir, want *definition.Definition) error {
+	n := want.InstanceCount()
+	ctx, cancel := context.WithTimeout(context.Background(), client.ReadyVerdictTimeout(want))
+	defer cancel()
+	if err := client.Scale(ctx, dir, n); err != nil {
+		return fmt.Errorf("scale to %d: %w", n, err)
+	}
+	if n == 1 {
+		u.report(name, "scaled to 1 instance")
+	} else {
+		u.report(name, "scaled to %d instances", n)
+	}
+	return nil
 }
 
 // reload applies a changed command or environment to a running daemon

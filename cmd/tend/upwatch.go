@@ -94,7 +94,7 @@ func (u *upper) foregroundLoop(path string, names []string, sigs chan os.Signal,
 			}
 			sdNotify("RELOADING=1")
 			if nu, err := newUpper(path, u.project); err == nil {
-				nu.noReload = u.noReload
+				nu.noReload, nu.formation = u.noReload, u.formation
 				u = nu
 				u.up(names)
 			} else {

@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	statedir "github.com/tendhq/tend/internal/state"
 	"syscall"
 	"time"
 
@@ -240,7 +241,23 @@ func (s *Supervisor) scale(r scaleRequest) {
 		}
 	}
 	s.events.Info("scaled", "instances", r.n)
+	s.storeInstances(r.n)
 	r.reply <- ws
+}
+
+// storeInstances makes n the daemon's number of instances, in its
+// definition and the stored one, so that a restart, a reload or tend
+// resurrect keeps it.
+func (s *Supervisor) storeInstances(n int) {
+	def := *s.def
+	def.Instances = n
+	s.def = &def
+	if !s.stateful() {
+		return
+	}
+	if err := statedir.WriteJSON(s.cfg.Dir.DefinitionFile(), s.def, 0o600); err != nil {
+		s.events.Error("store instances", "err", err)
+	}
 }
 
 // signalAll sends sig to every instance's main process (or, with all or
