@@ -312,7 +312,11 @@ func (u *upper) stop(d *config.Daemon) error {
 	how, err := client.Stop(context.Background(), dir)
 	switch {
 	case errors.Is(err, client.ErrNotRunning), errors.Is(err, client.ErrUnknown):
-		u.report(name, "not running")
+		if v, ierr := client.Inspect(dir); ierr == nil && v.LastExit != nil {
+			u.report(name, "not running (%s, %s ago)", v.LastExit.Description, since(v.LastExit.At))
+		} else {
+			u.report(name, "not running")
+		}
 		return nil
 	case err != nil:
 		return errors.New(userMessage(err))
