@@ -15,6 +15,7 @@ import (
 	"github.com/tendhq/tend/internal/definition"
 	"github.com/tendhq/tend/internal/proc"
 	"github.com/tendhq/tend/internal/state"
+	"github.com/tendhq/tend/internal/status"
 )
 
 // SuperviseCommand is the hidden tend command that a supervisor runs as:
@@ -77,24 +78,26 @@ func Start(ctx context.Context, dir state.Dir, def *definition.Definition) (int,
 	cfg.ExtraFiles = []*os.File{f}
 	cfg.Args = []string{self, SuperviseCommand, def.Name}
 	cfg.Env = append(launchEnv(os.Environ()), "TEND_HOME="+root)
-	_, err = daemon.Launch(cfg)
+	sup, err := daemon.Launch(cfg)
 	if errors.Is(err, daemon.ErrAlreadyRunning) {
 		if _, alive := lockHolder(dir); !alive {
 			// The lock of a supervisor that was just killed lingers a
 			// moment after it died: the kernel closes a killed
 			// process's files once all its threads are gone.
 			if werr := waitUnlocked(ctx, dir, proc.Identity{}); werr == nil {
-				_, err = daemon.Launch(cfg)
+				sup, err = daemon.Launch(cfg)
 			}
 		}
 	}
 	if err != nil {
-		if v, ierr := Inspect(dir); ierr == nil && v.Condition == Lost {
-			// Its supervisor died, not its daemon.
-			return 0, fmt.Errorf("%w; its supervisor is gone but %d of its processes still run: "+
-				"tend status %s shows them, tend stop %s ends them", err, len(v.Leftovers), dir.Name, dir.Name)
-		}
 		return 0, err
+	}
+	// The supervisor writes its record before it says the daemon is
+	// ready: the record names the main process. Inspect would also ask
+	// the supervisor, a round trip on the start path for the same answer.
+	var rec status.Record
+	if err := state.ReadJSON(dir.StatusFile(), &rec); err == nil && rec.Supervisor.PID == sup && rec.PID > 0 {
+		return rec.PID, nil
 	}
 	if v, err := Inspect(dir); err == nil {
 		return v.PID, nil
