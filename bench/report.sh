@@ -104,12 +104,18 @@ END {
   print "| figure | tend | best supervising peer | tend / best | tend / each supervising peer | floor | tend / floor | target | verdict |"
   print "|---|---|---|---|---|---|---|---|---|"
   # start
+  # Issue 15: start at most the one of libslack daemon and at most 1.5x runit sv up.
   m = "start_ms"; b = best(m, -1)
-  c = has("tend", m) && (b == "" || v("tend", m) < v(b, m)) && v("tend", m) <= 1.5 * v("gofloor", m)
-  printf "| start, ms | %s | %s | %s | %s | gofloor %s; fork+exec %s | %s; %s | < every peer, <= 1.5x gofloor | %s |\n",
-    cell("tend", m), bestcell(m, -1), ratio("tend", b, m), each("tend", m), mv("gofloor", m),
-    mv("floor:fork+execve+wait", "spawn_ms"), ratio("tend", "gofloor", m),
-    ratio2("tend", m, "floor:fork+execve+wait", "spawn_ms"), verdict(c, lacking("tend gofloor" allpeers(), m))
+  for (k = 1; k <= 2; k++) {
+    t = (k == 1) ? "tend" : "tend-exec"
+    lbl = (k == 1) ? "start, ms (defaults: returns once the program has settled)" : "start, ms, tend --ready exec (returns once executed)"
+    if (k == 2 && !known(t, m)) continue
+    c = has(t, m) && v(t, m) <= v("daemon", m) && v(t, m) <= 1.5 * v("runit", m)
+    printf "| %s | %s | %s | %s | %s | gofloor %s; fork+exec %s | %s; %s | <= daemon, <= 1.5x runit | %s |\n", lbl,
+      cell(t, m), bestcell(m, -1), ratio(t, b, m), each(t, m), mv("gofloor", m),
+      mv("floor:fork+execve+wait", "spawn_ms"), ratio(t, "gofloor", m),
+      ratio2(t, m, "floor:fork+execve+wait", "spawn_ms"), verdict(c, lacking(t " daemon runit", m))
+  }
   # ready
   m = "ready_ms"; b = best(m, -1)
   if (has("tend", m))
@@ -130,10 +136,10 @@ END {
     t = (k == 1) ? "tend" : "tend-nobackoff"
     lbl = (k == 1) ? "first restart after kill -9, ms (defaults: first restart at once)" : "first restart, ms, tend --backoff 1ns"
     if (k == 2 && !known(t, m)) continue
-    c = has(t, m) && v(t, m) <= 1.5 * v("daemon", m)
-    printf "| %s | %s | %s | %s | %s | gofloor %s | %s | <= 1.5x daemon | %s |\n", lbl,
+    c = has(t, m) && b != "" && v(t, m) <= 1.5 * v(b, m)
+    printf "| %s | %s | %s | %s | %s | gofloor %s | %s | <= 1.5x best peer | %s |\n", lbl,
       cell(t, m), bestcell(m, -1), ratio(t, b, m), each(t, m), mv("gofloor", m), ratio(t, "gofloor", m),
-      verdict(c, lacking(t " daemon", m))
+      verdict(c, lacking(t " " b, m))
   }
   # memory
   m = "pss_kb_100"; b = best(m, -1)
@@ -161,10 +167,11 @@ END {
     lbl = (k == 1) ? "log capture, MB/s (timestamp+stream prefix)" : "log capture, MB/s, --no-timestamps"
     if (k == 2 && !known(t, m)) continue
     lost = (note[t, m] ~ /MISSING/)
-    c = has(t, m) && v(t, m) >= 0.9 * v("floor:file", m) && !lost
-    printf "| %s | %s (%s) | %s | %s | %s | direct write %s; Go io.Copy %s | %s | >= 0.90x direct, no line lost | %s |\n", lbl,
+    want = (k == 1) ? 0.75 : 0.9
+    c = has(t, m) && v(t, m) >= want * v("floor:file", m) && !lost
+    printf "| %s | %s (%s) | %s | %s | %s | direct write %s; Go io.Copy %s | %s | >= %.2fx direct, no line lost | %s |\n", lbl,
       cell(t, m), (has(t, m) ? esc(note[t, m]) : "-"), bestcell(m, 1), ratio(t, b, m), each(t, m),
-      mv("floor:file", m), mv("gofloor-pipe", m), ratio2(t, m, "floor:file", m), verdict(c, lacking(t " floor:file", m))
+      mv("floor:file", m), mv("gofloor-pipe", m), ratio2(t, m, "floor:file", m), want, verdict(c, lacking(t " floor:file", m))
   }
   print ""
   print "## Every tool (median [min-max])"
@@ -230,6 +237,13 @@ END {
   print ""
   for (k in mach) if (k ~ /^version_/) printf "- %s: %s\n", substr(k, 9), mach[k]
 }' "$SUMMARY"
+if [ -s "$OUT/breakdown.txt" ]; then
+  printf '\n## Where tend start and tend stop spend their time (bench/breakdown.sh, perf trace)\n\n'
+  printf 'Median ms since the command was invoked, 20 cycles traced (tracing slows every system call, so\n'
+  printf 'the totals are above the figures of the tables).\n\n```\n'
+  cat "$OUT/breakdown.txt"
+  printf '```\n'
+fi
 if [ -s "$OUT/gobench.txt" ]; then
   printf '\n## Go benchmarks of the hot paths\n\n```\n'
   grep -E '^(Benchmark|ok|FAIL|pkg:)' "$OUT/gobench.txt"
