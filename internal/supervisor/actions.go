@@ -196,11 +196,17 @@ func ended(m *machine, ev event) {
 	m.lastExit = exit
 	if !inc.ready {
 		err := fmt.Errorf("%s %s before it was ready", m.cfg.name, exit.Description)
-		if inc.first {
-			m.decide(err)
-		}
 		m.reply(m.restartWaiters, result{err: err})
 		m.restartWaiters = nil
+		if inc.first {
+			// The start failed: it is not retried behind the back of
+			// whoever waits for its verdict, and its exit stays the last.
+			m.decide(err)
+			m.err = err.Error()
+			m.log(slog.LevelError, "failed", "how", exit.Description, "err", m.err)
+			m.finish(stFailed, ev.at)
+			return
+		}
 	}
 	if !m.cfg.policy.Restarts(exit.Code) {
 		m.log(slog.LevelInfo, "exited", "how", exit.Description)

@@ -70,7 +70,9 @@
 // goes to the policy after). mainExit ends the incarnation when nothing is
 // left, adopts a new main process after an exit 0, or stops the rest after
 // a failure. ended applies the restart policy with backoff and the start
-// limit: backoff, a new incarnation at once, exited, or failed. stop,
+// limit: backoff, a new incarnation at once, exited, or failed; the first
+// incarnation, ended before it was ready, fails the start instead (tend
+// start says so, and its exit stays the last). stop,
 // restart and fault (watchdog, health, WATCHDOG=trigger) run the stop
 // schedule, a signal and a deadline per step, nextStep escalating, and end
 // in down, in a new incarnation, or (processes that survive every step)

@@ -134,8 +134,8 @@ func TestTable(t *testing.T) {
 			evStop: {stStopping, "Signal"}, evRestart: {stRestarting, "Signal"},
 			evSpawned:     same(stStarting),
 			evSpawnFailed: {stFailed, "End Verdict Finish"},
-			evMainExit:    {stStarting, "End Verdict Spawn"}, // not ready: the verdict fails; the first restart is immediate
-			evEmpty:       {stStarting, "End Verdict Spawn"},
+			evMainExit:    {stFailed, "End Verdict Finish"}, // the first, not ready: the start fails, not retried
+			evEmpty:       {stFailed, "End Verdict Finish"},
 			evReady:       {stUp, "Verdict Health"},
 			evNotReady:    {stStopping, "Verdict Signal"},
 			evReload:      {stRestarting, "Signal"},
