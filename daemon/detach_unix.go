@@ -309,9 +309,9 @@ func notReady(format string, args ...any) error {
 // launcher waits in the user's terminal for the daemon's verdict.
 type launcher struct {
 	cfg       Config
-	firstDone chan *os.ProcessState
+	firstDone chan waited
 	name      string
-	first     *os.Process
+	first     *child
 	status    *os.File
 	relay     *os.File
 	log       *os.File
@@ -334,11 +334,9 @@ func (l *launcher) wait() (int, error) {
 	}()
 	// Reap the first stage: the session leader, or the daemon itself
 	// without the second fork. The daemon's fate comes from the pipe.
-	l.firstDone = make(chan *os.ProcessState, 1)
-	go func() {
-		ps, _ := l.first.Wait()
-		l.firstDone <- ps
-	}()
+	l.firstDone = make(chan waited, 1)
+	go func() { l.firstDone <- l.first.wait() }()
+	defer l.first.release()
 	timeout := l.cfg.ReadyTimeout
 	if timeout <= 0 {
 		timeout = DefaultReadyTimeout
@@ -400,16 +398,13 @@ func (l *launcher) removePidfile() {
 // otherwise it is our child once the session stage has exited, since we are
 // its subreaper.
 func (l *launcher) describeDeath(pid int) string {
-	if pid > 0 && pid == l.first.Pid {
+	if pid > 0 && pid == l.first.pid {
 		select {
-		case ps := <-l.firstDone:
-			if ps == nil {
-				return "no status available"
+		case w := <-l.firstDone:
+			if w.err != nil {
+				return "no status available: " + w.err.Error()
 			}
-			if ws, ok := ps.Sys().(syscall.WaitStatus); ok {
-				return describeStatus(unix.WaitStatus(ws))
-			}
-			return ps.String()
+			return describeStatus(w.ws)
 		case <-time.After(2 * time.Second):
 			return "it closed its readiness pipe but is still running as pid " + strconv.Itoa(pid)
 		}
@@ -456,21 +451,21 @@ func describeStatus(ws unix.WaitStatus) string {
 // member lives (the kernel reuses no pid that names a group).
 func (l *launcher) stopChild(pid int) {
 	if pid <= 0 {
-		unix.Kill(-l.first.Pid, unix.SIGTERM)
+		unix.Kill(-l.first.pid, unix.SIGTERM)
 		select {
 		case <-l.firstDone:
 		case <-time.After(2 * time.Second):
-			unix.Kill(-l.first.Pid, unix.SIGKILL)
+			unix.Kill(-l.first.pid, unix.SIGKILL)
 			<-l.firstDone
 		}
 		return
 	}
-	if pid == l.first.Pid {
-		l.first.Signal(syscall.SIGTERM)
+	if pid == l.first.pid {
+		l.first.signal(unix.SIGTERM)
 		select {
 		case <-l.firstDone:
 		case <-time.After(2 * time.Second):
-			l.first.Kill()
+			l.first.signal(unix.SIGKILL)
 			<-l.firstDone
 		}
 		return
@@ -531,7 +526,7 @@ func inheritedFiles(st stage) []*os.File {
 // descriptors, and a clean signal state (see cleanFork). A final stage that
 // cannot be started clean is started as the daemon stage instead, which
 // cleans itself and re-executes in place: one more start of the program.
-func startStage(path string, argv, env []string, files []*os.File, st stage, setsid bool) (*os.Process, error) {
+func startStage(path string, argv, env []string, files []*os.File, st stage, setsid bool) (*child, error) {
 	c := beginCleanFork()
 	defer c.end()
 	if st.name == stageFinal && !c.clean() {
@@ -545,11 +540,13 @@ func startStage(path string, argv, env []string, files []*os.File, st stage, set
 		defer mf.Close()
 		files = append(files[:len(files):len(files)], mf)
 	}
-	return os.StartProcess(path, argv, &os.ProcAttr{
-		Env:   stageEnvironment(env, st),
-		Files: files,
-		Sys:   &syscall.SysProcAttr{Setsid: setsid},
-	})
+	return startChild(path, argv, stageEnvironment(env, st), files, setsid)
+}
+
+// waited is how a child ended, or why that is unknown.
+type waited struct {
+	ws  unix.WaitStatus
+	err error
 }
 
 func runStage(cfg Config, st stage) (*Daemon, error) {
@@ -571,9 +568,11 @@ func runStage(cfg Config, st stage) (*Daemon, error) {
 		next := st
 		next.name = stageFinal
 		files := append([]*os.File{os.Stdin, os.Stdout, os.Stderr, status}, inheritedFiles(st)...)
-		if _, err := startStage(self, os.Args, os.Environ(), files, next, false); err != nil {
+		c, err := startStage(self, os.Args, os.Environ(), files, next, false)
+		if err != nil {
 			failStage(fmt.Errorf("start daemon stage: %w", err))
 		}
+		c.release()
 		os.Exit(0)
 	case stageDaemon:
 		status.Write([]byte("P " + strconv.Itoa(os.Getpid()) + "\n"))

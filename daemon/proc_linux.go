@@ -228,3 +228,61 @@ func rtSigaction(sig int, act, old *sigaction) error {
 	}
 	return nil
 }
+
+// child is a stage this process started.
+type child struct {
+	pid   int
+	pidfd int // -1 where the kernel gives none (before Linux 5.2)
+}
+
+// startChild forks and executes path. It asks the kernel for a pidfd with
+// the fork itself, where os.StartProcess would first fork a throwaway child
+// once per process to check that pidfds work: up to a millisecond and more
+// on a launcher's path, whose every start is a new process.
+func startChild(path string, argv, env []string, files []*os.File, setsid bool) (*child, error) {
+	fds := make([]uintptr, len(files))
+	for i, f := range files {
+		fds[i] = f.Fd()
+	}
+	c := &child{pidfd: -1}
+	attr := &syscall.ProcAttr{Env: env, Files: fds, Sys: &syscall.SysProcAttr{Setsid: setsid, PidFD: &c.pidfd}}
+	pid, _, err := syscall.StartProcess(path, argv, attr)
+	if err == syscall.EINVAL || err == syscall.ENOSYS { // no CLONE_PIDFD
+		c.pidfd, attr.Sys.PidFD = -1, nil
+		pid, _, err = syscall.StartProcess(path, argv, attr)
+	}
+	runtime.KeepAlive(files)
+	if err != nil {
+		return nil, &os.PathError{Op: "fork/exec", Path: path, Err: err}
+	}
+	c.pid = pid
+	return c, nil
+}
+
+// wait reaps the child and returns how it ended.
+func (c *child) wait() waited {
+	var ws unix.WaitStatus
+	for {
+		_, err := unix.Wait4(c.pid, &ws, 0, nil)
+		if err != unix.EINTR {
+			return waited{ws: ws, err: err}
+		}
+	}
+}
+
+// signal sends sig to the child: by its pidfd, which never names another
+// process, or without one by pid, which the caller must not yet have reaped.
+func (c *child) signal(sig unix.Signal) error {
+	if c.pidfd >= 0 {
+		return unix.PidfdSendSignal(c.pidfd, sig, nil, 0)
+	}
+	return unix.Kill(c.pid, sig)
+}
+
+// release closes the pidfd; the child cannot be signalled afterwards.
+func (c *child) release() {
+	if c.pidfd >= 0 {
+		unix.Close(c.pidfd)
+		c.pidfd = -1
+	}
+}

@@ -4,6 +4,7 @@ package daemon
 
 import (
 	"os"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -43,3 +44,31 @@ func setProcessName(argv0 string) {}
 
 // execClean is not reached here (cleanFork.clean is always true).
 func execClean(path string, argv, env []string, marker stage) error { return nil }
+
+// child is a stage this process started.
+type child struct {
+	pid int
+	p   *os.Process
+}
+
+func startChild(path string, argv, env []string, files []*os.File, setsid bool) (*child, error) {
+	p, err := os.StartProcess(path, argv, &os.ProcAttr{Env: env, Files: files, Sys: &syscall.SysProcAttr{Setsid: setsid}})
+	if err != nil {
+		return nil, err
+	}
+	return &child{pid: p.Pid, p: p}, nil
+}
+
+// wait reaps the child and returns how it ended.
+func (c *child) wait() waited {
+	ps, err := c.p.Wait()
+	if err != nil {
+		return waited{err: err}
+	}
+	ws, _ := ps.Sys().(syscall.WaitStatus)
+	return waited{ws: unix.WaitStatus(ws)}
+}
+
+func (c *child) signal(sig unix.Signal) error { return c.p.Signal(sig) }
+
+func (c *child) release() {}
