@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"sync"
 	"syscall"
 	"time"
@@ -106,6 +107,14 @@ func Start(cfg Config) (*Supervisor, error) {
 		mcfg: newMachineConfig(def),
 	}
 	s.inbox.init()
+	// Before its first StartProcess, the os package forks a throwaway
+	// child to check that pidfds work: done now, beside the setup below,
+	// it is not on the way to the first incarnation's start.
+	go func() {
+		if p, err := os.FindProcess(os.Getpid()); err == nil {
+			p.Release()
+		}
+	}()
 	proc.SetChildSubreaper() // every process the daemon forks stays ours to find and reap
 	self, err := proc.Self()
 	if err != nil {
