@@ -90,6 +90,11 @@ func Start(ctx context.Context, dir state.Dir, def *definition.Definition) (int,
 		}
 	}
 	if err != nil {
+		if v, ierr := Inspect(dir); ierr == nil && v.Condition == Lost {
+			// Its supervisor died, not its daemon.
+			return 0, fmt.Errorf("%w; its supervisor is gone but %d of its processes still run: "+
+				"tend status %s shows them, tend stop %s ends them", err, len(v.Leftovers), dir.Name, dir.Name)
+		}
 		return 0, err
 	}
 	// The supervisor writes its record before it says the daemon is
