@@ -59,6 +59,7 @@ func (e *env) startForeground(dir string, extra []string, argv ...string) *pid1 
 	p.cmd.Dir = dir
 	p.cmd.Env = append(append(os.Environ(), "TEND_HOME="+e.home), extra...)
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
+	p.cmd.WaitDelay = 5 * time.Second // daemons that outlive tend hold its output open
 	if err := p.cmd.Start(); err != nil {
 		e.t.Fatal(err)
 	}
@@ -72,7 +73,12 @@ func (e *env) startForeground(dir string, extra []string, argv ...string) *pid1 
 	}()
 	e.t.Cleanup(func() {
 		if !p.exited() {
-			p.cmd.Process.Kill() // under unshare, the namespace dies with its PID 1
+			// Under unshare, the namespace dies with its PID 1, unshare's
+			// child; unshare itself does not pass SIGKILL on.
+			for _, c := range children(p.cmd.Process.Pid) {
+				syscall.Kill(c, syscall.SIGKILL)
+			}
+			p.cmd.Process.Kill()
 			<-p.done
 		}
 	})
@@ -179,10 +185,13 @@ func TestContainerExample(t *testing.T) {
 	// its first line.
 	eventually(t, "the daemons' output on tend's stdout", func() bool {
 		out := p.stdout.String()
-		return regexp.MustCompile(`(?m) \S*web \| serving on 127\.0\.0\.1:\d+$`).MatchString(out) &&
-			regexp.MustCompile(`(?m) \S*web \| 127\.0\.0\.1 "GET / HTTP/1\.1" 200`).MatchString(out) &&
-			regexp.MustCompile(`(?m) \S*worker \| worker started$`).MatchString(out)
+		return regexp.MustCompile(`(?m) \S*web +\| serving on 127\.0\.0\.1:\d+$`).MatchString(out) &&
+			regexp.MustCompile(`(?m) \S*web +\| 127\.0\.0\.1 "GET / HTTP/1\.1" 200`).MatchString(out) &&
+			regexp.MustCompile(`(?m) \S*worker +\| worker started$`).MatchString(out)
 	})
+	if t.Failed() {
+		t.Fatalf("tend's stdout: %q", p.stdout.String())
+	}
 
 	syscall.Kill(tend, syscall.SIGTERM) // docker stop
 	code, took := p.wait(t, 20*time.Second)
