@@ -247,6 +247,16 @@ func (l *launcher) wait() (int, error) {
 			l.status.SetReadDeadline(end)
 			br.ReadString(0)
 			drain(time.Until(end))
+			// The session stage exits as soon as it has started the
+			// daemon; once it is reaped, the daemon is the child of the
+			// nearest subreaper (Launch's caller may be one and wait for
+			// it) and of no process of ours. Bounded as above.
+			if pid != l.first.pid {
+				select {
+				case <-l.firstDone:
+				case <-time.After(time.Second):
+				}
+			}
 			return pid, nil
 		case strings.HasPrefix(line, "E "):
 			drain(time.Second)
