@@ -123,20 +123,21 @@ func runRun(args []string) int {
 }
 
 // sayRestarts tells tend run's stderr when the command ended and what the
-// supervisor does about it: it is restarted, or given up on. It looks at
-// the supervisor's record a few times a second while it runs.
+// supervisor does about it: it is restarted, or given up on. It follows the
+// supervisor's record as it changes.
 func sayRestarts(s *supervisor.Supervisor, def *definition.Definition, who string) {
-	t := time.NewTicker(100 * time.Millisecond)
-	defer t.Stop()
-	seen := s.Record().Restarts
+	changed := s.Changed()
+	r := s.Record()
+	seen := r.Restarts
 	var lastExit *status.Exit
 	for {
 		select {
 		case <-s.Done():
 			return
-		case <-t.C:
+		case <-changed:
 		}
-		r := s.Record()
+		changed = s.Changed()
+		r = s.Record()
 		if r.LastExit != nil && r.LastExit != lastExit && r.LastExit.At != timeOf(lastExit) {
 			lastExit = r.LastExit
 			switch {

@@ -91,6 +91,7 @@ type Supervisor struct {
 	done        chan struct{} // closed when the supervisor has let go of everything
 	lastMu      sync.Mutex
 	last        status.Record // the record as of the last message, for Record
+	changed     chan struct{} // closed and replaced when last changes, for Changed
 	shutdownErr error
 }
 
@@ -271,6 +272,18 @@ func (s *Supervisor) Record() status.Record {
 	return s.last
 }
 
+// Changed returns a channel that is closed at the record's next change, so
+// that a caller can follow the record without polling: take the channel,
+// read Record, wait for the channel, repeat.
+func (s *Supervisor) Changed() <-chan struct{} {
+	s.lastMu.Lock()
+	defer s.lastMu.Unlock()
+	if s.changed == nil {
+		s.changed = make(chan struct{})
+	}
+	return s.changed
+}
+
 // loop is the supervisor's one goroutine that owns its state.
 func (s *Supervisor) loop() {
 	timer := time.NewTimer(time.Hour)
@@ -305,6 +318,10 @@ func (s *Supervisor) publish() {
 	s.fillRecord()
 	s.lastMu.Lock()
 	s.last = s.rec
+	if s.changed != nil {
+		close(s.changed)
+		s.changed = nil
+	}
 	s.lastMu.Unlock()
 }
 
