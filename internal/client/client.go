@@ -144,7 +144,9 @@ func broken(err error) bool {
 // tend runs the stop schedule on them itself, also when the supervisor
 // dies during the stop.
 func Stop(ctx context.Context, dir state.Dir) (string, error) {
-	v, err := Inspect(dir)
+	// The record on disk is enough to know whom to ask: a stop does not
+	// need the supervisor's fresher copy, which costs a round trip.
+	v, err := inspect(dir, false)
 	if errors.Is(err, ErrUnknown) {
 		// The folder exists but no record: a start that never got far.
 		return "", fmt.Errorf("%s: %w", dir.Name, ErrNotRunning)
@@ -362,6 +364,18 @@ func LoadDefinition(dir state.Dir) (*definition.Definition, error) {
 // already on its way out. A zero sup waits for the lock alone.
 func waitUnlocked(ctx context.Context, dir state.Dir, sup proc.Identity) error {
 	deadline := time.Now().Add(10 * time.Second)
+	// The supervisor's exit closes its files and so frees the lock: wait
+	// for that exit on a pidfd, and poll the lock only seldom meanwhile
+	// (the lock may change hands without it), and often after it (the
+	// kernel may be a moment late).
+	poll := 2 * time.Millisecond
+	var exited <-chan struct{}
+	if sup.PID > 0 {
+		if c, stop, err := proc.WatchExit(sup); err == nil {
+			defer stop()
+			exited, poll = c, 100*time.Millisecond
+		}
+	}
 	for {
 		// The lock itself, not lockHolder: a dead process's lock
 		// lingers a moment, and a start must find it free.
@@ -375,7 +389,9 @@ func waitUnlocked(ctx context.Context, dir state.Dir, sup proc.Identity) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(2 * time.Millisecond):
+		case <-exited:
+			exited, poll = nil, 2*time.Millisecond
+		case <-time.After(poll):
 		}
 	}
 }

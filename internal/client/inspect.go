@@ -76,7 +76,11 @@ var ErrUnknown = errors.New("no such daemon")
 // When the supervisor is gone before the daemon ended, it looks for the
 // daemon's processes (status.Record.Processes): Lost if some run, Dead if
 // none.
-func Inspect(dir state.Dir) (*View, error) {
+func Inspect(dir state.Dir) (*View, error) { return inspect(dir, true) }
+
+// inspect is Inspect; fresh says whether to ask a running supervisor for
+// its record even when the file is readable (it may be behind).
+func inspect(dir state.Dir, fresh bool) (*View, error) {
 	var rec status.Record
 	if err := state.ReadJSON(dir.StatusFile(), &rec); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -96,7 +100,7 @@ func Inspect(dir state.Dir) (*View, error) {
 	}
 	v := &View{Record: rec, Condition: Condition(rec.State)}
 	sup, held := lockHolder(dir)
-	if held && sup == rec.Supervisor {
+	if fresh && held && sup == rec.Supervisor {
 		// The file may be behind (a full disk keeps the supervisor from
 		// writing it): the supervisor's own record is the truth.
 		if av, err := askSupervisor(dir); err == nil {
