@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -214,6 +215,9 @@ func superviseCommand() *command {
 // library detaches it, and the definition comes on its first extra
 // descriptor.
 func runSupervise(args []string) int {
+	// One P: a supervisor waits nearly all its life, and a second P's
+	// span caches and threads cost every daemon ~0.3 MiB (BENCHMARKS.md).
+	runtime.GOMAXPROCS(1)
 	if len(args) != 1 {
 		return fail(usageErr("", "supervise is tend's own command; use: tend start"))
 	}
