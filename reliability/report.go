@@ -222,7 +222,7 @@ func loadRemark(m machine) string {
 		return one > float64(m.CPUs)
 	}
 	if high(m.LoadStart) || high(m.LoadEnd) {
-		return " (high: more runnable work than CPUs; other engineers' tests ran alongside)"
+		return " (high: more runnable work than CPUs)"
 	}
 	return ""
 }
