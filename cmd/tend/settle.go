@@ -100,7 +100,7 @@ func watchStart(dir state.Dir, def *definition.Definition, pid int) (started, er
 		wait       = time.Millisecond
 	)
 	for {
-		v, err := client.Inspect(dir)
+		v, err := client.Peek(dir)
 		if err != nil {
 			return out, nil // it was started; what became of it is status's to say
 		}

@@ -78,6 +78,12 @@ var ErrUnknown = errors.New("no such daemon")
 // none.
 func Inspect(dir state.Dir) (*View, error) { return inspect(dir, true) }
 
+// Peek is Inspect from the record on disk alone, without asking a running
+// supervisor for its fresher copy (a round trip): for callers that look
+// again and again, such as the start's watch. The file may be behind
+// only while the supervisor cannot write it (a full disk).
+func Peek(dir state.Dir) (*View, error) { return inspect(dir, false) }
+
 // inspect is Inspect; fresh says whether to ask a running supervisor for
 // its record even when the file is readable (it may be behind).
 func inspect(dir state.Dir, fresh bool) (*View, error) {
