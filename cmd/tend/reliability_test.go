@@ -461,6 +461,9 @@ func TestLogDiskFull(t *testing.T) {
 		text = r.stdout
 		return strings.Contains(text, "log error") && strings.Contains(text, "no space left on device")
 	})
+	if strings.Contains(text, "logcap:") {
+		t.Errorf("status shows the log error with an internal prefix: %q", text)
+	}
 	eventually(t, "the child to finish printing", func() bool { b, _ := os.ReadFile(e.note); return strings.Contains(string(b), "printed") })
 	if s, _ := e.status("full"); !alive(pid) || s.PID != pid {
 		t.Fatalf("daemon died of a full log disk: %+v", s)

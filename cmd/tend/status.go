@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -203,7 +204,7 @@ func (info *daemonInfo) print(w io.Writer) {
 		row("log", "%s", v.Log)
 	}
 	if v.LogError != "" {
-		row("log error", "%s", v.LogError)
+		row("log error", "%s", userMessage(errors.New(v.LogError)))
 	}
 	if v.LostLines > 0 {
 		row("lost lines", "%d (the log could not be written)", v.LostLines)
