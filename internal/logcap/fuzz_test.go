@@ -1,6 +1,7 @@
 package logcap
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,9 @@ func unparse(r Record) string {
 	}
 	if r.Stream != "" {
 		b.WriteString(r.Stream)
+		if r.HasInstance {
+			b.WriteString("." + strconv.Itoa(r.Instance))
+		}
 		if r.Continued {
 			b.WriteString("+")
 		}

@@ -16,11 +16,12 @@ import (
 
 // Record is one parsed log line.
 type Record struct {
-	Time      time.Time // zero if the line has no timestamp
-	Stream    string    // Stdout, Stderr, Marker, or "" if not recognised
-	Instance  int       // the instance that wrote it (stdout.N, stderr.N); 0 without a number
-	Continued bool      // the line goes on in the next record of the stream
-	Text      string    // the line without prefix and newline
+	Time        time.Time // zero if the line has no timestamp
+	Stream      string    // Stdout, Stderr, Marker, or "" if not recognised
+	Instance    int       // the instance that wrote it (stdout.N, stderr.N), if HasInstance
+	HasInstance bool      // the stream name carries an instance number
+	Continued   bool      // the line goes on in the next record of the stream
+	Text        string    // the line without prefix and newline
 }
 
 // Parse splits a log line (with or without its newline) into its prefix
@@ -46,15 +47,16 @@ func Parse(line string) Record {
 		if len(line) > len(s) && line[:len(s)] == s {
 			rest := line[len(s):]
 			if rest[0] == '.' && s != Marker {
-				// stdout.N: the output of instance N (see InstanceStream).
+				// stdout.N: the output of instance N (see InstanceStream),
+				// N written as strconv.Itoa does: no leading zeros.
 				n, i := 0, 1
 				for ; i < len(rest) && i < 5 && rest[i] >= '0' && rest[i] <= '9'; i++ {
 					n = n*10 + int(rest[i]-'0')
 				}
-				if i == 1 || i == len(rest) {
+				if i == 1 || i == len(rest) || (rest[1] == '0' && i > 2) {
 					continue
 				}
-				r.Instance, rest = n, rest[i:]
+				r.Instance, r.HasInstance, rest = n, true, rest[i:]
 			}
 			switch {
 			case rest[0] == ' ':

@@ -103,6 +103,10 @@ func TestParse(t *testing.T) {
 		{"logcap lost", Record{Stream: Marker, Text: "lost"}},
 		{"stdoutx", Record{Text: "stdoutx"}},
 		{"plain", Record{Text: "plain"}},
+		{"2026-11-23T19:45:12.123456Z stdout.0 hi", Record{Time: ts, Stream: Stdout, HasInstance: true, Text: "hi"}},
+		{"stderr.12+ part", Record{Stream: Stderr, Instance: 12, HasInstance: true, Continued: true, Text: "part"}},
+		{"stdout.007 x", Record{Text: "stdout.007 x"}}, // not as InstanceStream writes it
+		{"stdout. x", Record{Text: "stdout. x"}},
 	}
 	for _, c := range cases {
 		if got := Parse(c.line); got != c.want {
