@@ -246,7 +246,7 @@ restart = "never"
 		t.Errorf("stderr does not say why: %q", errOut)
 	}
 	// Its last words reach the container's log before tend exits.
-	if !regexp.MustCompile(`(?m) \S*job \| working$`).MatchString(out) || !regexp.MustCompile(`(?m) \S*job \| broken$`).MatchString(out) {
+	if !regexp.MustCompile(`(?m) \S*job +\| working$`).MatchString(out) || !regexp.MustCompile(`(?m) \S*job +\| broken$`).MatchString(out) {
 		t.Errorf("job's output is not on stdout: %q", out)
 	}
 	if !inOrder(out, "web: stopped", "db: stopped") {
