@@ -216,7 +216,7 @@ func superviseCommand() *command {
 // descriptor.
 func runSupervise(args []string) int {
 	// One P: a supervisor waits nearly all its life, and a second P's
-	// span caches and threads cost every daemon ~0.3 MiB (BENCHMARKS.md).
+	// span caches and threads cost every daemon ~0.2 MiB (BENCHMARKS.md).
 	runtime.GOMAXPROCS(1)
 	if len(args) != 1 {
 		return fail(usageErr("", "supervise is tend's own command; use: tend start"))

@@ -146,7 +146,7 @@ func broken(err error) bool {
 func Stop(ctx context.Context, dir state.Dir) (string, error) {
 	// The record on disk is enough to know whom to ask: a stop does not
 	// need the supervisor's fresher copy, which costs a round trip.
-	v, err := inspect(dir, false)
+	v, err := Peek(dir)
 	if errors.Is(err, ErrUnknown) {
 		// The folder exists but no record: a start that never got far.
 		return "", fmt.Errorf("%s: %w", dir.Name, ErrNotRunning)
