@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+
+	"github.com/tendhq/tend/internal/testexec"
 )
 
 // The first hour of a pm2, foreman or supervisord user: what they type,
@@ -315,7 +317,7 @@ func TestLogsOfSeveral(t *testing.T) {
 	// Follow all: a daemon that starts later shows up.
 	cmd := exec.Command(tendBin, "logs", "-f")
 	cmd.Env = append(os.Environ(), "TEND_HOME="+e.home)
-	var out syncBuffer
+	var out testexec.Buffer
 	cmd.Stdout = &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

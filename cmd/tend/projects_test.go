@@ -9,6 +9,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+
+	"github.com/tendhq/tend/internal/testexec"
 )
 
 // TestUpProjects: two projects' web stay apart, each found by its short
@@ -119,7 +121,7 @@ func TestUpAttach(t *testing.T) {
 	cmd := exec.Command(tendBin, "up", "--attach")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "TEND_HOME="+e.home)
-	var out syncBuffer
+	var out testexec.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -197,7 +197,7 @@ func TestFollowLogrotate(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out syncBuffer
+	var out testexec.Buffer
 	done := make(chan error, 1)
 	go func() { done <- Follow(ctx, path, -1, &out, Filter{}) }()
 	upTo := func(n int) {

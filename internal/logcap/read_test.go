@@ -1,11 +1,9 @@
 package logcap
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -115,31 +113,13 @@ func TestParse(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer and a poller.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // followWhile runs Follow, waits for it to print initial lines, runs write,
 // waits until the output holds want lines, and returns the output lines.
 func followWhile(t *testing.T, path string, n, initial, want int, write func()) []string {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out syncBuffer
+	var out testexec.Buffer
 	done := make(chan error, 1)
 	go func() { done <- Follow(ctx, path, n, &out, Filter{}) }()
 	testexec.WaitFor(t, 10*time.Second, "initial lines", func() bool { return strings.Count(out.String(), "\n") >= initial })
