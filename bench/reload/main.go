@@ -16,9 +16,7 @@ package main
 import (
 	"flag"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,6 +25,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tendhq/tend/internal/httpload"
 )
 
 func main() {
@@ -60,11 +60,9 @@ func main() {
 
 // outcome is one run's figures.
 type outcome struct {
-	requests, failed int
-	worst            time.Duration
-	ops              []time.Duration
-	err              error
-	firstFailure     error
+	httpload.Result
+	ops []time.Duration
+	err error
 }
 
 func (o outcome) print(tool, op string, instances int) {
@@ -78,11 +76,11 @@ func (o outcome) print(tool, op string, instances int) {
 		med = o.ops[len(o.ops)/2]
 	}
 	note := ""
-	if o.firstFailure != nil {
-		note = " (first: " + strings.ReplaceAll(o.firstFailure.Error(), "|", "/") + ")"
+	if o.FirstErr != nil {
+		note = " (first: " + strings.ReplaceAll(o.FirstErr.Error(), "|", "/") + ")"
 	}
-	fmt.Printf("| %s | %s | %d | %d | %d%s | %.1f ms | %.0f ms |\n", tool, op, instances, o.requests, o.failed, note,
-		float64(o.worst.Microseconds())/1000, float64(med.Microseconds())/1000)
+	fmt.Printf("| %s | %s | %d | %d | %d%s | %.1f ms | %.0f ms |\n", tool, op, instances, o.Requests, o.Failed, note,
+		float64(o.Worst.Microseconds())/1000, float64(med.Microseconds())/1000)
 }
 
 func freePort() int {
@@ -111,34 +109,7 @@ func during(port int, ops func() ([]time.Duration, error)) outcome {
 	stop := make(chan struct{})
 	var o outcome
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-		url := "http://127.0.0.1:" + strconv.Itoa(port) + "/"
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			start := time.Now()
-			resp, err := client.Get(url)
-			if err == nil {
-				_, err = io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if err == nil && resp.StatusCode != 200 {
-					err = fmt.Errorf("HTTP %s", resp.Status)
-				}
-			}
-			o.worst = max(o.worst, time.Since(start))
-			o.requests++
-			if err != nil {
-				o.failed++
-				if o.firstFailure == nil {
-					o.firstFailure = err
-				}
-			}
-		}
-	})
+	wg.Go(func() { o.Result = httpload.Run(port, 10*time.Second, stop) })
 	time.Sleep(200 * time.Millisecond) // a steady stream before the first operation
 	o.ops, o.err = ops()
 	time.Sleep(200 * time.Millisecond)

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tendhq/tend/internal/httpload"
 )
 
 // helperHTTP is a LISTEN_FDS server: it serves HTTP on fd 3, says ready
@@ -78,38 +80,6 @@ func (c *countedConn) Close() error {
 	return err
 }
 
-// hammer sends requests to port, one connection each, until stop is
-// closed, and counts those that fail; it returns the worst latency too.
-func hammer(port int, stop <-chan struct{}) (ok, failed int, worst time.Duration, firstErr error) {
-	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	url := fmt.Sprintf("http://127.0.0.1:%d/", port)
-	for {
-		select {
-		case <-stop:
-			return
-		default:
-		}
-		start := time.Now()
-		resp, err := client.Get(url)
-		if err == nil {
-			_, err = io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if err == nil && resp.StatusCode != 200 {
-				err = fmt.Errorf("HTTP %s", resp.Status)
-			}
-		}
-		worst = max(worst, time.Since(start))
-		if err != nil {
-			failed++
-			if firstErr == nil {
-				firstErr = err
-			}
-			continue
-		}
-		ok++
-	}
-}
-
 // TestReloadWithoutDowntime: 20 reloads under a stream of requests, with
 // one instance and with three: no request fails. A new version that fails
 // leaves the old one serving.
@@ -132,10 +102,8 @@ func TestReloadWithoutDowntime(t *testing.T) {
 			}
 			stop := make(chan struct{})
 			var wg sync.WaitGroup
-			var ok, failed int
-			var worst time.Duration
-			var firstErr error
-			wg.Go(func() { ok, failed, worst, firstErr = hammer(port, stop) })
+			var load httpload.Result
+			wg.Go(func() { load = httpload.Run(port, 5*time.Second, stop) })
 			for i := range 20 {
 				if r := e.tend("reload", "web"); r.code != 0 {
 					close(stop)
@@ -150,9 +118,9 @@ func TestReloadWithoutDowntime(t *testing.T) {
 			}
 			close(stop)
 			wg.Wait()
-			t.Logf("figures: %d requests during 20 reloads with %s instances: %d failed, worst %v", ok+failed, instances, failed, worst)
-			if failed > 0 || ok < 20 {
-				t.Errorf("%d of %d requests failed (first: %v)", failed, ok+failed, firstErr)
+			t.Logf("figures: %d requests during 20 reloads with %s instances: %d failed, worst %v", load.Requests, instances, load.Failed, load.Worst)
+			if load.Failed > 0 || load.Requests-load.Failed < 20 {
+				t.Errorf("%d of %d requests failed (first: %v)", load.Failed, load.Requests, load.FirstErr)
 			}
 			if s, code := e.status("web"); code != 0 || s.State != "running" {
 				t.Errorf("after the failed reload: %d %+v", code, s)
