@@ -189,12 +189,18 @@ func TestLifecycle(t *testing.T) {
 		t.Errorf("restart: old pid %d alive=%v, new pid %d alive=%v", pid, alive(pid), pid2, alive(pid2))
 	}
 
+	running, _ := e.status("web")
 	r = e.tend("stop", "web")
 	if r.code != 0 || !strings.Contains(r.stdout, "stopped web: killed by signal TERM") {
 		t.Fatalf("stop: %v", r)
 	}
 	if alive(pid2) {
 		t.Errorf("pid %d still alive after stop returned", pid2)
+	}
+	// Stop returns once the supervisor is gone too, so that a start right
+	// after it finds the name free.
+	if sup := running.SupervisorPID; sup <= 0 || alive(sup) {
+		t.Errorf("supervisor %d still alive after stop returned", sup)
 	}
 	if s, code := e.status("web"); code != 3 || s.State != "stopped" {
 		t.Errorf("status after stop: code %d %+v", code, s)
