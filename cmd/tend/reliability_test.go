@@ -539,15 +539,16 @@ func TestThousandRestarts(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
-	// sample takes the smallest descriptor count of some readings, so
+	// sample takes the smallest descriptor count of many readings, so
 	// that one caught mid-spawn (with /dev/null, or the incarnation's
-	// cgroup watch, open) does not count.
+	// cgroup watch, open) does not count: in a 1 ms crash loop the
+	// supervisor is between spawns in only about a quarter of them.
 	sample := func() (fds, threads, rss int) {
 		fds = 1 << 30
-		for range 20 {
+		for range 200 {
 			f, th, m := procStatus(t, s.SupervisorPID)
 			fds, threads, rss = min(fds, f), max(threads, th), max(rss, m)
-			time.Sleep(5 * time.Millisecond)
+			time.Sleep(2 * time.Millisecond)
 		}
 		return
 	}
