@@ -104,8 +104,18 @@ func inspect(dir state.Dir, fresh bool) (*View, error) {
 		}
 		return nil, err
 	}
-	v := &View{Record: rec, Condition: Condition(rec.State)}
 	sup, held := lockHolder(dir)
+	if !held && !rec.State.Final() {
+		// A supervisor writes its last record before it lets go of its
+		// lock: a read just before its end and a look at the lock just
+		// after would take a daemon that ended well for one left dead.
+		// Now that the lock is free, the file holds its last word.
+		var last status.Record
+		if state.ReadJSON(dir.StatusFile(), &last) == nil {
+			rec = last
+		}
+	}
+	v := &View{Record: rec, Condition: Condition(rec.State)}
 	if fresh && held && sup == rec.Supervisor {
 		// The file may be behind (a full disk keeps the supervisor from
 		// writing it): the supervisor's own record is the truth.
