@@ -100,7 +100,9 @@ func watchStart(dir state.Dir, def *definition.Definition, pid int) (started, er
 		wait       = time.Millisecond
 	)
 	for {
-		v, err := client.Peek(dir)
+		// Inspect, not Peek: the answer must include a crash the
+		// supervisor has seen but not yet written (TestCrashAtStart).
+		v, err := client.Inspect(dir)
 		if err != nil {
 			return out, nil // it was started; what became of it is status's to say
 		}

@@ -79,9 +79,12 @@ var ErrUnknown = errors.New("no such daemon")
 func Inspect(dir state.Dir) (*View, error) { return inspect(dir, true) }
 
 // Peek is Inspect from the record on disk alone, without asking a running
-// supervisor for its fresher copy (a round trip): for callers that look
-// again and again, such as the start's watch. The file may be behind
-// only while the supervisor cannot write it (a full disk).
+// supervisor for its fresher copy (a round trip): enough to know which
+// supervisor to ask (Stop). The file is written after each batch of events
+// the supervisor handles, so it may lack an event that already happened
+// (a process's exit still in flight), and lags for as long as the disk is
+// full; a caller that watches what the daemon does uses Inspect, whose
+// answer comes from the loop after every event before it.
 func Peek(dir state.Dir) (*View, error) { return inspect(dir, false) }
 
 // inspect is Inspect; fresh says whether to ask a running supervisor for
