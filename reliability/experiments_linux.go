@@ -135,5 +135,10 @@ func experiments() []*experiment {
 			Checks: "`TEND_TEST_CRASH_AT` at each of start-setup, start-forked, start-spawned, start-listening, stop-requested, stop-stopped (second round without a cgroup): as above",
 			Try:    tryCrashPoints,
 		},
+		{
+			Name: "foreign-folder", Issue: "25.1", Tries: 3, ShortTries: 1, Root: true,
+			Checks: "nobody plants `victim/` (a record naming root's process) and `planted/` (its own command) while TEND_HOME is world-writable; after chmod go-w: `stop victim` refused, process alive; `resurrect` exits 1 naming the folder, planted command never runs; `list` names both",
+			Try:    tryForeignFolder,
+		},
 	}
 }

@@ -62,6 +62,7 @@ func runList(args []string) int {
 	if err != nil {
 		return fail(err)
 	}
+	reportForeign(store)
 	var views []*client.View
 	for _, name := range names {
 		dir, err := store.Dir(name)

@@ -69,22 +69,17 @@ func daemonDir(name string) (state.Dir, error) {
 }
 
 func findDaemon(store *state.Store, name string) (state.Dir, error) {
-	dir, err := store.Dir(name)
-	if err != nil {
-		return state.Dir{}, err
-	}
-	if _, err := os.Lstat(dir.Path); err == nil {
-		return dir, nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return state.Dir{}, err
+	dir, err := store.Existing(name)
+	if err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return dir, err
 	}
 	if !strings.Contains(name, projectSeparator) {
 		matches, here := projectMatches(store, name)
 		switch {
 		case len(matches) == 1:
-			return store.Dir(matches[0])
+			return store.Existing(matches[0])
 		case len(here) == 1:
-			return store.Dir(here[0])
+			return store.Existing(here[0])
 		case len(matches) > 1:
 			return state.Dir{}, usageErr("", "%q names several daemons: %s; give the full name", name, strings.Join(matches, ", "))
 		}
@@ -127,4 +122,16 @@ func loadDefinition(store *state.Store, name string) (*definition.Definition, bo
 		return nil, false
 	}
 	return storedDefinition(def), true
+}
+
+// reportForeign prints a line on stderr for every folder in the store
+// that another user owns or could have written (see state.ErrForeign):
+// tend ignores them, and the user should know they are there. It
+// returns how many there are.
+func reportForeign(store *state.Store) int {
+	foreign, _ := store.Foreign()
+	for _, err := range foreign {
+		fmt.Fprintf(os.Stderr, "tend: ignored: %s\n", userMessage(err))
+	}
+	return len(foreign)
 }

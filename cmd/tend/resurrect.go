@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -54,6 +55,10 @@ func runResurrect(args []string) int {
 		defer out.Unlock()
 		fmt.Printf("%s: %s\n", name, fmt.Sprintf(format, args...))
 	}
+	code = exitOK
+	if reportForeign(store) > 0 {
+		code = exitFailure
+	}
 	// The daemons to bring back, grouped by the file they came from.
 	byFile := map[string][]string{}
 	for _, name := range names {
@@ -62,8 +67,15 @@ func runResurrect(args []string) int {
 			continue
 		}
 		v, err := client.Inspect(dir)
+		if errors.Is(err, client.ErrUnknown) {
+			continue // a start that never got far: nothing to bring back
+		}
 		if err != nil {
-			continue // a start that never got far, or a record to repair by hand
+			// A damaged record: whether it was up is unknown, so it is
+			// not started, and the user is told.
+			report(name, "not started: %s", userMessage(err))
+			code = exitFailure
+			continue
 		}
 		switch {
 		case v.SupervisorAlive:
@@ -77,7 +89,6 @@ func runResurrect(args []string) int {
 		}
 		byFile[source] = append(byFile[source], name)
 	}
-	code = exitOK
 	var mu sync.Mutex
 	failed := func() {
 		mu.Lock()

@@ -21,7 +21,11 @@
 // The state directory is private to one user. [Open] refuses a root that
 // another user could write to, and everything below the root is created
 // without following symlinks, so a link planted in a shared location
-// (for example /tmp) cannot redirect tend's writes. Nothing here protects
+// (for example /tmp) cannot redirect tend's writes. A folder or record that
+// another user owns, or that group or others may write, is believed in
+// nothing ([ErrForeign]): a root that was world-writable for a while may
+// hold folders another user planted, naming any of the user's processes
+// or any command. Nothing here protects
 // against a process running as the same user: it could do anything tend can.
 //
 // # Environment

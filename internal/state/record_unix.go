@@ -121,7 +121,9 @@ func syncDir(dir string) error {
 // O_NOFOLLOW and O_NONBLOCK, so neither a planted symbolic link nor a FIFO
 // can redirect or block the read.
 //
-// A missing file yields an error wrapping [fs.ErrNotExist]. A file that is
+// A missing file yields an error wrapping [fs.ErrNotExist]. A file that
+// another user owns, or that group or others may write, yields an error
+// wrapping [ErrForeign]: its content is not believed. A file that is
 // a symbolic link or not a regular file, is empty, larger than
 // [MaxRecordSize], or not one valid JSON value of v's shape yields an error
 // wrapping [ErrCorrupt] (and the decoding error, for errors.As) that names
@@ -141,6 +143,13 @@ func ReadJSON(path string, v any) error {
 	}
 	if !fi.Mode().IsRegular() {
 		return corrupt(path, "is not a regular file")
+	}
+	if st, _ := fi.Sys().(*syscall.Stat_t); st == nil || !private(fi.Mode(), st.Uid, false) {
+		uid := uint32(0)
+		if st != nil {
+			uid = st.Uid
+		}
+		return foreign(path, "record", uid, fi.Mode())
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxRecordSize+1))
 	switch {

@@ -238,3 +238,47 @@ func mustDo(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestForeignNotBelieved: a folder or record that others may write is
+// skipped by List, reported by Foreign, and refused by Existing and
+// ReadJSON with ErrForeign.
+func TestForeignNotBelieved(t *testing.T) {
+	s, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, _ := s.Create("good")
+	bad, _ := s.Create("bad")
+	if err := os.Chmod(bad.Path, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	names, _ := s.List()
+	if len(names) != 1 || names[0] != "good" {
+		t.Errorf("List = %v; want [good]", names)
+	}
+	foreign, _ := s.Foreign()
+	if len(foreign) != 1 || !errors.Is(foreign[0], ErrForeign) || !strings.Contains(foreign[0].Error(), bad.Path) {
+		t.Errorf("Foreign = %v; want one error naming %s", foreign, bad.Path)
+	}
+	if _, err := s.Existing("bad"); !errors.Is(err, ErrForeign) {
+		t.Errorf("Existing(bad) = %v; want ErrForeign", err)
+	}
+	if _, err := s.Existing("good"); err != nil {
+		t.Errorf("Existing(good) = %v", err)
+	}
+	if _, err := s.Existing("none"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Existing(none) = %v; want ErrNotExist", err)
+	}
+	rec := filepath.Join(good.Path, "status.json")
+	if err := WriteJSON(rec, map[string]int{"a": 1}, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var v map[string]int
+	if err := ReadJSON(rec, &v); err != nil {
+		t.Fatalf("ReadJSON of a private record: %v", err)
+	}
+	os.Chmod(rec, 0o622)
+	if err := ReadJSON(rec, &v); !errors.Is(err, ErrForeign) {
+		t.Errorf("ReadJSON of a record others may write = %v; want ErrForeign", err)
+	}
+}

@@ -68,11 +68,46 @@ func checkPrivate(path, what string, mode fs.FileMode, uid uint32) error {
 	case int(uid) != euid:
 		return fmt.Errorf("state: %s %s is owned by uid %d, not by you (uid %d); "+
 			"chown it to yourself or use another TEND_HOME", what, path, uid, euid)
+	case mode.Perm()&0o022 != 0 && what == "state directory":
+		// Others could have planted folders in it meanwhile: the advice
+		// says to look, and List and Existing ignore what is not ours.
+		return fmt.Errorf("state: %s %s is writable by group or others (mode %04o); "+
+			"fix it with: chmod go-w %s, then look for folders in it that are not yours (ls -la %s): "+
+			"tend ignores them, remove them if you do not know them", what, path, mode.Perm(), path, path)
 	case mode.Perm()&0o022 != 0:
 		return fmt.Errorf("state: %s %s is writable by group or others (mode %04o); "+
 			"fix it with: chmod go-w %s", what, path, mode.Perm(), path)
 	}
 	return nil
+}
+
+// ErrForeign is wrapped by the errors about a daemon's folder or record
+// that another user owns or could have written: tend believes nothing in
+// it and acts on nothing it names (a planted record could name any of the
+// user's processes, a planted definition any command).
+var ErrForeign = errors.New("not yours")
+
+// foreign is the error for a folder or file that fails checkPrivate's
+// test of ownership.
+func foreign(path, what string, uid uint32, mode fs.FileMode) error {
+	euid := os.Geteuid()
+	if int(uid) != euid {
+		return fmt.Errorf("state: %s %s belongs to uid %d, %w (uid %d): tend does not believe it or act on it; "+
+			"if you did not create it, someone else did: look at it, then remove it", what, path, uid, ErrForeign, euid)
+	}
+	return fmt.Errorf("state: %s %s is writable by group or others (mode %04o), so it may not be yours (%w): "+
+		"tend does not believe it or act on it; if you trust its content: chmod go-w %s", what, path, mode.Perm(), ErrForeign, path)
+}
+
+// private reports whether an lstat result describes a directory or file
+// (dir says which) owned by the current user and closed to writes by
+// others.
+func private(mode fs.FileMode, uid uint32, dir bool) bool {
+	kindOK := mode.IsRegular()
+	if dir {
+		kindOK = mode.IsDir()
+	}
+	return kindOK && int(uid) == os.Geteuid() && mode.Perm()&0o022 == 0
 }
 
 // Root returns the absolute path of the state directory.
@@ -129,19 +164,70 @@ func (s *Store) Create(name string) (Dir, error) {
 
 // List returns the names of the daemon folders in the store, sorted.
 // Entries that are not directories (including symbolic links) or whose
-// names are not valid daemon names are skipped.
+// names are not valid daemon names are skipped, and so are folders that
+// are not the user's own (see [Store.Foreign]).
 func (s *Store) List() ([]string, error) {
+	names, _, err := s.list()
+	return names, err
+}
+
+// Foreign returns the errors about folders in the store that look like a
+// daemon's but belong to another user or are writable by others: [List]
+// skips them, and nothing in them is believed; a caller reports them.
+func (s *Store) Foreign() ([]error, error) {
+	_, foreign, err := s.list()
+	return foreign, err
+}
+
+func (s *Store) list() (names []string, foreignDirs []error, err error) {
 	entries, err := os.ReadDir(s.root)
 	if err != nil {
-		return nil, fmt.Errorf("state: list daemons: %w", err)
+		return nil, nil, fmt.Errorf("state: list daemons: %w", err)
 	}
-	var names []string // os.ReadDir sorts by name
-	for _, e := range entries {
-		if e.Type().IsDir() && ValidateName(e.Name()) == nil {
-			names = append(names, e.Name())
+	for _, e := range entries { // os.ReadDir sorts by name
+		if !e.Type().IsDir() || ValidateName(e.Name()) != nil {
+			continue
 		}
+		fi, err := e.Info()
+		if err != nil {
+			continue // removed meanwhile
+		}
+		st, _ := fi.Sys().(*syscall.Stat_t)
+		if st == nil || !private(fi.Mode(), st.Uid, true) {
+			uid := uint32(0)
+			if st != nil {
+				uid = st.Uid
+			}
+			foreignDirs = append(foreignDirs, foreign(filepath.Join(s.root, e.Name()), "daemon folder", uid, fi.Mode()))
+			continue
+		}
+		names = append(names, e.Name())
 	}
-	return names, nil
+	return names, foreignDirs, nil
+}
+
+// Existing returns the folder of the daemon called name when it exists
+// and is the user's own: an error wrapping [fs.ErrNotExist] when there is
+// none, one wrapping [ErrForeign] for a folder another user owns or could
+// write to, which nothing may act on.
+func (s *Store) Existing(name string) (Dir, error) {
+	d, err := s.Dir(name)
+	if err != nil {
+		return Dir{}, err
+	}
+	fi, err := os.Lstat(d.Path)
+	if err != nil {
+		return Dir{}, fmt.Errorf("state: daemon %s: %w", name, err)
+	}
+	st, _ := fi.Sys().(*syscall.Stat_t)
+	if st == nil || !private(fi.Mode(), st.Uid, true) {
+		if fi.Mode()&fs.ModeSymlink != 0 || !fi.Mode().IsDir() {
+			return Dir{}, fmt.Errorf("state: daemon folder %s is not a directory (%w): tend does not follow or use it; remove it",
+				d.Path, ErrForeign)
+		}
+		return Dir{}, foreign(d.Path, "daemon folder", st.Uid, fi.Mode())
+	}
+	return d, nil
 }
 
 // Remove deletes the folder of the daemon called name and everything in it.
