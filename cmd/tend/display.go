@@ -82,7 +82,7 @@ func printLines(heading string, lines []string) {
 
 // logTail prints the last lines of the daemon's log to stderr, for a
 // start that failed.
-func logTail(def *definition.Definition, path string) {
+func logTail(name, path string) {
 	if path == "" {
 		return
 	}
@@ -90,7 +90,7 @@ func logTail(def *definition.Definition, path string) {
 	if err != nil {
 		return
 	}
-	printLines(fmt.Sprintf("last lines of %s's log (%s):", def.Name, path), lines)
+	printLines(fmt.Sprintf("last lines of %s's log (%s):", name, path), lines)
 }
 
 // bufferingHint says, after a start, why a Python program's output may

@@ -54,7 +54,7 @@ func commands() []*command {
 
 // hiddenCommands are run by tend itself, not by users.
 func hiddenCommands() []*command {
-	return []*command{superviseCommand(), ttyCommand(), ttyCopyCommandSpec(), completeCommand()}
+	return []*command{superviseCommand(), ttyCommand(), ttyCopyCommandSpec(), completeCommand(), keeperCommand(), hostCommand()}
 }
 
 func findCommand(name string) *command {

@@ -20,7 +20,7 @@ func runReady(ctx context.Context, s *supervisor.Supervisor, def *definition.Def
 	if err := s.WaitReady(ctx); err != nil {
 		s.Stop(context.Background())
 		s.Wait(context.Background())
-		logTail(def, s.Record().Log)
+		logTail(def.Name, s.Record().Log)
 		return fail(err), false
 	}
 	if addr := os.Getenv("NOTIFY_SOCKET"); addr != "" {

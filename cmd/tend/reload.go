@@ -53,7 +53,7 @@ func runReload(args []string) int {
 	pid, err := client.Reload(ctx, dir)
 	if err != nil {
 		if derr == nil {
-			logTail(def, logPath(dir, def))
+			logTail(def.Name, logPath(dir, def))
 		}
 		return fail(fmt.Errorf("reload %s: %w", dir.Name, err))
 	}

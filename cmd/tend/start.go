@@ -162,8 +162,11 @@ func failStart(store *state.Store, dir state.Dir, existed bool, err error) int {
 		return fail(alreadyRunning(dir))
 	}
 	var se *startError
+	var he *client.HostError
 	if errors.As(err, &se) {
 		printLines(fmt.Sprintf("last lines of %s's stderr (%s):", dir.Name, se.log), se.stderr)
+	} else if errors.As(err, &he) && he.Body.Log != "" {
+		logTail(dir.Name, he.Body.Log)
 	} else if !existed && neverRan(dir) {
 		forget(store, dir)
 	}
@@ -264,7 +267,7 @@ func superviseHere(d *daemon.Daemon, dir state.Dir, def *definition.Definition) 
 		// the log, and show the end of the log with the reason.
 		s.Stop(context.Background())
 		s.Wait(context.Background())
-		logTail(def, s.Record().Log)
+		logTail(def.Name, s.Record().Log)
 		d.Fail(errors.New(userMessage(err)))
 		return exitFailure
 	}

@@ -170,7 +170,7 @@ func restartOne(name string) int {
 		if errors.As(err, &se) {
 			printLines(fmt.Sprintf("last lines of %s's stderr (%s):", dir.Name, se.log), se.stderr)
 		} else {
-			logTail(def, logPath(dir, def))
+			logTail(def.Name, logPath(dir, def))
 		}
 		if errors.Is(err, context.DeadlineExceeded) {
 			err = fmt.Errorf("it was not ready within %s", client.ReadyVerdictTimeout(def))

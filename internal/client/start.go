@@ -63,6 +63,9 @@ func ReadyVerdictTimeout(def *definition.Definition) time.Duration {
 // limited in size). A daemon that runs already gives an error wrapping
 // daemon.ErrAlreadyRunning.
 func Start(ctx context.Context, dir state.Dir, def *definition.Definition) (int, error) {
+	if UseHost() {
+		return startInHost(ctx, dir, def)
+	}
 	f, err := definitionFile(def)
 	if err != nil {
 		return 0, fmt.Errorf("start %s: %w", def.Name, err)
@@ -140,4 +143,21 @@ func ReadDefinition(f *os.File) (*definition.Definition, error) {
 		return nil, fmt.Errorf("read the definition: %w", err)
 	}
 	return &def, nil
+}
+
+// startInHost has the host of dir's state folder start def (starting the
+// host first if none runs), and returns the daemon's main pid once it is
+// ready, or the daemon's verdict (a *HostError).
+func startInHost(ctx context.Context, dir state.Dir, def *definition.Definition) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, ReadyVerdictTimeout(def))
+	defer cancel()
+	h, err := DialHost(ctx, filepath.Dir(dir.Path))
+	if err != nil {
+		return 0, fmt.Errorf("start %s: %w", def.Name, err)
+	}
+	rec, err := h.Start(ctx, def)
+	if err != nil {
+		return 0, err
+	}
+	return rec.PID, nil
 }

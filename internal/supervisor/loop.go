@@ -135,6 +135,7 @@ func (s *Supervisor) reaped(batch reapedBatch) {
 		if in == nil {
 			continue
 		}
+		s.exitsToRecord = append(s.exitsToRecord, c.pid)
 		now := time.Now()
 		exit := &status.Exit{Code: proc.ExitCode(c.ws), Description: proc.DescribeExit(c.ws), At: now}
 		if c.ws.Signaled() {

@@ -130,7 +130,7 @@ func setupReadiness(s *Supervisor) (*readiness, error) {
 	}
 	rd.extra = env
 	rd.rebuildEnv(s.spawner)
-	rd.health.Run = runShort
+	rd.health.Run = s.runShort
 	if len(pidVars) > 0 {
 		// LISTEN_PID and WATCHDOG_PID must hold the child's own pid, which
 		// is known only after fork, and Go cannot run code between fork
@@ -219,7 +219,7 @@ func (rd *readiness) watch(inc int, r *running) {
 		}()
 	case definition.ReadyProbe:
 		p := rd.mode.Probe
-		p.Run = runShort
+		p.Run = rd.s.runShort
 		go func() {
 			err := probe.Poll(r.ctx, definition.ProbeTimeout, func(c context.Context) error {
 				_, err := p.Check(c)

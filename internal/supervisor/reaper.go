@@ -1,9 +1,6 @@
 package supervisor
 
 import (
-	"errors"
-	"os"
-	"os/signal"
 	"slices"
 	"sync"
 
@@ -12,17 +9,18 @@ import (
 	"github.com/tendhq/tend/internal/proc"
 )
 
-// reaper owns wait4(-1) for the whole program; see the package doc for why
-// there is exactly one. It is created on first use and lives as long as the
-// program: wait4(-1) and SIGCHLD are process-wide resources, so this is the
-// one piece of package-level state, on purpose.
+// Reaper hands the exits that a Processes reports to the supervisors of
+// a program, which tell their own apart. One Reaper serves every
+// supervisor that shares its Processes (see the package doc).
 //
-// Children are of two kinds. Short commands (exec probes, see run) are
-// registered with their own exit handler. Everything else is a daemon's
-// process: a main process the supervisor started, or an orphan reparented
-// to us as a child subreaper; each of their exits is reported to every
-// subscribed supervisor, which tells its own from the others'.
-type reaper struct {
+// Children are of two kinds. Short commands (exec probes, see runShort)
+// are registered with their own exit handler. Everything else is a
+// daemon's process: a main process a supervisor started, or an orphan
+// that came back to the Processes' parent; each of their exits is
+// reported to every subscribed supervisor.
+type Reaper struct {
+	procs Processes
+
 	mu    sync.Mutex
 	short map[int]func(unix.WaitStatus) // short commands, by pid
 	owner map[int]*Supervisor           // main processes, by pid, while they run
@@ -39,78 +37,69 @@ type reapedChild struct {
 	ws  unix.WaitStatus
 }
 
+// NewReaper returns the Reaper of p's children; it takes p's Exits from
+// now on.
+func NewReaper(p Processes) *Reaper {
+	r := &Reaper{procs: p, short: map[int]func(unix.WaitStatus){}, owner: map[int]*Supervisor{},
+		subs: map[*Supervisor]bool{}, unread: map[*Supervisor]map[int]bool{}}
+	go r.run()
+	return r
+}
+
 var (
-	reaperOnce sync.Once
-	theReaper  *reaper
+	localReaperOnce sync.Once
+	localReaper     *Reaper
 )
 
-func sharedReaper() *reaper {
-	reaperOnce.Do(func() {
-		r := &reaper{short: map[int]func(unix.WaitStatus){}, owner: map[int]*Supervisor{}, subs: map[*Supervisor]bool{},
-			unread: map[*Supervisor]map[int]bool{}}
-		// Notify before any child exists: it also replaces an inherited
-		// SIG_IGN for SIGCHLD, under which the kernel would reap children
-		// itself and their exit statuses would be lost.
-		sigc := make(chan os.Signal, 1)
-		signal.Notify(sigc, unix.SIGCHLD)
-		go r.run(sigc)
-		theReaper = r
-	})
-	return theReaper
+// sharedReaper is the Reaper of LocalProcesses.
+func sharedReaper() *Reaper {
+	localReaperOnce.Do(func() { localReaper = NewReaper(LocalProcesses()) })
+	return localReaper
 }
 
-// run reaps every child that has exited each time SIGCHLD arrives. SIGCHLD
-// coalesces, so each wakeup loops until wait4 has nothing more.
-func (r *reaper) run(sigc <-chan os.Signal) {
-	for {
-		r.reapAll()
-		<-sigc
-	}
-}
-
-func (r *reaper) reapAll() {
-	var daemons []reapedChild
-	for {
-		// Reap and record the reap in one step under the lock, so that
-		// reaped (below) never sees a child that is neither waiting nor
-		// recorded.
-		var ws unix.WaitStatus
+// run hands each batch of exits to the short commands' handlers and to
+// the supervisors.
+func (r *Reaper) run() {
+	for batch := range r.procs.Exits() {
+		var daemons []reapedChild
+		var handlers []func()
+		var unowned []int
 		r.mu.Lock()
-		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
-		if errors.Is(err, unix.EINTR) {
-			r.mu.Unlock()
-			continue
-		}
-		if err != nil || pid <= 0 {
-			r.mu.Unlock()
-			break // ECHILD: no children; 0: none has exited
-		}
-		f := r.short[pid]
-		delete(r.short, pid)
-		delete(r.owner, pid)
-		if f == nil {
-			for s := range r.subs {
-				r.unread[s][pid] = true
+		for _, e := range batch {
+			if f := r.short[e.PID]; f != nil {
+				delete(r.short, e.PID)
+				handlers = append(handlers, func() { f(e.Status) })
+				unowned = append(unowned, e.PID)
+				continue
 			}
+			if _, ok := r.owner[e.PID]; !ok {
+				unowned = append(unowned, e.PID)
+			}
+			delete(r.owner, e.PID)
+			for s := range r.subs {
+				r.unread[s][e.PID] = true
+			}
+			daemons = append(daemons, reapedChild{e.PID, e.Status})
+		}
+		subs := make([]*Supervisor, 0, len(r.subs))
+		for s := range r.subs {
+			subs = append(subs, s)
 		}
 		r.mu.Unlock()
-		if f != nil {
-			f(ws)
-			continue
+		for _, f := range handlers {
+			f()
 		}
-		daemons = append(daemons, reapedChild{pid, ws})
-	}
-	if len(daemons) == 0 {
-		return
-	}
-	r.mu.Lock()
-	subs := make([]*Supervisor, 0, len(r.subs))
-	for s := range r.subs {
-		subs = append(subs, s)
-	}
-	r.mu.Unlock()
-	for _, s := range subs {
-		s.inbox.post(reapedBatch(daemons))
+		// The exits of main processes are recorded by their supervisors
+		// (recorded, after they wrote their record); the others matter
+		// to no one once reported.
+		if len(unowned) > 0 {
+			r.procs.Recorded(unowned)
+		}
+		if len(daemons) > 0 {
+			for _, s := range subs {
+				s.inbox.post(reapedBatch(daemons))
+			}
+		}
 	}
 }
 
@@ -118,7 +107,7 @@ func (r *reaper) reapAll() {
 // message.
 type reapedBatch []reapedChild
 
-func (r *reaper) subscribe(s *Supervisor) {
+func (r *Reaper) subscribe(s *Supervisor) {
 	r.mu.Lock()
 	r.subs[s] = true
 	r.unread[s] = map[int]bool{}
@@ -127,20 +116,20 @@ func (r *reaper) subscribe(s *Supervisor) {
 
 // reaps reports whether the reaper is the one to tell s of pid's exit:
 // pid was reaped and its report is on its way to s, or it is a child of
-// the program, exited or not, still to be reaped. A process that exits
-// while its parent exits is the program's child only a moment later, and
-// /proc may not show it meanwhile: waitid asks the kernel instead.
-func (r *reaper) reaps(s *Supervisor, pid int) bool {
+// the Processes' parent, exited or not, still to be reaped. A process
+// that exits while its parent exits is the parent's child only a moment
+// later, and /proc may not show it meanwhile: Waitable asks the kernel.
+func (r *Reaper) reaps(s *Supervisor, pid int) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.unread[s][pid] {
 		return true
 	}
-	return waitable(pid)
+	return r.procs.Waitable(pid)
 }
 
 // consumed records that s has taken a batch from its inbox.
-func (r *reaper) consumed(s *Supervisor, batch reapedBatch) {
+func (r *Reaper) consumed(s *Supervisor, batch reapedBatch) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, c := range batch {
@@ -148,7 +137,15 @@ func (r *reaper) consumed(s *Supervisor, batch reapedBatch) {
 	}
 }
 
-func (r *reaper) unsubscribe(s *Supervisor) {
+// recorded says that s has written the exits of its main processes pids
+// into its record.
+func (r *Reaper) recorded(pids []int) {
+	if len(pids) > 0 {
+		r.procs.Recorded(pids)
+	}
+}
+
+func (r *Reaper) unsubscribe(s *Supervisor) {
 	r.mu.Lock()
 	delete(r.subs, s)
 	delete(r.unread, s)
@@ -160,47 +157,57 @@ func (r *reaper) unsubscribe(s *Supervisor) {
 	r.mu.Unlock()
 }
 
-// startShort runs spawn, holding the lock, and registers onExit for the
-// pid it returns: a child that exits at once is then reaped either after
+// own records pid as s's main process, one it did not start (a process a
+// previous host started, taken over), so that other supervisors do not
+// count it as theirs.
+func (r *Reaper) own(s *Supervisor, pid int) {
+	r.mu.Lock()
+	r.owner[pid] = s
+	r.mu.Unlock()
+}
+
+// startShort starts spec, holding the lock, and registers onExit for its
+// pid: a child that exits at once is then reported either after
 // registration, or before it with the reaper waiting on the lock to look
 // it up, so its exit is never taken for a daemon's.
-func (r *reaper) startShort(spawn func() (int, error), onExit func(unix.WaitStatus)) (int, error) {
+func (r *Reaper) startShort(spec *Spec, onExit func(unix.WaitStatus)) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	pid, err := spawn()
+	id, err := r.procs.Start(spec)
 	if err != nil {
 		return 0, err
 	}
-	r.short[pid] = onExit
-	return pid, nil
+	r.short[id.PID] = onExit
+	return id.PID, nil
 }
 
-// startMain runs spawn, holding the lock, and records the pid as s's main
-// process, so that other supervisors in the program do not count it as
-// theirs.
-func (r *reaper) startMain(s *Supervisor, spawn func() (int, error)) (int, error) {
+// startMain starts spec, holding the lock, and records the pid as s's
+// main process, so that other supervisors in the program do not count it
+// as theirs.
+func (r *Reaper) startMain(s *Supervisor, spec *Spec) (proc.Identity, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	pid, err := spawn()
+	id, err := r.procs.Start(spec)
 	if err != nil {
-		return 0, err
+		return proc.Identity{}, err
 	}
-	r.owner[pid] = s
-	return pid, nil
+	r.owner[id.PID] = s
+	return id, nil
 }
 
-// children returns the program's children that may be s's: every child
-// but the short commands and the main processes of other supervisors.
-// With one supervisor in the program (tend's case) that is every child
-// its daemon left; a program with several cannot tell their orphans apart
-// without cgroups (see the package doc).
+// children returns the children of the Processes' parent that may be
+// s's: every child but the short commands and the main processes of
+// other supervisors. With one supervisor that is every child its daemon
+// left; with several, an orphan cannot be told apart from another's by
+// parentage alone (the tree tracker looks at where it descends from; a
+// cgroup needs none of this).
 //
 // It holds the lock while it reads /proc, so that a short command that is
 // reaped meanwhile is not taken for a daemon's process.
-func (r *reaper) children(s *Supervisor) []int {
+func (r *Reaper) children(s *Supervisor) []int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	kids, err := proc.Children(os.Getpid())
+	kids, err := proc.Children(r.procs.Parent())
 	if err != nil {
 		return nil
 	}

@@ -7,8 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
-	"time"
+		"time"
 
 	"golang.org/x/sys/unix"
 
@@ -29,7 +28,7 @@ const maxRunOutput = 4 << 10
 // The supervisor must run its other children this way: the package's
 // reaper waits for every child of the program, so a child waited for by
 // other means (os/exec) would be reaped under its feet.
-func runShort(ctx context.Context, argv, env []string, dir string) (code int, how string, out []byte, err error) {
+func runShort(ctx context.Context, r *Reaper, argv, env []string, dir string) (code int, how string, out []byte, err error) {
 	if len(argv) == 0 {
 		return 0, "", nil, fmt.Errorf("run: no command")
 	}
@@ -53,18 +52,9 @@ func runShort(ctx context.Context, argv, env []string, dir string) (code int, ho
 	if env == nil {
 		env = os.Environ()
 	}
-	attr := &os.ProcAttr{Dir: dir, Env: env, Files: []*os.File{null, pw, pw}, Sys: &syscall.SysProcAttr{Setpgid: true}}
+	spec := &Spec{Path: path, Argv: argv, Env: env, Dir: dir, Files: []*os.File{null, pw, pw}, Setpgid: true, Umask: -1}
 	exited := make(chan unix.WaitStatus, 1)
-	r := sharedReaper()
-	pid, err := r.startShort(func() (int, error) {
-		child, err := os.StartProcess(path, argv, attr)
-		if err != nil {
-			return 0, err
-		}
-		pid := child.Pid
-		child.Release()
-		return pid, nil
-	}, func(ws unix.WaitStatus) { exited <- ws })
+	pid, err := r.startShort(spec, func(ws unix.WaitStatus) { exited <- ws })
 	pw.Close()
 	if err != nil {
 		return 0, "", nil, fmt.Errorf("run %s: %w", path, err)
@@ -86,4 +76,10 @@ func runShort(ctx context.Context, argv, env []string, dir string) (code int, ho
 	// it long.
 	pr.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
 	return proc.ExitCode(ws), proc.DescribeExit(ws), <-outc, nil
+}
+
+// runShort is the package's runShort with the supervisor's reaper: a
+// probe.Runner.
+func (s *Supervisor) runShort(ctx context.Context, argv, env []string, dir string) (int, string, []byte, error) {
+	return runShort(ctx, s.reaper, argv, env, dir)
 }

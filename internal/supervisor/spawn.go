@@ -57,11 +57,10 @@ func (s *Supervisor) spawn(in *instance, inc int) event {
 	return event{kind: evSpawned, at: now, inc: inc, main: id}
 }
 
-// startProcess forks and executes the daemon's command: in its own
-// process group, in its incarnation's cgroup when there is one, with its
-// readiness descriptors and sockets. os.StartProcess reports exec failures
-// synchronously; the os.Process is released at once because only the
-// reaper may wait.
+// startProcess has the daemon's command forked and executed (by the
+// Processes of its reaper): in its own process group, in its
+// incarnation's cgroup when there is one, with its readiness descriptors
+// and sockets. Exec failures are reported synchronously.
 func (s *Supervisor) startProcess(in *instance, inc int) (proc.Identity, error) {
 	sp := s.spawner
 	if in.m.next != nil && in.m.next.id == inc && s.candidate != nil {
@@ -87,17 +86,15 @@ func (s *Supervisor) startProcess(in *instance, inc int) (proc.Identity, error) 
 	}
 	stdout, stderr := in.out.files()
 	files = append([]*os.File{s.output.stdin, stdout, stderr}, files...)
-	sys := &syscall.SysProcAttr{
-		Setpgid:    true, // its own group, apart from the supervisor's
-		Credential: sp.cred,
-	}
+	spec := &Spec{Tag: fmt.Sprintf("%s/%d", s.def.Name, inc), Setpgid: true, // its own group, apart from the supervisor's
+		Credential: sp.cred, Dir: sp.dir, Files: files, Umask: int(s.def.UmaskMode())}
 	cgfd, err := s.tracker.prepare(inc)
 	if err != nil {
 		return proc.Identity{}, fmt.Errorf("start %s: %w", path, err)
 	}
 	if cgfd != nil {
 		defer cgfd.Close()
-		bornIn(sys, cgfd)
+		spec.Cgroup = cgfd
 	}
 	argv := args
 	if shim := s.readying.shim; shim != nil {
@@ -109,25 +106,11 @@ func (s *Supervisor) startProcess(in *instance, inc int) (proc.Identity, error) 
 	if path, argv, env, err = limited(sp.limits, path, argv, env); err != nil {
 		return proc.Identity{}, err
 	}
-	attr := &os.ProcAttr{Dir: sp.dir, Env: env, Files: files, Sys: sys}
-	var id proc.Identity
-	_, err = s.reaper.startMain(s, func() (int, error) {
-		child, err := os.StartProcess(path, argv, attr)
-		if err != nil {
-			return 0, err
-		}
-		pid := child.Pid
-		child.Release()
+	spec.Path, spec.Argv, spec.Env = path, argv, env
+	id, err := s.reaper.startMain(s, spec)
+	if err == nil {
 		crashAt("start-forked")
-		// Identity now, while the reaper cannot yet report the exit; if
-		// the child is already gone, StartTime stays 0 and the Identity
-		// matches nothing, which is the truth.
-		id = proc.Identity{PID: pid}
-		if looked, err := proc.Lookup(pid); err == nil {
-			id = looked
-		}
-		return pid, nil
-	})
+	}
 	r.started()
 	if err != nil {
 		return proc.Identity{}, fmt.Errorf("start %s: %w", path, err)

@@ -8,11 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"sync"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/tendhq/tend/internal/control"
 	"github.com/tendhq/tend/internal/definition"
@@ -38,6 +35,10 @@ type Config struct {
 	// descendants (it is their subreaper). The environment variable
 	// TEND_CGROUP=off does the same.
 	NoCgroup bool
+	// Reaper forks the daemon's processes and tells of their exits; nil
+	// means this program's own (LocalProcesses). Every supervisor of a
+	// program that shares Processes must share its Reaper.
+	Reaper *Reaper
 }
 
 // CgroupEnv, set to "off", is Config.NoCgroup for supervisors that tend
@@ -59,7 +60,7 @@ type Supervisor struct {
 	invID    string
 	events   *slog.Logger
 	closer   io.Closer
-	reaper   *reaper
+	reaper   *Reaper
 	spawner  spawner
 	tracker  tracker
 	readying *readiness
@@ -85,6 +86,9 @@ type Supervisor struct {
 	pidf         *pidfile.File
 	finished     bool
 	answers      []any // replies and verdicts to deliver once the record is written
+	// exitsToRecord are the main processes whose exits the next record
+	// writes: the reaper may forget them once it is written.
+	exitsToRecord []int
 
 	verdict     chan error    // the first incarnation's verdict, once
 	ended       chan struct{} // closed when the loop has ended and written its last record
@@ -107,22 +111,17 @@ func Start(cfg Config) (*Supervisor, error) {
 		mcfg: newMachineConfig(def),
 	}
 	s.inbox.init()
-	// Before its first StartProcess, the os package forks a throwaway
-	// child to check that pidfds work: done now, beside the setup below,
-	// it is not on the way to the first incarnation's start.
-	go func() {
-		if p, err := os.FindProcess(os.Getpid()); err == nil {
-			p.Release()
-		}
-	}()
-	proc.SetChildSubreaper() // every process the daemon forks stays ours to find and reap
+	s.reaper = cfg.Reaper
+	if s.reaper == nil {
+		proc.SetChildSubreaper() // every process the daemon forks stays ours to find and reap
+		s.reaper = sharedReaper()
+	}
 	self, err := proc.Self()
 	if err != nil {
 		return nil, err
 	}
 	s.self = self
 	s.invID = newInvocationID()
-	unix.Umask(int(def.UmaskMode())) // one daemon per supervisor: its umask is ours
 	s.rec = status.Record{Name: def.Name, Command: def.Command, Supervisor: self, State: status.Starting,
 		WantUp: true, InvocationID: s.invID}
 	if s.stateful() {
@@ -162,7 +161,6 @@ func Start(cfg Config) (*Supervisor, error) {
 	s.applyControls()
 	s.rec.Limits, s.rec.LimitNotes = limitList(def), s.limitNotes
 	s.rec.Log = s.output.path()
-	s.reaper = sharedReaper()
 	s.reaper.subscribe(s)
 	// Write-ahead: where the daemon's processes will be is on disk before
 	// the first of them exists, so that nothing it starts is ever
@@ -307,6 +305,8 @@ func (s *Supervisor) loop() {
 			s.tick(time.Now())
 		}
 		s.writeRecord()
+		s.reaper.recorded(s.exitsToRecord)
+		s.exitsToRecord = nil
 		s.publish()
 		s.deliver()
 	}

@@ -1,0 +1,153 @@
+// Package host is tend's resident process: one per state folder
+// ($TEND_HOME), it runs the supervisor of every daemon in it and answers
+// the CLI on one socket, $TEND_HOME/tend.sock. Its parent is the keeper
+// (internal/keeper), which forks and reaps the daemons' processes and
+// keeps what must outlive a host; when a host dies the keeper starts a
+// new one, which takes every daemon over from its record (see adopt.go).
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/tendhq/tend/internal/keeper"
+	"github.com/tendhq/tend/internal/proc"
+	"github.com/tendhq/tend/internal/state"
+	"github.com/tendhq/tend/internal/supervisor"
+)
+
+// SocketName is the host's socket in the state folder.
+const SocketName = "tend.sock"
+
+// socketKey is where the keeper stores the host's listening socket, so
+// that connections made while no host runs wait in its backlog.
+const socketKey = "host/socket"
+
+// Config is what a host runs with.
+type Config struct {
+	Store  *state.Store
+	Keeper *keeper.Client
+	Hello  *keeper.Hello
+	// Logf reports what the host does; nil discards it.
+	Logf func(format string, args ...any)
+}
+
+// Host runs the supervisors of every daemon of a state folder.
+type Host struct {
+	store  *state.Store
+	keeper *keeper.Client
+	reaper *supervisor.Reaper
+	self   proc.Identity
+	logf   func(format string, args ...any)
+	reg    *registry
+	srv    *http.Server
+	began  time.Time
+	// quit is closed to end Run: the host exits, its daemons run on.
+	quit chan struct{}
+}
+
+// Run serves until the keeper goes or ctx is done; the daemons run on
+// either way (a host that stops them all is Shutdown's job).
+func Run(ctx context.Context, cfg Config) error {
+	if cfg.Logf == nil {
+		cfg.Logf = func(string, ...any) {}
+	}
+	self, err := proc.Self()
+	if err != nil {
+		return err
+	}
+	h := &Host{store: cfg.Store, keeper: cfg.Keeper, self: self, logf: cfg.Logf, reg: newRegistry(),
+		began: time.Now(), quit: make(chan struct{})}
+	h.reaper = supervisor.NewReaper(newKeeperProcesses(cfg.Keeper))
+	ln, err := h.listen(cfg.Hello)
+	if err != nil {
+		return err
+	}
+	h.adopt(cfg.Hello)
+	h.srv = &http.Server{Handler: h.routes(), ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- h.srv.Serve(ln) }()
+	if err := cfg.Keeper.Serving(); err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		// Asked to stop (by the keeper, or a user's kill): every daemon
+		// first, then the keeper with it.
+		h.stopAll()
+		cfg.Keeper.Shutdown()
+	case <-cfg.Keeper.Closed():
+		h.logf("the keeper is gone; the host exits")
+	case err := <-served:
+		return fmt.Errorf("host: serve %s: %w", h.socketPath(), err)
+	case <-h.quit:
+	}
+	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	h.srv.Shutdown(shut)
+	return nil
+}
+
+func (h *Host) socketPath() string { return filepath.Join(h.store.Root(), SocketName) }
+
+// listen returns the host's listening socket: the one the keeper kept, or
+// a new one (mode 0600), which it gives the keeper to keep.
+func (h *Host) listen(hello *keeper.Hello) (net.Listener, error) {
+	if files := hello.Stored[socketKey]; len(files) == 1 {
+		ln, err := net.FileListener(files[0])
+		files[0].Close()
+		if err == nil {
+			return &peerListener{ln.(*net.UnixListener), os.Geteuid(), h.logf}, nil
+		}
+		h.logf("the kept socket is not usable (%v); making a new one", err)
+	}
+	path := h.socketPath()
+	if max := 107; len(path) > max {
+		return nil, fmt.Errorf("host: socket path %s is %d bytes, longer than the system limit of %d; "+
+			"use a shorter state directory (TEND_HOME)", path, len(path), max)
+	}
+	// The keeper's lock on the host's pidfile makes this host the only
+	// one of the folder: a socket file there is a dead host's.
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&os.ModeSocket != 0 {
+		os.Remove(path)
+	}
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		return nil, fmt.Errorf("host: listen on %s: %w", path, err)
+	}
+	ln.SetUnlinkOnClose(false) // the socket outlives this host, in the keeper
+	if err := os.Chmod(path, 0o600); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("host: %w", err)
+	}
+	if f, err := ln.File(); err == nil {
+		h.keeper.Store(socketKey, f)
+		f.Close()
+	}
+	return &peerListener{ln, os.Geteuid(), h.logf}, nil
+}
+
+// errHostStopping answers requests that come while the host exits.
+var errHostStopping = errors.New("the host is stopping")
+
+// stopAll stops every daemon the host runs, all at once, and waits for
+// them.
+func (h *Host) stopAll() {
+	var wg sync.WaitGroup
+	for _, name := range h.reg.names() {
+		if sup := h.reg.get(name); sup != nil {
+			wg.Go(func() {
+				sup.Stop(context.Background())
+				<-sup.Done()
+			})
+		}
+	}
+	wg.Wait()
+}

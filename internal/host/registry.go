@@ -1,0 +1,107 @@
+package host
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/tendhq/tend/internal/pidfile"
+	"github.com/tendhq/tend/internal/supervisor"
+)
+
+// registry knows which daemons the host runs. One goroutine owns it;
+// the others send it what to do (do), so that a name is started, taken
+// over or forgotten by one request at a time.
+type registry struct {
+	ops chan func(map[string]*entry)
+}
+
+// entry is a daemon the host runs, or is starting (sup nil).
+type entry struct {
+	sup  *supervisor.Supervisor
+	lock *pidfile.File // the daemon's lock, held while its supervisor runs
+}
+
+func newRegistry() *registry {
+	r := &registry{ops: make(chan func(map[string]*entry))}
+	go func() {
+		entries := map[string]*entry{}
+		for op := range r.ops {
+			op(entries)
+		}
+	}()
+	return r
+}
+
+// do runs op on the owner goroutine and waits for it.
+func (r *registry) do(op func(map[string]*entry)) {
+	done := make(chan struct{})
+	r.ops <- func(m map[string]*entry) { op(m); close(done) }
+	<-done
+}
+
+// errBusy answers a start of a name that runs or is being started.
+type errBusy struct {
+	name string
+	pid  int // the main process, when known
+}
+
+func (e *errBusy) Error() string {
+	if e.pid > 0 {
+		return fmt.Sprintf("%s is already running (pid %d)", e.name, e.pid)
+	}
+	return fmt.Sprintf("%s is already being started", e.name)
+}
+
+// claim reserves name for a start.
+func (r *registry) claim(name string) (err error) {
+	r.do(func(m map[string]*entry) {
+		if e, ok := m[name]; ok {
+			busy := &errBusy{name: name}
+			if e.sup != nil {
+				busy.pid = e.sup.Record().PID
+			}
+			err = busy
+			return
+		}
+		m[name] = &entry{}
+	})
+	return err
+}
+
+// settle records the supervisor of a claimed name.
+func (r *registry) settle(name string, sup *supervisor.Supervisor, lock *pidfile.File) {
+	r.do(func(m map[string]*entry) { m[name] = &entry{sup: sup, lock: lock} })
+}
+
+// release forgets name if its supervisor is sup (nil: a claim that came
+// to nothing).
+func (r *registry) release(name string, sup *supervisor.Supervisor) {
+	r.do(func(m map[string]*entry) {
+		if e, ok := m[name]; ok && e.sup == sup {
+			delete(m, name)
+		}
+	})
+}
+
+// get returns the supervisor of name, nil when none runs.
+func (r *registry) get(name string) (sup *supervisor.Supervisor) {
+	r.do(func(m map[string]*entry) {
+		if e := m[name]; e != nil {
+			sup = e.sup
+		}
+	})
+	return sup
+}
+
+// names returns the names of the daemons that run, sorted.
+func (r *registry) names() (out []string) {
+	r.do(func(m map[string]*entry) {
+		for n, e := range m {
+			if e.sup != nil {
+				out = append(out, n)
+			}
+		}
+	})
+	slices.Sort(out)
+	return out
+}

@@ -1,0 +1,91 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/tendhq/tend/internal/definition"
+	"github.com/tendhq/tend/internal/pidfile"
+	"github.com/tendhq/tend/internal/state"
+	"github.com/tendhq/tend/internal/status"
+	"github.com/tendhq/tend/internal/supervisor"
+)
+
+// startError is a start that did not happen, or did not become ready.
+type startError struct {
+	err error
+	// log is the daemon's log, whose last lines tell why, when the
+	// command ran.
+	log string
+	// stopped says that the daemon ran and was stopped again: it stays,
+	// failed, for status to show.
+	stopped bool
+}
+
+func (e *startError) Error() string { return e.err.Error() }
+func (e *startError) Unwrap() error { return e.err }
+
+// start runs a supervisor for def and waits for its verdict on the first
+// incarnation (ctx bounds only the wait: a start whose client left goes
+// on). It returns the daemon's record once it is ready.
+func (h *Host) start(ctx context.Context, def *definition.Definition) (status.Record, error) {
+	if err := def.Validate(); err != nil {
+		return status.Record{}, fmt.Errorf("%w: %w", errBadRequest, err)
+	}
+	dir, err := h.store.Create(def.Name)
+	if err != nil {
+		return status.Record{}, err
+	}
+	if err := h.reg.claim(def.Name); err != nil {
+		return status.Record{}, err
+	}
+	// The daemon's lock: another process may hold it (a supervisor of
+	// tend before the host, a daemon started --isolated).
+	lock, err := pidfile.Lock(dir.SupervisorPIDFile(), 0o644)
+	if err != nil {
+		h.reg.release(def.Name, nil)
+		var locked *pidfile.LockedError
+		if errors.As(err, &locked) {
+			return status.Record{}, &errBusy{name: def.Name, pid: locked.PID}
+		}
+		return status.Record{}, err
+	}
+	lock.Write(os.Getpid())
+	sup, err := supervisor.Start(supervisor.Config{Definition: def, Dir: dir, Reaper: h.reaper})
+	if err != nil {
+		lock.Remove()
+		h.reg.release(def.Name, nil)
+		return status.Record{}, &startError{err: err}
+	}
+	h.reg.settle(def.Name, sup, lock)
+	go h.watch(dir, sup, lock)
+	verdict := make(chan error, 1)
+	go func() {
+		err := sup.WaitReady(context.Background())
+		if err != nil {
+			// Nothing keeps running: stop the daemon; its record says
+			// why it failed.
+			sup.Stop(context.Background())
+			<-sup.Done()
+		}
+		verdict <- err
+	}()
+	select {
+	case err := <-verdict:
+		if err != nil {
+			return sup.Record(), &startError{err: err, log: sup.Record().Log, stopped: true}
+		}
+		return sup.Record(), nil
+	case <-ctx.Done():
+		return sup.Record(), ctx.Err()
+	}
+}
+
+// watch forgets a supervisor once it has ended, and lets go of its lock.
+func (h *Host) watch(dir state.Dir, sup *supervisor.Supervisor, lock *pidfile.File) {
+	<-sup.Done()
+	h.reg.release(dir.Name, sup)
+	lock.Remove()
+}
