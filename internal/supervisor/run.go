@@ -7,7 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-		"time"
+	"time"
 
 	"golang.org/x/sys/unix"
 
