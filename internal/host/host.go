@@ -44,6 +44,7 @@ type Host struct {
 	store  *state.Store
 	keeper *keeper.Client
 	reaper *supervisor.Reaper
+	kept   *kept
 	self   proc.Identity
 	logf   func(format string, args ...any)
 	reg    *registry
@@ -66,7 +67,8 @@ func Run(ctx context.Context, cfg Config) error {
 	h := &Host{store: cfg.Store, keeper: cfg.Keeper, self: self, logf: cfg.Logf, reg: newRegistry(),
 		began: time.Now(), quit: make(chan struct{})}
 	h.reaper = supervisor.NewReaper(newKeeperProcesses(cfg.Keeper))
-	ln, err := h.listen(cfg.Hello)
+	h.kept = &kept{k: cfg.Keeper, stored: cfg.Hello.Stored}
+	ln, err := h.listen()
 	if err != nil {
 		return err
 	}
@@ -99,8 +101,8 @@ func (h *Host) socketPath() string { return filepath.Join(h.store.Root(), Socket
 
 // listen returns the host's listening socket: the one the keeper kept, or
 // a new one (mode 0600), which it gives the keeper to keep.
-func (h *Host) listen(hello *keeper.Hello) (net.Listener, error) {
-	if files := hello.Stored[socketKey]; len(files) == 1 {
+func (h *Host) listen() (net.Listener, error) {
+	if files := h.kept.Kept(socketKey); len(files) == 1 {
 		ln, err := net.FileListener(files[0])
 		files[0].Close()
 		if err == nil {

@@ -38,6 +38,9 @@ type Hello struct {
 	// children that none of them acknowledged.
 	Children []Child
 	Exits    []Exit
+	// Hosts are the hosts the keeper started before this one (pid and
+	// start time), whose records this one may take over.
+	Hosts []Child
 	// Stored are the descriptors the keeper holds, by key: now also
 	// this host's, which closes them when done.
 	Stored map[string][]*os.File
@@ -60,7 +63,7 @@ func Connect(f *os.File) (*Client, *Hello, error) {
 		}
 		switch m.Kind {
 		case kindHello:
-			h.KeeperPID, h.Children, h.Exits = m.KeeperPID, m.Children, m.Exits
+			h.KeeperPID, h.Children, h.Exits, h.Hosts = m.KeeperPID, m.Children, m.Exits, m.Hosts
 		case kindStored:
 			h.Stored[m.Key] = files
 			files = nil

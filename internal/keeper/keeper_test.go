@@ -117,6 +117,9 @@ func TestHostDiesNothingLost(t *testing.T) {
 	got := string(b)
 	var pid, ppid, kpid int
 	fmt.Sscanf(got, "first host spawned %d parent %d keeper %d", &pid, &ppid, &kpid)
+	if id, err := proc.Lookup(pid); err == nil && pid > 0 {
+		defer id.Signal(syscall.SIGKILL) // should the test fail before the second host ends it
+	}
 	for _, want := range []string{
 		fmt.Sprintf("first host spawned %d parent %d keeper %d", pid, cmd.Process.Pid, cmd.Process.Pid),
 		fmt.Sprintf("second host found %d tag d/1 stored 1", pid),

@@ -43,6 +43,10 @@ type Config struct {
 // does not spin.
 const hostRestartQuiet = time.Second
 
+// maxHosts bounds the hosts a hello names: enough to recognise the
+// records of the last ones (a record names the host that wrote it).
+const maxHosts = 64
+
 // keeper is the state of Run; the loop owns it, the reaper shares
 // children under mu (see reap).
 type keeper struct {
@@ -54,6 +58,10 @@ type keeper struct {
 
 	host      int // the host's pid, 0 when none runs
 	hostBegan time.Time
+	hosts     []Child // every host started, the last ones (see hello)
+	// quickDeaths counts the hosts in a row that died within
+	// hostRestartQuiet of their start.
+	quickDeaths int
 	conn      *conn
 	gen       int // counts hosts, so that a dead host's messages are dropped
 	msgs      chan received
@@ -155,10 +163,14 @@ func (k *keeper) startHost() error {
 	}
 	attr := &os.ProcAttr{Env: k.cfg.HostEnv, Files: []*os.File{null, out, errOut, hostEnd},
 		Sys: &syscall.SysProcAttr{Setpgid: true}}
-	pid, _, err := k.r.start(k.cfg.HostPath, k.cfg.HostArgs, attr, "")
+	pid, start, err := k.r.start(k.cfg.HostPath, k.cfg.HostArgs, attr, "")
 	if err != nil {
 		c.close()
 		return fmt.Errorf("keeper: start the host: %w", err)
+	}
+	k.hosts = append(k.hosts, Child{PID: pid, Start: start})
+	if len(k.hosts) > maxHosts {
+		k.hosts = k.hosts[len(k.hosts)-maxHosts:]
 	}
 	k.gen++
 	k.host, k.hostBegan, k.conn = pid, time.Now(), c
@@ -182,7 +194,7 @@ func (k *keeper) read(c *conn, gen int) {
 // for hosts before it, the exits they did not acknowledge, and every
 // stored descriptor.
 func (k *keeper) hello() {
-	h := &Message{Kind: kindHello, Children: k.r.tagged(), KeeperPID: os.Getpid()}
+	h := &Message{Kind: kindHello, Children: k.r.tagged(), KeeperPID: os.Getpid(), Hosts: k.hosts}
 	for _, e := range k.pending {
 		h.Exits = append(h.Exits, e)
 	}
@@ -340,9 +352,16 @@ func (k *keeper) hostExited(e Exit) error {
 	case !k.served:
 		return fmt.Errorf("keeper: the host %s before it served (see its log above)", how)
 	}
+	// The first death in a while is answered at once; a host that dies
+	// again within hostRestartQuiet of its start waits out the rest.
 	k.restartAt = time.Now()
-	if time.Since(k.hostBegan) < hostRestartQuiet {
+	if time.Since(k.hostBegan) < hostRestartQuiet && k.quickDeaths > 0 {
 		k.restartAt = k.hostBegan.Add(hostRestartQuiet)
+	}
+	if time.Since(k.hostBegan) < hostRestartQuiet {
+		k.quickDeaths++
+	} else {
+		k.quickDeaths = 0
 	}
 	k.cfg.Logf("the host (pid %d) %s; starting a new one", e.PID, how)
 	return nil

@@ -42,9 +42,11 @@ type Message struct {
 	// PIDs are the exits acknowledged (kindAck).
 	PIDs []int
 	// Children are the live children the keeper forked for a host
-	// (kindHello), and KeeperPID the keeper's pid.
+	// (kindHello), KeeperPID the keeper's pid, and Hosts the hosts it
+	// started before (their pids and start times, as Children).
 	Children  []Child
 	KeeperPID int
+	Hosts     []Child
 	// Path is the program the keeper executes itself again as
 	// (kindUpgrade).
 	Path string

@@ -25,6 +25,7 @@ type saved struct {
 	Pending  []Exit
 	Store    map[string][]int // descriptor numbers, kept open across the exec
 	Served   bool
+	Hosts    []Child
 }
 
 // execUpgrade executes the program k.upgrade in place of this keeper,
@@ -34,7 +35,7 @@ type saved struct {
 func (k *keeper) execUpgrade() error {
 	path := k.upgrade
 	k.upgrade = ""
-	s := saved{Store: map[string][]int{}, Served: k.served}
+	s := saved{Store: map[string][]int{}, Served: k.served, Hosts: k.hosts}
 	k.r.lock()
 	for _, c := range k.r.children {
 		s.Children = append(s.Children, c)
@@ -108,7 +109,7 @@ func (k *keeper) resume(f *os.File) ([]Child, error) {
 			k.store[key] = append(k.store[key], os.NewFile(uintptr(fd), key))
 		}
 	}
-	k.served = s.Served
+	k.served, k.hosts = s.Served, s.Hosts
 	return s.Children, nil
 }
 

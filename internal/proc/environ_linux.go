@@ -44,3 +44,10 @@ func hasEntry(environ, entry []byte) bool {
 	}
 	return false
 }
+
+// HasEnv reports whether pid's initial environment holds key=value (see
+// WithEnv for what a miss means).
+func HasEnv(pid int, key, value string) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+	return err == nil && hasEntry(b, []byte(key+"="+value))
+}

@@ -154,20 +154,23 @@ type Incarnation struct {
 
 // Instance is one of a daemon's instances (--instances).
 type Instance struct {
-	Index     int          `json:"index"`
-	State     State        `json:"state"`
-	PID       int          `json:"pid,omitzero"`
-	StartTime uint64       `json:"start_time,omitzero"`
-	Adopted   string       `json:"adopted,omitzero"`
-	Ready     bool         `json:"ready,omitzero"`
-	StartedAt time.Time    `json:"started_at,omitzero"`
-	Restarts  int          `json:"restarts"`
-	Reloads   int          `json:"reloads,omitzero"`
-	LastExit  *Exit        `json:"last_exit,omitzero"`
-	NextStart time.Time    `json:"next_start,omitzero"`
-	Err       string       `json:"error,omitzero"`
-	Next      *Incarnation `json:"next,omitzero"`
-	Retiring  []int        `json:"retiring,omitzero"`
+	Index int   `json:"index"`
+	State State `json:"state"`
+	// Incarnation is the id of the instance's current incarnation (its
+	// processes are tagged with it; see internal/keeper).
+	Incarnation int          `json:"incarnation,omitzero"`
+	PID         int          `json:"pid,omitzero"`
+	StartTime   uint64       `json:"start_time,omitzero"`
+	Adopted     string       `json:"adopted,omitzero"`
+	Ready       bool         `json:"ready,omitzero"`
+	StartedAt   time.Time    `json:"started_at,omitzero"`
+	Restarts    int          `json:"restarts"`
+	Reloads     int          `json:"reloads,omitzero"`
+	LastExit    *Exit        `json:"last_exit,omitzero"`
+	NextStart   time.Time    `json:"next_start,omitzero"`
+	Err         string       `json:"error,omitzero"`
+	Next        *Incarnation `json:"next,omitzero"`
+	Retiring    []int        `json:"retiring,omitzero"`
 }
 
 // Main returns the identity of the instance's main process, zero when none.

@@ -19,6 +19,53 @@ func nop(*machine, event) {}
 // first starts the daemon's first incarnation.
 func first(m *machine, ev event) { m.spawn(ev.at) }
 
+// resumption is where a daemon was when its host died, for the host
+// that takes it over (see Supervisor.resume): the incarnation that runs,
+// or none, and the counts that status shows.
+type resumption struct {
+	inc       int           // the incarnation that runs; 0: none
+	main      proc.Identity // its main process; zero when none is known
+	adopted   string
+	startedAt time.Time
+	ready     bool
+	restarts  int
+	reloads   int
+	lastExit  *status.Exit
+	// nextStart is when the next start is due, when none runs (zero:
+	// now).
+	nextStart time.Time
+}
+
+// resumed takes over an incarnation that a host before this one started
+// (its verdict was given then), or, when none runs, schedules the next
+// start: the daemon died while no host was there to restart it.
+func resumed(m *machine, ev event) {
+	r := ev.resumed
+	m.verdict = true
+	m.restarts, m.reloads, m.lastExit = r.restarts, r.reloads, r.lastExit
+	*m.ids = max(*m.ids, r.inc)
+	m.spawns = max(m.spawns, 1)
+	if r.inc == 0 {
+		m.log(slog.LevelInfo, "taken over: nothing runs; starting it again")
+		m.state, m.deadline = stBackoff, r.nextStart
+		if m.deadline.Before(ev.at) {
+			m.deadline = ev.at
+		}
+		return
+	}
+	inc := &incarnation{id: r.inc, main: r.main, adopted: r.adopted, startedAt: r.startedAt}
+	m.cur, m.state = inc, stStarting
+	m.log(slog.LevelInfo, "taken over", "pid", r.main.PID, "incarnation", r.inc)
+	switch {
+	case r.ready, m.cfg.readyAtExec:
+		m.becomeReady(ev.at)
+		return
+	case m.cfg.readyAfter > 0:
+		inc.readyAt = r.startedAt.Add(m.cfg.readyAfter)
+	}
+	inc.readyBy = ev.at.Add(m.cfg.readyTimeout)
+}
+
 // notRunning answers a stop when nothing runs.
 func notRunning(m *machine, ev event) {
 	m.reply([]*waiter{ev.reply}, result{how: "was not running"})

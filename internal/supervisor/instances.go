@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"fmt"
 	statedir "github.com/tendhq/tend/internal/state"
 	"syscall"
 	"time"
@@ -139,6 +140,7 @@ func (s *Supervisor) finishedOne(in *instance) {
 				break
 			}
 		}
+		s.forget(fmt.Sprintf("out/%d", in.index))
 		in.out.close()
 	}
 	for _, x := range s.insts {

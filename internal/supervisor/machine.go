@@ -60,11 +60,12 @@ const (
 	evTimer                        // the state's deadline passed (backoff over, stop step over)
 	evAdopted                      // a new main process was chosen (or none could be)
 	evReload                       // request: a new incarnation beside this one, then this one stops
+	evResume                       // a host takes the daemon over from one that died (the supervisor's first act)
 	nEvents
 )
 
 var eventNames = [nEvents]string{"start", "stop", "restart", "spawned", "spawn-failed", "main-exit", "empty",
-	"ready", "not-ready", "fault", "ping", "health", "timer", "adopted", "reload"}
+	"ready", "not-ready", "fault", "ping", "health", "timer", "adopted", "reload", "resume"}
 
 func (e eventKind) String() string { return eventNames[e] }
 
@@ -81,9 +82,10 @@ type event struct {
 	// empty is set on evMainExit when no other process of the incarnation
 	// is left: the supervisor looks right after it reaps the main process.
 	empty  bool
-	ok     bool    // evHealth
-	result string  // evHealth
-	reply  *waiter // evStop, evRestart
+	ok      bool        // evHealth
+	result  string      // evHealth
+	reply   *waiter     // evStop, evRestart
+	resumed *resumption // evResume
 }
 
 // waiter is a request that is answered when the machine gets there.
@@ -276,17 +278,17 @@ type action func(m *machine, ev event)
 // table is the supervisor: table[state][event] is what happens. The
 // package doc shows it as a grid; machine_test.go checks every cell.
 var table = [nStates][nEvents]action{
-	//           start   stop       restart    spawned  spawnFail   mainExit      empty         ready  notReady  fault    ping  health  timer       adopted  reload
-	stDown:       {first, notRunning, refuse, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop, refuse},
-	stStarting:   {nop, beginStop, beginRestart, spawned, spawnFailed, mainExited, ended, ready, notReady, nop, nop, nop, nop, adopted, beginRestart},
-	stUp:         {nop, beginStop, beginRestart, nop, nop, mainExited, ended, readyAgain, notReadyAgain, fault, ping, health, nop, adopted, beginReload},
-	stBackoff:    {nop, stopIdle, restartNow, nop, nop, nop, nop, nop, nop, nop, nop, nop, backoffOver, nop, restartNow},
-	stStopping:   {nop, joinStop, refuse, nop, nop, stoppedMain, stopped, nop, nop, nop, nop, nop, nextStep, nop, refuse},
-	stRestarting: {nop, beginStop, joinRestart, nop, nop, restartedMain, restarted, nop, nop, nop, nop, nop, nextStep, nop, joinRestart},
-	stReloading:  {nop, stopReloading, joinReload, nop, nop, oldEnded, oldEnded, nop, nop, nop, ping, nop, nop, adopted, joinReload},
-	stEnding:     {nop, beginStop, beginRestart, nop, nop, endedMain, ended, nop, nop, nop, nop, nop, nextStep, nop, beginRestart},
-	stFailed:     {nop, notRunning, refuse, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop, refuse},
-	stExited:     {nop, notRunning, refuse, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop, refuse},
+	//           start   stop       restart    spawned  spawnFail   mainExit      empty         ready  notReady  fault    ping  health  timer       adopted  reload      resume
+	stDown:       {first, notRunning, refuse, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop, refuse, resumed},
+	stStarting:   {nop, beginStop, beginRestart, spawned, spawnFailed, mainExited, ended, ready, notReady, nop, nop, nop, nop, adopted, beginRestart, nop},
+	stUp:         {nop, beginStop, beginRestart, nop, nop, mainExited, ended, readyAgain, notReadyAgain, fault, ping, health, nop, adopted, beginReload, nop},
+	stBackoff:    {nop, stopIdle, restartNow, nop, nop, nop, nop, nop, nop, nop, nop, nop, backoffOver, nop, restartNow, nop},
+	stStopping:   {nop, joinStop, refuse, nop, nop, stoppedMain, stopped, nop, nop, nop, nop, nop, nextStep, nop, refuse, nop},
+	stRestarting: {nop, beginStop, joinRestart, nop, nop, restartedMain, restarted, nop, nop, nop, nop, nop, nextStep, nop, joinRestart, nop},
+	stReloading:  {nop, stopReloading, joinReload, nop, nop, oldEnded, oldEnded, nop, nop, nop, ping, nop, nop, adopted, joinReload, nop},
+	stEnding:     {nop, beginStop, beginRestart, nop, nop, endedMain, ended, nop, nop, nop, nop, nop, nextStep, nop, beginRestart, nop},
+	stFailed:     {nop, notRunning, refuse, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop, refuse, nop},
+	stExited:     {nop, notRunning, refuse, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop, refuse, nop},
 }
 
 // step feeds one event to the machine and returns the effects to carry

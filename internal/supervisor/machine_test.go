@@ -94,6 +94,8 @@ func testEvent(kind eventKind) event {
 		ev.ok, ev.result = false, "connection refused"
 	case evAdopted:
 		ev.main, ev.how = proc.Identity{PID: 200, StartTime: 2}, "the only process left"
+	case evResume:
+		ev.resumed = &resumption{inc: 7, main: mainPID, startedAt: t0, ready: true, restarts: 2}
 	}
 	return ev
 }
@@ -129,6 +131,7 @@ func TestTable(t *testing.T) {
 	want := map[state]map[eventKind]cell{
 		stDown: {
 			evStart: {stStarting, "Spawn"}, evStop: {stDown, "Reply"}, evRestart: {stDown, "Reply"}, evReload: {stDown, "Reply"},
+			evResume: {stUp, "Health"}, // taken over: its verdict was given to whoever started it
 		},
 		stStarting: {
 			evStop: {stStopping, "Signal"}, evRestart: {stRestarting, "Signal"},
@@ -179,7 +182,7 @@ func TestTable(t *testing.T) {
 			t.Run(st.String()+"/"+kind.String(), func(t *testing.T) {
 				m := machineIn(t, st)
 				ev := testEvent(kind)
-				if m.cur != nil && kind != evStop && kind != evRestart && kind != evStart && kind != evReload {
+				if m.cur != nil && kind != evStop && kind != evRestart && kind != evStart && kind != evReload && kind != evResume {
 					ev.inc = m.cur.id
 				}
 				c, ok := want[st][kind]

@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"sync"
@@ -74,17 +75,30 @@ func (o *output) forInstance(s *Supervisor, n int, named bool) *instanceOutput {
 		io.stdout, io.stderr = os.Stdout, os.Stderr
 		return io
 	}
-	var ends []*os.File
-	for _, stream := range []string{logcap.Stdout, logcap.Stderr} {
-		r, w, err := os.Pipe()
-		if err != nil {
+	// The pipes of a daemon taken over from a host that died: what was
+	// written meanwhile waits in them.
+	key := fmt.Sprintf("out/%d", n)
+	kept := s.kept(key)
+	if len(kept) != 4 {
+		for _, f := range kept {
+			f.Close()
+		}
+		kept = nil
+	}
+	var ends, all []*os.File
+	for i, stream := range []string{logcap.Stdout, logcap.Stderr} {
+		var r, w *os.File
+		var err error
+		if kept != nil {
+			r, w = kept[2*i], kept[2*i+1]
+		} else if r, w, err = os.Pipe(); err != nil {
 			s.events.Error("no pipe for the output: it goes to /dev/null", "instance", n, "err", err.Error())
 			for _, e := range ends {
 				e.Close()
 			}
 			return io
 		}
-		ends = append(ends, w)
+		ends, all = append(ends, w), append(all, r, w)
 		name := stream
 		if named {
 			name = logcap.InstanceStream(stream, n)
@@ -98,6 +112,9 @@ func (o *output) forInstance(s *Supervisor, n int, named bool) *instanceOutput {
 	}
 	io.stdout, io.stderr = ends[0], ends[1]
 	o.insts = append(o.insts, io)
+	if kept == nil {
+		s.keep(key, all...)
+	}
 	return io
 }
 

@@ -102,8 +102,8 @@ func setupReadiness(s *Supervisor) (*readiness, error) {
 	}
 	env := []string{status.InvocationEnv + "=" + s.invID}
 	var names []string
-	for _, l := range socks {
-		ln, f, err := bindListener(l)
+	for i, l := range socks {
+		ln, f, err := s.listener(i, l)
 		if err != nil {
 			rd.close()
 			return nil, err
@@ -117,7 +117,7 @@ func setupReadiness(s *Supervisor) (*readiness, error) {
 		pidVars = append(pidVars, "LISTEN_PID")
 	}
 	if d.NeedsNotifySocket() {
-		if rd.notify, err = listenNotify(s.cfg.Dir, d); err != nil {
+		if rd.notify, err = s.notifySocket(d); err != nil {
 			rd.close()
 			return nil, err
 		}

@@ -1,6 +1,7 @@
 package supervisor
 
 import (
+	"os"
 	"slices"
 	"sync"
 
@@ -145,6 +146,14 @@ func (r *Reaper) recorded(pids []int) {
 	}
 }
 
+// shared reports whether the reaper serves several supervisors: the
+// children of the parent are then not all one daemon's.
+func (r *Reaper) shared() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.subs) > 1 || r.procs != theLocal
+}
+
 func (r *Reaper) unsubscribe(s *Supervisor) {
 	r.mu.Lock()
 	delete(r.subs, s)
@@ -211,8 +220,9 @@ func (r *Reaper) children(s *Supervisor) []int {
 	if err != nil {
 		return nil
 	}
+	self := os.Getpid() // a host is its keeper's child too
 	return slices.DeleteFunc(kids, func(pid int) bool {
-		if r.short[pid] != nil {
+		if pid == self || r.short[pid] != nil {
 			return true
 		}
 		o, ok := r.owner[pid]

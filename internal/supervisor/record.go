@@ -60,6 +60,7 @@ func (s *Supervisor) instanceRecord(in *instance) status.Instance {
 		i.NextStart = m.deadline
 	}
 	if inc := m.cur; inc != nil {
+		i.Incarnation = inc.id
 		i.PID, i.StartTime, i.Adopted = inc.main.PID, inc.main.StartTime, inc.adopted
 		i.StartedAt, i.Ready = inc.startedAt, inc.ready
 	}

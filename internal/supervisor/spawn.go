@@ -86,7 +86,7 @@ func (s *Supervisor) startProcess(in *instance, inc int) (proc.Identity, error) 
 	}
 	stdout, stderr := in.out.files()
 	files = append([]*os.File{s.output.stdin, stdout, stderr}, files...)
-	spec := &Spec{Tag: fmt.Sprintf("%s/%d", s.def.Name, inc), Setpgid: true, // its own group, apart from the supervisor's
+	spec := &Spec{Tag: Tag(s.def.Name, inc, in.index), Setpgid: true, // its own group, apart from the supervisor's
 		Credential: sp.cred, Dir: sp.dir, Files: files, Umask: int(s.def.UmaskMode())}
 	cgfd, err := s.tracker.prepare(inc)
 	if err != nil {

@@ -39,6 +39,12 @@ type Config struct {
 	// means this program's own (LocalProcesses). Every supervisor of a
 	// program that shares Processes must share its Reaper.
 	Reaper *Reaper
+	// Keeper, when not nil, keeps the descriptors that must outlive the
+	// program (a host's): output pipes, sockets.
+	Keeper Keeper
+	// Resume, when not nil, takes the daemon over from a host that
+	// died (see resume.go), instead of starting it.
+	Resume *Resumption
 }
 
 // CgroupEnv, set to "off", is Config.NoCgroup for supervisors that tend
@@ -124,17 +130,28 @@ func Start(cfg Config) (*Supervisor, error) {
 	s.invID = newInvocationID()
 	s.rec = status.Record{Name: def.Name, Command: def.Command, Supervisor: self, State: status.Starting,
 		WantUp: true, InvocationID: s.invID}
-	if s.stateful() {
-		if err := s.refuseLeftovers(); err != nil {
-			return nil, err
+	if rs := cfg.Resume; rs != nil {
+		// The daemon's processes carry the invocation id they were
+		// started with; its limits and log errors are the record's.
+		s.rec = rs.Record
+		s.rec.Supervisor = self
+		if rs.Record.InvocationID != "" {
+			s.invID = rs.Record.InvocationID
 		}
+	}
+	if s.stateful() {
 		// A supervisor killed mid-write (kill -9, the OOM killer) leaves
 		// a temporary file; we hold the lock, so none is being written.
 		cfg.Dir.RemoveTemps()
-		// Atomic now, durable once the daemon runs (syncDurably, below):
-		// its fsyncs cost milliseconds on the start path (bench/).
-		if err := statedir.WriteVolatileJSON(cfg.Dir.DefinitionFile(), def, 0o600); err != nil {
-			return nil, err
+		if cfg.Resume == nil {
+			if err := s.refuseLeftovers(); err != nil {
+				return nil, err
+			}
+			// Atomic now, durable once the daemon runs (syncDurably,
+			// below): its fsyncs cost milliseconds on the start path.
+			if err := statedir.WriteVolatileJSON(cfg.Dir.DefinitionFile(), def, 0o600); err != nil {
+				return nil, err
+			}
 		}
 		s.events, s.closer, err = logcap.NewEventLogger(cfg.Dir.EventLog())
 		if err != nil {
@@ -169,13 +186,17 @@ func Start(cfg Config) (*Supervisor, error) {
 		return fail(err)
 	}
 	crashAt("start-setup")
-	n := def.InstanceCount()
-	for i := range n {
-		s.addInstance(i)
-	}
-	s.pendingVerdicts = n
-	for _, in := range s.insts {
-		s.step(in, event{kind: evStart})
+	if cfg.Resume != nil {
+		s.resume(cfg.Resume)
+	} else {
+		n := def.InstanceCount()
+		for i := range n {
+			s.addInstance(i)
+		}
+		s.pendingVerdicts = n
+		for _, in := range s.insts {
+			s.step(in, event{kind: evStart})
+		}
 	}
 	if s.finished {
 		// The command could not be started at all.
@@ -349,6 +370,7 @@ func (s *Supervisor) shutdown() {
 
 // release frees what Start set up.
 func (s *Supervisor) release() {
+	s.forget("") // before the pipes are drained: see Keeper.Forget
 	if s.readying != nil {
 		s.readying.close()
 	}

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"syscall"
 
 	"github.com/tendhq/tend/internal/cgroup"
 	"github.com/tendhq/tend/internal/proc"
+	"github.com/tendhq/tend/internal/status"
 )
 
 // tracker knows which processes belong to an incarnation of the daemon:
@@ -25,6 +27,9 @@ type tracker interface {
 	// prepare readies incarnation inc before it is spawned: a descriptor
 	// of the cgroup to be born in, or nil.
 	prepare(inc int) (*os.File, error)
+	// takeOver watches incarnation inc, which a host before this one
+	// started (see resume.go).
+	takeOver(inc int)
 	// members returns the live processes of inc.
 	members(inc int) []proc.Identity
 	// empty reports whether inc has no process left.
@@ -44,6 +49,12 @@ type tracker interface {
 func newTracker(s *Supervisor, cfg Config) tracker {
 	if cfg.NoCgroup || os.Getenv(CgroupEnv) == "off" {
 		return &treeTracker{s: s}
+	}
+	if rs := cfg.Resume; rs != nil && rs.Record.Cgroup != "" {
+		// Taken over: the daemon's group is where its processes are.
+		if g, err := cgroup.Open(rs.Record.Cgroup); err == nil {
+			return &cgroupTracker{s: s, g: g, incs: map[int]*cgroupInc{}}
+		}
 	}
 	parent, err := cgroup.Parent()
 	if err != nil {
@@ -93,6 +104,19 @@ func (t *cgroupTracker) prepare(inc int) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
+	t.watch(inc, sub)
+	return sub.FD()
+}
+
+func (t *cgroupTracker) takeOver(inc int) {
+	if sub, err := cgroup.Open(filepath.Join(t.g.Path(), strconv.Itoa(inc))); err == nil {
+		t.watch(inc, sub)
+	}
+}
+
+// watch registers incarnation inc's group, and has its changes posted to
+// the loop.
+func (t *cgroupTracker) watch(inc int, sub *cgroup.Group) {
 	ci := &cgroupInc{g: sub, quit: make(chan struct{})}
 	if w, err := sub.Watch(); err == nil {
 		ci.w = w
@@ -108,7 +132,6 @@ func (t *cgroupTracker) prepare(inc int) (*os.File, error) {
 		}()
 	}
 	t.incs[inc] = ci
-	return sub.FD()
 }
 
 func (t *cgroupTracker) group(inc int) *cgroup.Group {
@@ -198,6 +221,7 @@ type owned struct {
 }
 
 func (t *treeTracker) path() string { return "" }
+func (t *treeTracker) takeOver(int) {}
 func (t *treeTracker) end(int)      {}
 func (t *treeTracker) close()       {}
 
@@ -219,15 +243,53 @@ func (t *treeTracker) prepare(inc int) (*os.File, error) {
 }
 
 // tree returns every process of the supervisor's tree: its children that
-// are not short commands, and their descendants.
+// are not short commands, and their descendants. When the Reaper serves
+// other supervisors too (a host), the children of the parent are not all
+// this daemon's: a child is, if it is one of its main processes, carries
+// its invocation id in its environment, or was seen descending from one
+// of its main processes (a process that rewrote its environment, as nginx
+// does, is known that way).
 func (t *treeTracker) tree() []proc.Identity {
+	shared := t.s.reaper.shared()
+	if shared {
+		t.learn(t.s.live())
+	}
 	var pids []int
 	for _, c := range t.s.reaper.children(t.s) {
+		if shared && !t.claims(c) {
+			continue
+		}
 		pids = append(pids, c)
 		ds, _ := proc.Descendants(c)
 		pids = append(pids, ds...)
 	}
 	return identities(pids)
+}
+
+// claims reports whether a child of the parent is this daemon's, in a
+// shared Reaper (see tree).
+func (t *treeTracker) claims(pid int) bool {
+	id, err := proc.Lookup(pid)
+	if err != nil {
+		return false
+	}
+	if o, ok := t.owner[pid]; ok && o.id == id {
+		return true
+	}
+	for _, inc := range t.s.live() {
+		if inc.main == id {
+			return true
+		}
+	}
+	if proc.HasEnv(pid, status.InvocationEnv, t.s.invID) {
+		newest := 0
+		for _, x := range t.s.live() {
+			newest = max(newest, x.id)
+		}
+		t.attribute(id, newest)
+		return true
+	}
+	return false
 }
 
 func (t *treeTracker) attribute(id proc.Identity, inc int) {
@@ -289,6 +351,9 @@ func (t *treeTracker) members(inc int) []proc.Identity {
 // children that are on their way to the supervisor, and it is reaped (and
 // the question asked again) in a moment.
 func (t *treeTracker) empty(inc int) bool {
+	if t.s.reaper.shared() {
+		return len(t.members(inc)) == 0
+	}
 	kids := t.s.reaper.children(t.s)
 	if len(t.s.live()) <= 1 || len(kids) == 0 {
 		return len(kids) == 0
