@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -102,6 +103,13 @@ func removable(dir state.Dir) error {
 // forget removes the daemon's folder while holding its supervisor's lock,
 // so that no supervisor starts in it meanwhile.
 func forget(store *state.Store, dir state.Dir) error {
+	if client.UseHost() {
+		err := client.Remove(context.Background(), dir)
+		if errors.Is(err, client.ErrUnknown) {
+			return nil
+		}
+		return err
+	}
 	lock, err := pidfile.Lock(dir.SupervisorPIDFile(), 0o644)
 	if errors.Is(err, pidfile.ErrLocked) {
 		return fmt.Errorf("%s was started meanwhile: stop it first (tend stop %s)", dir.Name, dir.Name)

@@ -24,10 +24,14 @@ type usage struct {
 	pssOK bool
 }
 
-// daemonProcesses returns the processes of the daemon: the descendants of
-// its supervisor (which is their subreaper: whatever they fork stays
-// below it), or what runs of it without a supervisor.
+// daemonProcesses returns the processes of the daemon: those the host's
+// supervisor tracks, or the descendants of its own supervisor process
+// (which is their subreaper: whatever they fork stays below it), or what
+// runs of it without a supervisor.
 func daemonProcesses(t *processTable, v *client.View) []int {
+	if len(v.Members) > 0 {
+		return v.Members // as the host's supervisor tracks them
+	}
 	if v.SupervisorAlive {
 		return t.descendants(v.Supervisor.PID)
 	}

@@ -144,6 +144,9 @@ func broken(err error) bool {
 // tend runs the stop schedule on them itself, also when the supervisor
 // dies during the stop.
 func Stop(ctx context.Context, dir state.Dir) (string, error) {
+	if UseHost() {
+		return hostStop(ctx, dir)
+	}
 	// The record on disk is enough to know whom to ask: a stop does not
 	// need the supervisor's fresher copy, which costs a round trip.
 	v, err := Peek(dir)
@@ -310,6 +313,9 @@ func markStopped(dir state.Dir, rec status.Record, how string) error {
 // has no main process) to every process of the daemon. It returns the pid
 // it reached (0 for all) and how many processes were signalled.
 func Signal(ctx context.Context, dir state.Dir, sig syscall.Signal, all bool) (pid, n int, err error) {
+	if UseHost() {
+		return hostSignal(ctx, dir, sig, all)
+	}
 	v, err := Inspect(dir)
 	if err != nil {
 		return 0, 0, err
@@ -342,6 +348,13 @@ func Signal(ctx context.Context, dir state.Dir, sig syscall.Signal, all bool) (p
 // LogRequest asks the supervisor to rotate (control.OpRotate) or reopen
 // (control.OpReopen) the output log.
 func LogRequest(ctx context.Context, dir state.Dir, op string) error {
+	if UseHost() {
+		what := "log/rotate"
+		if op == control.OpReopen {
+			what = "log/reopen"
+		}
+		return hostDo(ctx, dir, what, nil, nil)
+	}
 	err := call(ctx, dir, control.Request{Op: op}, nil)
 	if errors.Is(err, control.ErrNoServer) {
 		return fmt.Errorf("%s: %w", dir.Name, ErrNotRunning)

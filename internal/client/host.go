@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tendhq/tend/daemon"
+	"github.com/tendhq/tend/internal/api"
 	"github.com/tendhq/tend/internal/definition"
 	"github.com/tendhq/tend/internal/host"
 	"github.com/tendhq/tend/internal/status"
@@ -27,12 +28,12 @@ const (
 	HostCommand   = "__host"
 )
 
-// HostEnv, set to 1, has tend start daemons in the resident host rather
-// than each under a supervisor process of its own.
+// HostEnv, set to 0, has tend start each daemon under a supervisor
+// process of its own rather than in the resident host.
 const HostEnv = "TEND_HOST"
 
 // UseHost reports whether daemons start in the host.
-func UseHost() bool { return os.Getenv(HostEnv) == "1" }
+func UseHost() bool { return os.Getenv(HostEnv) != "0" }
 
 // HostConfig is how the keeper detaches: the same in the process that
 // launches it and in the keeper itself. Its pidfile's lock makes it the
@@ -47,6 +48,9 @@ func HostConfig(root string) daemon.Config {
 		SkipSecondFork: true,
 	}
 }
+
+// errNoHost says that no host answers on the socket.
+var errNoHost = errors.New("no host answers")
 
 // hostStartWait bounds the wait for a host that another tend is starting.
 const hostStartWait = 10 * time.Second
@@ -102,23 +106,37 @@ func hostClient(root string) *Host {
 func (h *Host) alive(ctx context.Context) bool {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	var info host.HostInfo
+	var info api.HostInfo
 	return h.call(ctx, http.MethodGet, "/v1/host", nil, &info) == nil
 }
 
 // HostError is a failure the host answered with.
 type HostError struct {
 	Status int
-	Body   host.Error
+	Body   api.Error
 }
 
 func (e *HostError) Error() string { return e.Body.Message }
 
-// Is makes errors.Is(err, daemon.ErrAlreadyRunning) true for a start of a
-// daemon that runs.
+// Is makes errors.Is true for the error the host's code stands for:
+// daemon.ErrAlreadyRunning, definition.ErrUsage, ErrUnknown,
+// ErrNotRunning, ErrStale.
 func (e *HostError) Is(target error) bool {
-	return target == daemon.ErrAlreadyRunning && e.Body.Code == host.CodeAlreadyRunning ||
-		target == definition.ErrUsage && e.Body.Code == host.CodeBadRequest
+	switch e.Body.Code {
+	case api.CodeAlreadyRunning:
+		return target == daemon.ErrAlreadyRunning
+	case api.CodeBadRequest:
+		return target == definition.ErrUsage
+	case api.CodeUnknown:
+		return target == ErrUnknown
+	case api.CodeNotRunning:
+		return target == ErrNotRunning
+	case api.CodeStale:
+		return target == ErrStale || target == ErrNotRunning
+	case api.CodeStopping:
+		return target == errStopping
+	}
+	return false
 }
 
 // call sends a request with body (JSON, when not nil) and decodes the
@@ -139,7 +157,7 @@ func (h *Host) call(ctx context.Context, method, path string, body, out any) err
 	resp, err := h.http.Do(req)
 	if err != nil {
 		if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) {
-			return fmt.Errorf("the host of %s does not run: %w", h.root, err)
+			return fmt.Errorf("the host of %s does not run: %w", h.root, errNoHost)
 		}
 		return err
 	}

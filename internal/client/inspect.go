@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/tendhq/tend/internal/api"
 	"io/fs"
 	"time"
 
@@ -20,51 +21,17 @@ import (
 	"github.com/tendhq/tend/internal/status"
 )
 
-// Condition is what status reports: a status.State, or one of the
-// conditions below that only an observer from outside can see.
-type Condition string
+// Condition is what status reports (see api.Condition).
+type Condition = api.Condition
 
+// The conditions only an observer from outside can see.
 const (
-	// Lost: the supervisor is gone but processes of the daemon still run.
-	Lost Condition = "lost"
-	// Dead: the supervisor is gone without having stopped the daemon, and
-	// nothing of the daemon runs.
-	Dead Condition = "dead"
+	Lost = api.Lost
+	Dead = api.Dead
 )
 
-// View is a daemon as seen from outside: its record checked against the
-// processes that actually exist.
-type View struct {
-	status.Record
-	Condition       Condition
-	SupervisorAlive bool
-	// MainAlive says that the record's main process is that very process
-	// (pid and start time), alive.
-	MainAlive bool
-	// Leftovers are the daemon's processes that run without a supervisor
-	// (Lost), found by its cgroup or invocation id.
-	Leftovers []proc.Identity
-	// Stale is set when the record names a main pid that now belongs to an
-	// unrelated process (pid reuse).
-	Stale bool
-}
-
-// ExitCode is the LSB status code for the view: 0 running, 1 failed, dead
-// or lost without being stopped, 3 stopped.
-func (v *View) ExitCode() int {
-	switch v.Condition {
-	case Condition(status.Running), Condition(status.Starting), Condition(status.Stopping), Condition(status.Restarting):
-		return 0
-	case Condition(status.Stopped):
-		return 3
-	case Condition(status.Exited):
-		if v.LastExit != nil && v.LastExit.Code != 0 {
-			return 1
-		}
-		return 3
-	}
-	return 1
-}
+// View is a daemon as seen from outside (see api.View).
+type View = api.View
 
 // ErrUnknown is wrapped when no daemon of the name exists.
 var ErrUnknown = errors.New("no such daemon")
@@ -76,7 +43,14 @@ var ErrUnknown = errors.New("no such daemon")
 // When the supervisor is gone before the daemon ended, it looks for the
 // daemon's processes (status.Record.Processes): Lost if some run, Dead if
 // none.
-func Inspect(dir state.Dir) (*View, error) { return inspect(dir, true) }
+func Inspect(dir state.Dir) (*View, error) {
+	if UseHost() {
+		if v, err := hostView(dir); !errors.Is(err, errNoHost) {
+			return v, err
+		}
+	}
+	return inspect(dir, true)
+}
 
 // Peek is Inspect from the record on disk alone, without asking a running
 // supervisor for its fresher copy (a round trip): enough to know which
@@ -85,7 +59,12 @@ func Inspect(dir state.Dir) (*View, error) { return inspect(dir, true) }
 // (a process's exit still in flight), and lags for as long as the disk is
 // full; a caller that watches what the daemon does uses Inspect, whose
 // answer comes from the loop after every event before it.
-func Peek(dir state.Dir) (*View, error) { return inspect(dir, false) }
+func Peek(dir state.Dir) (*View, error) {
+	if UseHost() {
+		return Inspect(dir)
+	}
+	return inspect(dir, false)
+}
 
 // inspect is Inspect; fresh says whether to ask a running supervisor for
 // its record even when the file is readable (it may be behind).

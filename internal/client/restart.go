@@ -19,6 +19,9 @@ import (
 // supervisor is started from the stored definition, with the environment
 // it was first started with (env files are read again).
 func Restart(ctx context.Context, dir state.Dir) (int, error) {
+	if UseHost() {
+		return hostRestart(ctx, dir)
+	}
 	v, err := Inspect(dir)
 	if err != nil && !errors.Is(err, ErrUnknown) {
 		return 0, err
@@ -56,6 +59,9 @@ func Restart(ctx context.Context, dir state.Dir) (int, error) {
 // ErrReloadFailed). It returns the new main pid. A daemon whose supervisor
 // is gone cannot be reloaded: restart it.
 func Reload(ctx context.Context, dir state.Dir) (int, error) {
+	if UseHost() {
+		return hostReload(ctx, dir)
+	}
 	v, err := Inspect(dir)
 	if err != nil {
 		return 0, err
@@ -74,6 +80,9 @@ func Reload(ctx context.Context, dir state.Dir) (int, error) {
 // Scale has the daemon's supervisor run n instances, and returns once the
 // new ones are ready, or the ones above n gone.
 func Scale(ctx context.Context, dir state.Dir, n int) error {
+	if UseHost() {
+		return hostScale(ctx, dir, n)
+	}
 	v, err := Inspect(dir)
 	if err != nil {
 		return err

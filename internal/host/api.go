@@ -7,10 +7,13 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"time"
 
+	"github.com/tendhq/tend/internal/api"
 	"github.com/tendhq/tend/internal/definition"
+	"github.com/tendhq/tend/internal/logcap"
+	"github.com/tendhq/tend/internal/proc"
 	"github.com/tendhq/tend/internal/state"
+	"github.com/tendhq/tend/internal/supervisor"
 )
 
 // maxBody bounds a request's body: a definition is small; the limit is
@@ -20,47 +23,74 @@ const maxBody = state.MaxRecordSize
 // errBadRequest is wrapped by errors about what a client sent.
 var errBadRequest = errors.New("bad request")
 
-// Error is the body of every failed request: what went wrong and what to
-// do (Message), and a word for programs (Code).
-type Error struct {
-	Message string `json:"error"`
-	Code    string `json:"code"`
-	// PID is the running process of an already-running daemon.
-	PID int `json:"pid,omitzero"`
-	// Log is the daemon's log, whose last lines say why it did not
-	// start, when its command ran.
-	Log string `json:"log,omitzero"`
-	// Stopped says that the daemon ran and was stopped: its record
-	// stays, for status to show.
-	Stopped bool `json:"stopped,omitzero"`
-}
+// errHostStopping answers requests that come while the host exits.
+var errHostStopping = errors.New("the host is stopping")
 
-// Codes of Error.
-const (
-	CodeBadRequest     = "bad-request"
-	CodeAlreadyRunning = "already-running"
-	CodeNotStarted     = "not-started"
-	CodeStopping       = "host-stopping"
-	CodeInternal       = "internal"
-)
-
-// HostInfo answers GET /v1/host.
-type HostInfo struct {
-	PID       int       `json:"pid"`
-	KeeperPID int       `json:"keeper_pid"`
-	StartedAt time.Time `json:"started_at"`
-	Daemons   []string  `json:"daemons"`
-}
-
+// routes are the host's API (see package api for the list).
 func (h *Host) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/host", h.getHost)
+	mux.HandleFunc("GET /v1/daemons", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, h.views())
+	})
 	mux.HandleFunc("POST /v1/daemons", h.postDaemon)
+	mux.HandleFunc("GET /v1/daemons/{name}", func(w http.ResponseWriter, r *http.Request) {
+		v, _, err := h.view(r.PathValue("name"))
+		answer(w, v, err)
+	})
+	mux.HandleFunc("DELETE /v1/daemons/{name}", func(w http.ResponseWriter, r *http.Request) {
+		answer(w, nil, h.remove(r.PathValue("name")))
+	})
+	mux.HandleFunc("POST /v1/daemons/{name}/stop", func(w http.ResponseWriter, r *http.Request) {
+		how, err := h.stop(r.Context(), r.PathValue("name"))
+		answer(w, api.StopResult{Description: how}, err)
+	})
+	mux.HandleFunc("POST /v1/daemons/{name}/restart", func(w http.ResponseWriter, r *http.Request) {
+		pid, err := h.restart(r.Context(), r.PathValue("name"))
+		answer(w, api.RestartResult{PID: pid}, err)
+	})
+	mux.HandleFunc("POST /v1/daemons/{name}/reload", func(w http.ResponseWriter, r *http.Request) {
+		pid, err := h.reload(r.Context(), r.PathValue("name"))
+		answer(w, api.RestartResult{PID: pid}, err)
+	})
+	mux.HandleFunc("POST /v1/daemons/{name}/scale", func(w http.ResponseWriter, r *http.Request) {
+		var req api.ScaleRequest
+		if err := readJSON(r, &req); err != nil {
+			writeError(w, err)
+			return
+		}
+		if req.Instances < 1 {
+			writeError(w, fmt.Errorf("%w: scale to %d: give a number of instances from 1", errBadRequest, req.Instances))
+			return
+		}
+		answer(w, nil, h.scale(r.Context(), r.PathValue("name"), req.Instances))
+	})
+	mux.HandleFunc("POST /v1/daemons/{name}/signal", func(w http.ResponseWriter, r *http.Request) {
+		var req api.SignalRequest
+		if err := readJSON(r, &req); err != nil {
+			writeError(w, err)
+			return
+		}
+		sig, err := proc.ParseSignal(req.Signal)
+		if err != nil {
+			writeError(w, fmt.Errorf("%w: %w", errBadRequest, err))
+			return
+		}
+		res, err := h.signal(r.PathValue("name"), sig, req.All)
+		answer(w, res, err)
+	})
+	mux.HandleFunc("POST /v1/daemons/{name}/log/rotate", func(w http.ResponseWriter, r *http.Request) {
+		answer(w, nil, h.logOp(r.PathValue("name"), (*logcap.Log).Rotate))
+	})
+	mux.HandleFunc("POST /v1/daemons/{name}/log/reopen", func(w http.ResponseWriter, r *http.Request) {
+		answer(w, nil, h.logOp(r.PathValue("name"), (*logcap.Log).Reopen))
+	})
 	return mux
 }
 
 func (h *Host) getHost(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, HostInfo{PID: os.Getpid(), KeeperPID: h.keeper.KeeperPID(), StartedAt: h.began, Daemons: h.reg.names()})
+	writeJSON(w, http.StatusOK, api.HostInfo{PID: os.Getpid(), KeeperPID: h.keeper.KeeperPID(), StartedAt: h.began,
+		Version: h.version, Daemons: h.reg.names()})
 }
 
 // postDaemon starts a daemon from the definition in the body, and answers
@@ -77,6 +107,18 @@ func (h *Host) postDaemon(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, rec)
+}
+
+// answer writes v (200), or err.
+func answer(w http.ResponseWriter, v any, err error) {
+	if err != nil {
+		writeError(w, err)
+		return
+	}
+	if v == nil {
+		v = struct{}{}
+	}
+	writeJSON(w, http.StatusOK, v)
 }
 
 func readJSON(r *http.Request, v any) error {
@@ -101,21 +143,34 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	enc.Encode(v)
 }
 
-// writeError answers with err as an Error, and the status that fits it.
+// writeError answers with err as an api.Error, and the status that fits
+// it.
 func writeError(w http.ResponseWriter, err error) {
-	e := Error{Message: err.Error(), Code: CodeInternal}
+	e := api.Error{Message: err.Error(), Code: api.CodeInternal}
 	code := http.StatusInternalServerError
 	var busy *errBusy
 	var se *startError
 	switch {
 	case errors.Is(err, errBadRequest), errors.Is(err, definition.ErrUsage), errors.Is(err, state.ErrBadName):
-		code, e.Code = http.StatusBadRequest, CodeBadRequest
+		code, e.Code = http.StatusBadRequest, api.CodeBadRequest
+	case errors.Is(err, errUnknown):
+		code, e.Code = http.StatusNotFound, api.CodeUnknown
 	case errors.As(err, &busy):
-		code, e.Code, e.PID = http.StatusConflict, CodeAlreadyRunning, busy.pid
+		code, e.Code, e.PID = http.StatusConflict, api.CodeAlreadyRunning, busy.pid
+	case errors.Is(err, errStale):
+		code, e.Code = http.StatusConflict, api.CodeStale
+	case errors.Is(err, errNotRunning), errors.Is(err, supervisor.ErrNotRunning):
+		code, e.Code = http.StatusConflict, api.CodeNotRunning
+	case errors.Is(err, supervisor.ErrStopped):
+		code, e.Code = http.StatusConflict, api.CodeStopping
+	case errors.Is(err, errElsewhere):
+		code, e.Code = http.StatusConflict, api.CodeAlreadyRunning
+	case errors.Is(err, supervisor.ErrReloadFailed):
+		code, e.Code = http.StatusUnprocessableEntity, api.CodeReloadFailed
 	case errors.As(err, &se):
-		code, e.Code, e.Log, e.Stopped = http.StatusUnprocessableEntity, CodeNotStarted, se.log, se.stopped
+		code, e.Code, e.Log, e.Stopped = http.StatusUnprocessableEntity, api.CodeNotStarted, se.log, se.stopped
 	case errors.Is(err, errHostStopping):
-		code, e.Code = http.StatusServiceUnavailable, CodeStopping
+		code, e.Code = http.StatusServiceUnavailable, api.CodeHostStopping
 	}
 	writeJSON(w, code, e)
 }

@@ -8,7 +8,6 @@ package host
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -37,19 +36,22 @@ type Config struct {
 	Hello  *keeper.Hello
 	// Logf reports what the host does; nil discards it.
 	Logf func(format string, args ...any)
+	// Version is tend's, for GET /v1/host.
+	Version string
 }
 
 // Host runs the supervisors of every daemon of a state folder.
 type Host struct {
-	store  *state.Store
-	keeper *keeper.Client
-	reaper *supervisor.Reaper
-	kept   *kept
-	self   proc.Identity
-	logf   func(format string, args ...any)
-	reg    *registry
-	srv    *http.Server
-	began  time.Time
+	store   *state.Store
+	keeper  *keeper.Client
+	reaper  *supervisor.Reaper
+	kept    *kept
+	self    proc.Identity
+	logf    func(format string, args ...any)
+	reg     *registry
+	srv     *http.Server
+	began   time.Time
+	version string
 	// quit is closed to end Run: the host exits, its daemons run on.
 	quit chan struct{}
 }
@@ -65,7 +67,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	h := &Host{store: cfg.Store, keeper: cfg.Keeper, self: self, logf: cfg.Logf, reg: newRegistry(),
-		began: time.Now(), quit: make(chan struct{})}
+		began: time.Now(), quit: make(chan struct{}), version: cfg.Version}
 	h.reaper = supervisor.NewReaper(newKeeperProcesses(cfg.Keeper))
 	h.kept = &kept{k: cfg.Keeper, stored: cfg.Hello.Stored}
 	ln, err := h.listen()
@@ -135,9 +137,6 @@ func (h *Host) listen() (net.Listener, error) {
 	}
 	return &peerListener{ln, os.Geteuid(), h.logf}, nil
 }
-
-// errHostStopping answers requests that come while the host exits.
-var errHostStopping = errors.New("the host is stopping")
 
 // stopAll stops every daemon the host runs, all at once, and waits for
 // them.

@@ -105,3 +105,13 @@ func (r *registry) names() (out []string) {
 	slices.Sort(out)
 	return out
 }
+
+// starting reports whether name is claimed by a start that has no
+// supervisor yet.
+func (r *registry) starting(name string) (yes bool) {
+	r.do(func(m map[string]*entry) {
+		e, ok := m[name]
+		yes = ok && e.sup == nil
+	})
+	return yes
+}

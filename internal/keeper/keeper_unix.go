@@ -62,13 +62,13 @@ type keeper struct {
 	// quickDeaths counts the hosts in a row that died within
 	// hostRestartQuiet of their start.
 	quickDeaths int
-	conn      *conn
-	gen       int // counts hosts, so that a dead host's messages are dropped
-	msgs      chan received
-	served    bool   // a host served once: Ready was called
-	shutdown  bool   // the host is exiting for good
-	upgrade   string // the host is exiting for an upgrade to this program
-	restartAt time.Time
+	conn        *conn
+	gen         int // counts hosts, so that a dead host's messages are dropped
+	msgs        chan received
+	served      bool   // a host served once: Ready was called
+	shutdown    bool   // the host is exiting for good
+	upgrade     string // the host is exiting for an upgrade to this program
+	restartAt   time.Time
 }
 
 // received is a message from host number gen.

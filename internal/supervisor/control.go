@@ -64,14 +64,15 @@ func (s *Supervisor) handleControl(ctx context.Context, req control.Request) con
 		}
 		return reply(nil, s.Scale(ctx, n))
 	case control.OpRotate:
-		return reply(nil, s.withLog((*logcap.Log).Rotate))
+		return reply(nil, s.WithLog((*logcap.Log).Rotate))
 	case control.OpReopen:
-		return reply(nil, s.withLog((*logcap.Log).Reopen))
+		return reply(nil, s.WithLog((*logcap.Log).Reopen))
 	}
 	return reply(nil, fmt.Errorf("unknown request %q", req.Op))
 }
 
-func (s *Supervisor) withLog(op func(*logcap.Log) error) error {
+// WithLog runs op on the daemon's output log (rotate it, reopen it).
+func (s *Supervisor) WithLog(op func(*logcap.Log) error) error {
 	if s.output == nil || s.output.log == nil {
 		return errors.New("this daemon's output is not captured by tend")
 	}

@@ -35,9 +35,13 @@ func watchFolder(s *Supervisor) *folderWatcher {
 	go func() {
 		defer close(fw.done)
 		for {
-			w, err := watchNames(dir.Path, filepath.Base(dir.SupervisorPIDFile()), filepath.Base(dir.Socket()))
+			names := []string{filepath.Base(dir.SupervisorPIDFile())}
+			if s.server != nil {
+				names = append(names, filepath.Base(dir.Socket()))
+			}
+			w, err := watchNames(dir.Path, names...)
 			if err == nil {
-				intact := exists(dir.SupervisorPIDFile()) && exists(dir.Socket())
+				intact := exists(dir.SupervisorPIDFile()) && (s.server == nil || exists(dir.Socket()))
 				if intact {
 					more := w.wait(fw.quit)
 					w.close()
@@ -92,7 +96,7 @@ func (s *Supervisor) keepFolder(ack chan bool) {
 			return
 		}
 		s.events.Warn("the daemon's folder was removed; restored it", "folder", dir.Path)
-	case !exists(dir.Socket()):
+	case s.server != nil && !exists(dir.Socket()):
 		if err := s.relisten(); err != nil {
 			s.events.Error("the control socket was removed and cannot be made again", "socket", dir.Socket(), "err", err)
 			ack <- false
@@ -129,8 +133,10 @@ func (s *Supervisor) restoreFolder() error {
 		return err
 	}
 	s.writeRecord()
-	if err := s.relisten(); err != nil {
-		return err
+	if s.server != nil {
+		if err := s.relisten(); err != nil {
+			return err
+		}
 	}
 	if s.output.log != nil && s.def.Log == "" {
 		s.output.log.Reopen()

@@ -68,6 +68,8 @@ func (s *Supervisor) handle(msg any) {
 		m.reply <- signalResult{pid, n, err}
 	case folderChanged:
 		s.keepFolder(m.ack)
+	case processesRequest:
+		s.processes(m)
 	case logChanged:
 		// The record is written after every message.
 	}

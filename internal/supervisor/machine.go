@@ -81,7 +81,7 @@ type event struct {
 	exit *status.Exit  // evMainExit, evSpawnFailed
 	// empty is set on evMainExit when no other process of the incarnation
 	// is left: the supervisor looks right after it reaps the main process.
-	empty  bool
+	empty   bool
 	ok      bool        // evHealth
 	result  string      // evHealth
 	reply   *waiter     // evStop, evRestart

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/tendhq/tend/internal/proc"
 	"syscall"
 )
 
@@ -185,4 +186,28 @@ func (s *Supervisor) await(ctx context.Context, w *waiter, untaken result) (resu
 			return untaken, nil
 		}
 	}
+}
+
+// Processes returns every live process of the daemon, as its tracker
+// knows them (its cgroup, or its descendants): nil once it has ended.
+func (s *Supervisor) Processes() []proc.Identity {
+	r := make(chan []proc.Identity, 1)
+	s.inbox.post(processesRequest{reply: r})
+	select {
+	case ids := <-r:
+		return ids
+	case <-s.ended:
+		return nil
+	}
+}
+
+// processesRequest asks the loop for the daemon's processes.
+type processesRequest struct{ reply chan []proc.Identity }
+
+func (s *Supervisor) processes(r processesRequest) {
+	var ids []proc.Identity
+	for _, inc := range s.live() {
+		ids = append(ids, s.tracker.members(inc.id)...)
+	}
+	r.reply <- ids
 }

@@ -45,6 +45,9 @@ type Config struct {
 	// Resume, when not nil, takes the daemon over from a host that
 	// died (see resume.go), instead of starting it.
 	Resume *Resumption
+	// NoControl leaves out the daemon's own control socket: it is
+	// controlled through its host's, which calls the methods.
+	NoControl bool
 }
 
 // CgroupEnv, set to "off", is Config.NoCgroup for supervisors that tend
@@ -210,10 +213,12 @@ func Start(cfg Config) (*Supervisor, error) {
 	s.writeRecord() // on disk before anyone is told it runs
 	crashAt("start-spawned")
 	if s.stateful() {
-		if err := s.listen(); err != nil {
-			s.killAll()
-			s.release()
-			return nil, err
+		if !cfg.NoControl {
+			if err := s.listen(); err != nil {
+				s.killAll()
+				s.release()
+				return nil, err
+			}
 		}
 		s.watch = watchFolder(s)
 	}

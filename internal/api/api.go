@@ -1,0 +1,149 @@
+// Package api is the language of the host's socket ($TEND_HOME/tend.sock):
+// HTTP with JSON bodies, what the CLI sends and the host answers. It holds
+// the types both sides share; the host serves them (internal/host), the
+// CLI's client calls them (internal/client).
+//
+// Routes:
+//
+//	GET    /v1/host                        HostInfo
+//	GET    /v1/daemons                     []View, every daemon
+//	POST   /v1/daemons                     start a definition.Definition; 201 and its status.Record once ready
+//	GET    /v1/daemons/{name}              View
+//	DELETE /v1/daemons/{name}              forget a daemon that does not run (tend rm)
+//	POST   /v1/daemons/{name}/stop         StopResult, once nothing of it runs
+//	POST   /v1/daemons/{name}/restart      RestartResult, once the new incarnation is ready
+//	POST   /v1/daemons/{name}/reload       RestartResult, once the new incarnation serves
+//	POST   /v1/daemons/{name}/scale        ScaleRequest; once the instances are there
+//	POST   /v1/daemons/{name}/signal       SignalRequest; SignalResult
+//	POST   /v1/daemons/{name}/log/rotate   rotate its output log now
+//	POST   /v1/daemons/{name}/log/reopen   reopen it (after an external rotation)
+//
+// A failure is an Error with the HTTP status that fits: 400 bad input, 404
+// no such daemon, 409 a state that forbids it (already running, not
+// running), 422 a daemon that did not start or become ready, 500 others.
+package api
+
+import (
+	"time"
+
+	"github.com/tendhq/tend/internal/proc"
+	"github.com/tendhq/tend/internal/status"
+)
+
+// Condition is what status reports: a status.State, or one of the
+// conditions below that only an observer from outside can see.
+type Condition string
+
+const (
+	// Lost: no host supervises it, but processes of the daemon still run.
+	Lost Condition = "lost"
+	// Dead: no host supervises it, it was not stopped, and nothing of it
+	// runs.
+	Dead Condition = "dead"
+)
+
+// View is a daemon as the host sees it: its record, checked against the
+// processes that actually exist when no supervisor runs it.
+type View struct {
+	status.Record
+	Condition Condition `json:"condition"`
+	// SupervisorAlive says that a supervisor runs it (in the host, or
+	// a process of its own).
+	SupervisorAlive bool `json:"supervisor_alive"`
+	// MainAlive says that the record's main process is that very process
+	// (pid and start time), alive.
+	MainAlive bool `json:"main_alive,omitzero"`
+	// Leftovers are the daemon's processes that run without a
+	// supervisor (Lost), found by its cgroup or invocation id.
+	Leftovers []proc.Identity `json:"leftovers,omitzero"`
+	// Stale is set when the record names a main pid that now belongs to
+	// an unrelated process (pid reuse).
+	Stale bool `json:"stale,omitzero"`
+	// Members are the pids of its processes, as its supervisor tracks
+	// them (its cgroup, or its descendants), while a supervisor runs it.
+	Members []int `json:"members,omitzero"`
+}
+
+// ExitCode is the LSB status code for the view: 0 running, 1 failed, dead
+// or lost without being stopped, 3 stopped.
+func (v *View) ExitCode() int {
+	switch v.Condition {
+	case Condition(status.Running), Condition(status.Starting), Condition(status.Stopping),
+		Condition(status.Restarting), Condition(status.Reloading):
+		return 0
+	case Condition(status.Stopped):
+		return 3
+	case Condition(status.Exited):
+		if v.LastExit != nil && v.LastExit.Code != 0 {
+			return 1
+		}
+		return 3
+	}
+	return 1
+}
+
+// Error is the body of every failed request: what went wrong and what to
+// do (Message), and a word for programs (Code).
+type Error struct {
+	Message string `json:"error"`
+	Code    string `json:"code"`
+	// PID is the running process of an already-running daemon.
+	PID int `json:"pid,omitzero"`
+	// Log is the daemon's log, whose last lines say why it did not
+	// start, when its command ran.
+	Log string `json:"log,omitzero"`
+	// Stopped says that the daemon ran and was stopped: its record
+	// stays, for status to show.
+	Stopped bool `json:"stopped,omitzero"`
+}
+
+// Codes of Error.
+const (
+	CodeBadRequest     = "bad-request"
+	CodeUnknown        = "unknown-daemon"
+	CodeAlreadyRunning = "already-running"
+	CodeNotRunning     = "not-running"
+	CodeStale          = "stale-record"
+	CodeStopping       = "stopping"
+	CodeNotStarted     = "not-started"
+	CodeReloadFailed   = "reload-failed"
+	CodeHostStopping   = "host-stopping"
+	CodeInternal       = "internal"
+)
+
+// HostInfo answers GET /v1/host.
+type HostInfo struct {
+	PID       int       `json:"pid"`
+	KeeperPID int       `json:"keeper_pid"`
+	StartedAt time.Time `json:"started_at"`
+	Version   string    `json:"version,omitzero"`
+	Daemons   []string  `json:"daemons"`
+}
+
+// StopResult answers a stop: how the main process ended.
+type StopResult struct {
+	Description string `json:"description"`
+}
+
+// RestartResult answers a restart or reload: the new main process.
+type RestartResult struct {
+	PID int `json:"pid"`
+}
+
+// ScaleRequest asks for a number of instances.
+type ScaleRequest struct {
+	Instances int `json:"instances"`
+}
+
+// SignalRequest asks to signal the main process, or All of them.
+type SignalRequest struct {
+	Signal string `json:"signal"`
+	All    bool   `json:"all,omitzero"`
+}
+
+// SignalResult says whom a signal reached: the pid (0 for several) and
+// how many processes.
+type SignalResult struct {
+	PID       int `json:"pid"`
+	Processes int `json:"processes"`
+}
