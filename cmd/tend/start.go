@@ -40,6 +40,11 @@ status. If NAME is already running, its pid is printed; exit status 1.
 
 Options may come before or after NAME; the first word after NAME starts
 the command, and everything after it is the command's (or put -- first).
+A command given as one argument that is not a program is read as a
+Procfile line is: 'node worker.js' is split into words, and a line with
+shell syntax ('node worker.js | grep job', $VAR, >, &&) runs as
+/bin/sh -c LINE, which tend start says. One argument that names a
+program (a path with blanks in it) runs as it is.
 
 The command's stdout and stderr go to its log (see: tend logs). Every
 process it starts belongs to the daemon, however it forks: a command that
@@ -71,7 +76,11 @@ func runStart(args []string) int {
 	if len(p.command) == 0 {
 		return fail(noCommand(name))
 	}
-	def, err := finishDefinition(def, p.command)
+	command, err := commandLine(def, p.command)
+	if err != nil {
+		return fail(err)
+	}
+	def, err = finishDefinition(def, command)
 	if err != nil {
 		return fail(err)
 	}
