@@ -156,7 +156,7 @@ func watchStart(dir state.Dir, def *definition.Definition, pid int) (started, er
 func verdictOf(v *client.View, def *definition.Definition) string {
 	switch v.Condition {
 	case client.Condition(status.Failed):
-		why, _, _ := strings.Cut(v.Err, "; it last exited")
+		why, _, _ := strings.Cut(v.Err, "; last exit: ")
 		if why != "" {
 			why = " (" + why + ")"
 		}

@@ -262,7 +262,7 @@ func ended(m *machine, ev event) {
 	}
 	delay, ok := m.thr.next(ev.at, ev.at.Sub(inc.startedAt))
 	if !ok {
-		m.err = fmt.Sprintf("start limit hit: more than %d starts within %v; it last %s",
+		m.err = fmt.Sprintf("start limit hit: more than %d starts within %v; last exit: %s",
 			m.thr.limit.Burst, m.thr.limit.Interval, exit.Description)
 		m.log(slog.LevelError, "failed", "how", exit.Description, "err", m.err)
 		m.finish(stFailed, ev.at)
