@@ -42,3 +42,33 @@ func TestFailedWhy(t *testing.T) {
 		}
 	}
 }
+
+// TestReadySettledNamed: help names the default readiness for what it
+// is, and --ready settled is the default, where --ready exec does not
+// settle.
+func TestReadySettledNamed(t *testing.T) {
+	e := newEnv(t)
+	if r := e.tend("help", "start"); !strings.Contains(r.stdout, "(default: settled:") {
+		t.Errorf("help start: %v", r)
+	}
+	for _, tc := range []struct {
+		name string
+		opts []string
+	}{
+		{"crash-default", nil},
+		{"crash-settled", []string{"--ready", "settled"}},
+		{"crash-exec", []string{"--ready", "exec"}},
+	} {
+		args := append(append([]string{"start", tc.name}, tc.opts...), "--", "sh", "-c", "exit 3")
+		r := e.tend(args...)
+		if tc.name == "crash-exec" {
+			if r.code != 0 {
+				t.Errorf("--ready exec: %v; want started, as the exec worked", r)
+			}
+			continue
+		}
+		if r.code != 1 || !strings.Contains(r.stderr, tc.name+" exited with status 3 during its start") {
+			t.Errorf("%s: %v; want a failed start", tc.name, r)
+		}
+	}
+}

@@ -26,9 +26,10 @@ func startCommand() *command {
 		summary: "start CMD as the daemon NAME; return once it runs",
 		help: `Start CMD as the daemon NAME under its own supervisor, in the current
 folder (--dir to change it), and return once it runs: with the default
---ready exec, once the program has been executed and has settled (it waits
-for something: a connection, a timer, input), at most 1 s; so a program
-that crashes at once is not reported started. To wait longer, as
+--ready settled, once the program has been executed and has settled (it
+waits for something: a connection, a timer, input), at most 1 s; so a
+program that crashes at once is not reported started (--ready exec
+returns once it has been executed). To wait longer, as
 supervisord's startsecs does, use --ready after:DURATION; to wait for the
 daemon to be really ready, another --ready mode.
 
