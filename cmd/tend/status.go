@@ -156,7 +156,8 @@ func (info *daemonInfo) print(w io.Writer) {
 		row("limits", "%s", strings.Join(v.Limits, " "))
 	}
 	for _, n := range v.LimitNotes {
-		row("not enforced", "%s", n)
+		// How the limits are enforced, under them.
+		fmt.Fprintf(tw, "  \t%s\n", n)
 	}
 	if v.LimitHit != "" {
 		row("limit hit", "%s (%s ago)", v.LimitHit, since(v.LimitHitAt))
