@@ -93,3 +93,26 @@ func TestNoFarSuggestion(t *testing.T) {
 		}
 	}
 }
+
+// TestNotifyTimeoutHint: a --ready notify start that times out says that
+// the program never sent READY=1, and that some programs must be asked
+// to; a program that crashes is not said so.
+func TestNotifyTimeoutHint(t *testing.T) {
+	e := newEnv(t)
+	hint := "note: quiet never sent READY=1 over sd_notify (--ready notify), so tend stopped it; " +
+		"some programs send it only when asked to, as redis-server --supervised systemd\n"
+	r := e.tend("start", "quiet", "--ready", "notify", "--ready-timeout", "0.5", "--", "sleep", "100")
+	if r.code != 1 || !strings.HasSuffix(r.stderr, "tend: quiet was not ready within 500ms\n"+hint) {
+		t.Errorf("start: %v", r)
+	}
+	if r := e.tend("status", "quiet"); !strings.Contains(r.stdout, strings.TrimPrefix(hint, "note: ")) {
+		t.Errorf("status: %v", r)
+	}
+	if r := e.tend("restart", "quiet"); r.code != 1 || !strings.HasSuffix(r.stderr, hint) {
+		t.Errorf("restart: %v", r)
+	}
+	r = e.tend("start", "crash", "--ready", "notify", "--", "sh", "-c", "exit 3")
+	if r.code != 1 || strings.Contains(r.stderr, "READY=1") {
+		t.Errorf("a crash: %v", r)
+	}
+}

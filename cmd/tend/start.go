@@ -103,7 +103,9 @@ func runStart(args []string) int {
 	}
 	pid, err := startDaemon(context.Background(), dir, def)
 	if err != nil {
-		return failStart(store, dir, existed, err)
+		code := failStart(store, dir, existed, err)
+		printNotifyHint(dir, def)
+		return code
 	}
 	fmt.Printf("started %s (pid %d%s)\n", name, pid.pid, pid.note())
 	bufferingHint(def, "")

@@ -146,6 +146,9 @@ func (info *daemonInfo) print(w io.Writer) {
 	if v.Err != "" {
 		row("error", "%s", v.Err)
 	}
+	if hint := notifyHint(info.def, v); hint != "" {
+		row("note", "%s", hint)
+	}
 	if v.Status != "" {
 		row("status", "%s", v.Status)
 	}

@@ -233,7 +233,9 @@ func restartOne(name string) int {
 		if errors.Is(err, context.DeadlineExceeded) {
 			err = fmt.Errorf("it was not ready within %s", client.ReadyVerdictTimeout(def))
 		}
-		return fail(fmt.Errorf("restart %s: %w", dir.Name, err))
+		code := fail(fmt.Errorf("restart %s: %w", dir.Name, err))
+		printNotifyHint(dir, def)
+		return code
 	}
 	fmt.Printf("restarted %s (pid %d)\n", dir.Name, pid)
 	return exitOK
