@@ -2,6 +2,7 @@ package main
 
 import (
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -114,5 +115,29 @@ func TestNotifyTimeoutHint(t *testing.T) {
 	r = e.tend("start", "crash", "--ready", "notify", "--", "sh", "-c", "exit 3")
 	if r.code != 1 || strings.Contains(r.stderr, "READY=1") {
 		t.Errorf("a crash: %v", r)
+	}
+}
+
+// TestLauncherExitNotShown: the exit 0 of the launcher of a program that
+// daemonizes itself (nginx as it ships) is no last exit: status and list
+// show none while the adopted daemon runs.
+func TestLauncherExitNotShown(t *testing.T) {
+	e := newEnv(t)
+	if r := e.tend("start", "forks", "--", "sh", "-c", "sleep 1000 & exit 0"); r.code != 0 {
+		t.Fatalf("start: %v", r)
+	}
+	var s statusOut
+	eventually(t, "the daemon adopted", func() bool {
+		s, _ = e.status("forks")
+		return s.State == "running" && strings.Contains(e.tend("status", "forks").stdout, "adopted")
+	})
+	if s.LastExit != nil {
+		t.Errorf("last exit %+v, want none: the launcher's exit 0 is no last exit", s.LastExit)
+	}
+	if r := e.tend("status", "forks"); strings.Contains(r.stdout, "last exit") {
+		t.Errorf("status: %v", r)
+	}
+	if r := e.tend("list"); !regexp.MustCompile(`(?m)^forks\s+running\s+\d+\s+\S+\s+0\s+-\s`).MatchString(r.stdout) {
+		t.Errorf("list: %v", r)
 	}
 }

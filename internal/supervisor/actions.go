@@ -203,11 +203,16 @@ func adopted(m *machine, ev event) {
 // becomes the main process; if it failed, the others are stopped.
 func mainExited(m *machine, ev event) {
 	inc := m.cur
+	last := m.lastExit
 	m.recordExit(ev)
 	switch {
 	case ev.empty:
 		ended(m, ev)
 	case ev.exit.Code == 0:
+		// The launcher of a program that daemonizes itself: its exit 0
+		// hands over to the daemon proper, and is no last exit to show;
+		// the incarnation keeps it (inc.exit) for when it ends.
+		m.lastExit = last
 		m.log(slog.LevelInfo, "it left other processes: following them")
 		m.emit(doAdopt{inc.id})
 	default:
