@@ -141,3 +141,15 @@ func TestLauncherExitNotShown(t *testing.T) {
 		t.Errorf("list: %v", r)
 	}
 }
+
+// TestListNaturalOrder: tend list counts as a person does: d2 before d10.
+func TestListNaturalOrder(t *testing.T) {
+	e := newEnv(t)
+	for _, name := range []string{"d10", "d2", "d1"} {
+		e.mustStart(name, "sleep")
+	}
+	r := e.tend("list")
+	if !regexp.MustCompile(`(?s)\nd1 .*\nd2 .*\nd10 `).MatchString(r.stdout) {
+		t.Errorf("list: %v", r)
+	}
+}
