@@ -97,6 +97,12 @@ func TestStartCommandLine(t *testing.T) {
 		t.Errorf("status spaced2: %v", r)
 	}
 
+	// tend run reads it so too.
+	r = e.tend("run", "--restart", "never", "echo run line | tr a-z A-Z")
+	if r.code != 0 || r.stdout != "RUN LINE\n" || !strings.Contains(r.stderr, "/bin/sh -c 'echo run line | tr a-z A-Z'") {
+		t.Errorf("tend run: %v", r)
+	}
+
 	// Neither a program nor a line: a usage error that says why.
 	r = e.tend("start", "bad", "sleep 'x")
 	if r.code != 2 || !strings.Contains(r.stderr, `the command "sleep 'x" is not a program, and cannot be read as a command line: unterminated ' quote`) {
