@@ -86,14 +86,26 @@ func TestLogsLineCounts(t *testing.T) {
 			names = names[:1]
 		}
 		for _, name := range names {
+			line, goFile := mark+"-"+name, filepath.Join(dir, "go-"+name)
+			made := 0
 			eventually(t, what+": "+name+"'s new line", func() bool {
-				if strings.Contains(out.String(), mark+"-"+name) {
+				if strings.Contains(out.String(), line) {
 					return true
 				}
+				if _, err := os.Stat(goFile); err == nil {
+					return false // not read yet
+				}
 				tmp := filepath.Join(dir, "tmp-"+name)
-				writeFile(t, tmp, mark+"-"+name+"\n")
-				os.Rename(tmp, filepath.Join(dir, "go-"+name))
+				writeFile(t, tmp, line+"\n")
+				os.Rename(tmp, goFile)
+				made++
 				return false
+			})
+			// Each line made is in the log before the next command runs,
+			// which compares what it prints with tend logs.
+			eventually(t, what+": "+name+"'s new lines in its log", func() bool {
+				_, err := os.Stat(goFile)
+				return err != nil && strings.Count(e.tend("logs", name, "-n", "all").stdout, line) == made
 			})
 		}
 		cmd.Process.Signal(syscall.SIGTERM)
