@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
+	"github.com/tendhq/tend/internal/config"
 	"github.com/tendhq/tend/internal/definition"
 	"github.com/tendhq/tend/internal/systemd"
 )
@@ -12,7 +14,7 @@ import (
 func exportCommand() *command {
 	return &command{
 		name:    "export",
-		usage:   "systemd [--dir DIR] NAME | systemd -f FILE [--dir DIR]",
+		usage:   "systemd [--dir DIR] NAME | systemd -f FILE [-p PROJECT] [--dir DIR]",
 		summary: "print systemd units that run a daemon, or a file's daemons, the same way",
 		help: `Print a systemd service unit that runs the stored definition of NAME the
 same way: ExecStart (the program resolved to an absolute path), WorkingDirectory,
@@ -23,7 +25,10 @@ a .socket unit follows, separated by a line of its file name; with --dir DIR
 both are written into DIR as NAME.service and NAME.socket instead. What
 systemd cannot express (other --ready modes, --health, --tty...) is said in
 comments. With -f FILE (a tend.toml or a Procfile), one unit per daemon of
-the file, with After= and Requires= from its after list.`,
+the file, named as tend up names the daemon, PROJECT.NAME (shop.web.service
+for web of the folder shop; -p to name the project otherwise), so that two
+projects' units never collide, with After= and Requires= from its after
+list.`,
 		flags: func() *flagSet {
 			var o exportOpts
 			return exportFlags(&o)
@@ -33,12 +38,13 @@ the file, with After= and Requires= from its after list.`,
 	}
 }
 
-type exportOpts struct{ dir, file string }
+type exportOpts struct{ dir, file, project string }
 
 func exportFlags(o *exportOpts) *flagSet {
 	fs := newFlagSet("export")
 	fs.str(&o.dir, "dir", 0, "DIR", "write the unit files into DIR")
 	fs.str(&o.file, "file", 'f', "FILE", "export the daemons of FILE (tend.toml or Procfile)")
+	fs.str(&o.project, "project", 'p', "PROJECT", "with -f: the project's name, which the units are named after (default: the name of the file's folder)")
 	return fs
 }
 
@@ -59,7 +65,10 @@ func runExport(args []string) int {
 		if len(p.args) != 1 {
 			return fail(usageErr("export", "give -f FILE or a name, not both"))
 		}
-		return exportFile(o.file, o.dir)
+		return exportFile(o.file, o.project, o.dir)
+	}
+	if o.project != "" {
+		return fail(usageErr("export", "-p goes with -f FILE; a daemon's name already holds its project: tend export systemd %s.NAME", o.project))
 	}
 	if len(p.args) != 2 {
 		return fail(usageErr("export", "name one daemon: tend export systemd [--dir DIR] NAME"))
@@ -117,21 +126,32 @@ func writeUnits(units systemd.Units, outDir string, titled bool) int {
 }
 
 // exportFile is tend export systemd -f FILE: one unit per daemon of the
-// file, with After= and Requires= from its after list.
-func exportFile(file, outDir string) int {
+// file, named after the daemon's name in project (by default the file's
+// folder's), as tend up names it, with After= and Requires= from its
+// after list.
+func exportFile(file, project, outDir string) int {
 	f, err := loadFile(file)
 	if err != nil {
 		return fail(configError(err))
+	}
+	if project == "" {
+		project = projectName(filepath.Dir(f.Path))
+	} else if err := validProject(project); err != nil {
+		return fail(err)
 	}
 	order, err := f.Order(nil)
 	if err != nil {
 		return fail(configError(err))
 	}
 	for i, d := range order {
-		def := d.Definition
+		def := projectDefinition(project, d)
+		after := make([]string, len(d.After))
+		for j, a := range d.After {
+			after[j] = qualified(project, a)
+		}
 		units, err := render(&def)
 		if err == nil {
-			units, err = units.WithAfter(d.After)
+			units, err = units.WithAfter(after)
 		}
 		if err != nil {
 			return fail(err)
@@ -144,4 +164,21 @@ func exportFile(file, outDir string) int {
 		}
 	}
 	return exitOK
+}
+
+// projectDefinition is the definition of the file's daemon d as tend up
+// names it in project, PROJECT.NAME, with its --listen sockets named
+// after d as the file names it (LISTEN_FDNAMES=web, not shop.web), as
+// tend up names them.
+func projectDefinition(project string, d *config.Daemon) definition.Definition {
+	def := d.Definition
+	def.Name = qualified(project, d.Name)
+	def.Listen = nil
+	for _, l := range d.Definition.Listen {
+		if ls, err := definition.ParseListen(l, d.Name); err == nil && !strings.Contains(strings.SplitN(l, "://", 2)[0], "=") {
+			l = ls.Name + "=" + l
+		}
+		def.Listen = append(def.Listen, l)
+	}
+	return def
 }

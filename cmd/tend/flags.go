@@ -202,6 +202,21 @@ func (fs *flagSet) unknown(opt string) error {
 // to be what was meant (see definition.Closest), else "".
 func suggest(word string, candidates []string) string { return definition.Closest(word, candidates) }
 
+// otherToolCommand is tend's command for a command of pm2 or
+// supervisorctl that tend calls otherwise, or "": suggested however far
+// it is from tend's word (pm2 ps is tend list).
+func otherToolCommand(word string) string {
+	switch word {
+	case "ps":
+		return "list"
+	case "show", "info", "describe":
+		return "status"
+	case "tail":
+		return "logs"
+	}
+	return ""
+}
+
 // help renders the options for `tend help`: the command's own first, then
 // the definition's by section.
 func (fs *flagSet) help() string {

@@ -72,3 +72,27 @@ func TestLimits(t *testing.T) {
 		t.Errorf("status after the memory limit was hit:\n%s", r.stdout)
 	}
 }
+
+// TestLimitNotes: without a cgroup, status says that tend enforces
+// --memory-max itself, by polling, and that --cpu-max is not enforced
+// (issue 24, item 15).
+func TestLimitNotes(t *testing.T) {
+	e := newEnv(t)
+	r := e.tendIn("", []string{"TEND_CGROUP=off"}, "start", "capped", "--memory-max", "100M", "--cpu-max", "50%", "--", "sleep", "1000")
+	if r.code != 0 {
+		t.Fatalf("start: %v", r)
+	}
+	r = e.tend("status", "capped")
+	for _, want := range []string{
+		"memory-max=100M cpu-max=50%\n",
+		"  memory-max enforced by tend, which checks every 1s (the daemon has no cgroup)\n",
+		"  cpu-max not enforced (the daemon has no cgroup)\n",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("status does not say %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, "memory-max not enforced") || strings.Contains(r.stdout, "memory.max not set") {
+		t.Errorf("status says --memory-max is not enforced:\n%s", r.stdout)
+	}
+}

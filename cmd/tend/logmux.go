@@ -76,13 +76,17 @@ type logLine struct {
 	seq  int // order of arrival, for lines without a time
 }
 
-// print prints the last n lines of each log, merged in time order.
+// print prints the last n lines of each log (none for 0, all for n <
+// 0), merged in time order.
 func (s *logSources) print(n int, filter logcap.Filter) int {
 	var all []logLine
 	dirs := s.dirs()
 	for _, d := range dirs {
 		s.width = max(s.width, len(d.Name))
-		lines, err := logcap.Tail(daemonLog(d), n, filter)
+		if n == 0 {
+			continue // as tail -n 0
+		}
+		lines, err := logcap.Tail(daemonLog(d), max(n, 0), filter)
 		if err != nil {
 			continue // no log yet
 		}
@@ -118,10 +122,10 @@ func sortLines(lines []logLine) []logLine {
 	return lines
 }
 
-// follow prints the last n lines of each log (all for 0; none with
-// fromNow), then new lines as they come, until ctx is done, and then what
-// the logs hold at that moment. Lines that come within one batchDelay are
-// printed in time order.
+// follow prints the last n lines of each log (none for 0, all for n < 0;
+// none with fromNow), then new lines as they come, until ctx is done, and
+// then what the logs hold at that moment. Lines that come within one
+// batchDelay are printed in time order.
 func (s *logSources) follow(ctx context.Context, n int, filter logcap.Filter) error {
 	lines := make(chan logLine, 1024)
 	var wg sync.WaitGroup
@@ -130,11 +134,8 @@ func (s *logSources) follow(ctx context.Context, n int, filter logcap.Filter) er
 		followed[d.Name] = true
 		wg.Go(func() { followLog(ctx, d, n, filter, lines) })
 	}
-	switch {
-	case s.fromNow:
+	if s.fromNow {
 		n = 0
-	case n == 0:
-		n = -1 // all
 	}
 	dirs := s.dirs()
 	if len(dirs) == 0 && len(s.names) == 0 && !s.fromNow {

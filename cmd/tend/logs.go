@@ -30,7 +30,11 @@ stderr) unless the daemon was started with --no-timestamps.
 With several names, or none (every daemon; with -p, a project's), the
 lines of all are interleaved in time order, each after the time and the
 daemon's name (colored on a terminal), as foreman shows them; -n is then
-per daemon (default 10), and -f also follows daemons that start later.`,
+per daemon (default 10), and -f also follows daemons that start later.
+
+-n means what it means to tail, for one daemon or several, with -f or
+without: the last N lines; -n 0 none (with -f, only the lines to come);
+-n all every line. With --since and no -n, every line of that time.`,
 		flags: func() *flagSet {
 			var o logsOpts
 			return logsFlags(&o)
@@ -51,7 +55,7 @@ type logsOpts struct {
 
 func logsFlags(o *logsOpts) *flagSet {
 	fs := newFlagSet("logs")
-	fs.str(&o.n, "lines", 'n', "N", "print the last N lines (default 100, or 10 per daemon for several; 0: all)")
+	fs.str(&o.n, "lines", 'n', "N", "print the last N lines (default 100, or 10 per daemon for several, or all with --since); 0: none, as tail -n 0; all: every line")
 	fs.boolean(&o.follow, "follow", 'f', "follow: print new lines as they come, across rotations")
 	fs.str(&o.since, "since", 0, "DURATION", "only lines of the last DURATION (10m, 2h, 90)")
 	fs.boolean(&o.stdout, "stdout", 0, "only standard output")
@@ -85,13 +89,9 @@ func runLogs(args []string) int {
 		}
 		filter.Since = time.Now().Add(-d)
 	}
-	n := -1
-	if o.n != "" {
-		v, err := strconv.Atoi(o.n)
-		if err != nil || v < 0 {
-			return fail(usageErr("logs", "-n %q: want a number of lines, such as 20 (0: all)", o.n))
-		}
-		n = v
+	n, err := lineCount(o.n, o.since != "")
+	if err != nil {
+		return fail(err)
 	}
 	if o.rotate || o.reopen {
 		if len(p.args) == 0 {
@@ -106,7 +106,7 @@ func runLogs(args []string) int {
 	if err != nil {
 		return fail(err)
 	}
-	if n < 0 {
+	if n == defaultLines {
 		n = 10
 	}
 	src := &logSources{store: store, names: p.args, project: o.project}
@@ -130,7 +130,7 @@ func logsOf(name string, n int, follow bool, filter logcap.Filter) int {
 	if err != nil {
 		return fail(err)
 	}
-	if n < 0 {
+	if n == defaultLines {
 		n = 100
 	}
 	path := daemonLog(dir)
@@ -142,7 +142,10 @@ func logsOf(name string, n int, follow bool, filter logcap.Filter) int {
 		}
 		return exitOK
 	}
-	lines, err := logcap.Tail(path, n, filter)
+	if n == 0 {
+		return exitOK // as tail -n 0
+	}
+	lines, err := logcap.Tail(path, max(n, 0), filter)
 	if err != nil {
 		return fail(logError(dir, err))
 	}
@@ -155,6 +158,31 @@ func logsOf(name string, n int, follow bool, filter logcap.Filter) int {
 		}
 	}
 	return exitOK
+}
+
+// Line counts of tend logs -n, besides N > 0 and 0 (none).
+const (
+	allLines     = -1 // -n all, or --since without -n: every line
+	defaultLines = -2 // no -n: the default of one daemon, or of several
+)
+
+// lineCount parses -n: a number of lines, 0 for none (as tail -n 0), or
+// "all"; without -n, every line when --since is given (since), else
+// defaultLines.
+func lineCount(s string, since bool) (int, error) {
+	switch {
+	case s == "" && since:
+		return allLines, nil
+	case s == "":
+		return defaultLines, nil
+	case s == "all":
+		return allLines, nil
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil || v < 0 {
+		return 0, usageErr("logs", "-n %q: want a number of lines, such as 20 (0: none; all: every line)", s)
+	}
+	return v, nil
 }
 
 func logError(dir state.Dir, err error) error {

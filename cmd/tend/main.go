@@ -95,7 +95,11 @@ func tendMain(args []string) int {
 			names = append(names, c.name)
 			names = append(names, c.aliases...)
 		}
-		if s := suggest(args[0], names); s != "" {
+		s := otherToolCommand(args[0])
+		if s == "" {
+			s = suggest(args[0], names)
+		}
+		if s != "" {
 			return fail(usageErr("", "unknown command %q; did you mean %s? (see: tend help)", args[0], s))
 		}
 		return fail(usageErr("", "unknown command %q (see: tend help)", args[0]))

@@ -107,6 +107,6 @@ func runScale(args []string) int {
 	if err := client.Scale(ctx, dir, n); err != nil {
 		return fail(fmt.Errorf("scale %s: %w", dir.Name, err))
 	}
-	fmt.Printf("scaled %s to %d instances\n", dir.Name, n)
+	fmt.Printf("scaled %s to %d %s\n", dir.Name, n, plural(n, "instance", "instances"))
 	return exitOK
 }

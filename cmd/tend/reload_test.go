@@ -184,7 +184,7 @@ func TestScale(t *testing.T) {
 	if r := e.start("web", "http", "--listen", fmt.Sprintf("tcp://127.0.0.1:%d", port), "--ready", "fd:4"); r.code != 0 {
 		t.Fatalf("start: %v", r)
 	}
-	if r := e.tend("scale", "web", "3"); r.code != 0 {
+	if r := e.tend("scale", "web", "3"); r.code != 0 || r.stdout != "scaled web to 3 instances\n" {
 		t.Fatalf("scale 3: %v", r)
 	}
 	r := e.tend("status", "web")
@@ -216,7 +216,7 @@ func TestScale(t *testing.T) {
 	if len(seen) != 3 {
 		t.Errorf("instances that answered: %v", seen)
 	}
-	if r := e.tend("scale", "web", "1"); r.code != 0 {
+	if r := e.tend("scale", "web", "1"); r.code != 0 || r.stdout != "scaled web to 1 instance\n" {
 		t.Fatalf("scale 1: %v", r)
 	}
 	if r := e.tend("status", "web"); strings.Contains(r.stdout, "instance 1") {

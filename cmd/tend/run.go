@@ -66,7 +66,11 @@ func runRun(args []string) int {
 	if name != "" {
 		def.Name = name
 	}
-	def, err := finishDefinition(def, p.command)
+	command, err := commandLine(def, p.command)
+	if err != nil {
+		return fail(err)
+	}
+	def, err = finishDefinition(def, command)
 	if err != nil {
 		return fail(err)
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/tendhq/tend/internal/status"
 )
 
-// The start's watch. With --ready exec (the default) the supervisor says
+// The start's watch. With --ready settled (the default) the supervisor says
 // "ready" once the command has been executed, which a program that
 // crashes at once also achieves. So tend start, which returns then,
 // watches it a moment longer: until it has settled, that is until all its
@@ -156,7 +156,7 @@ func watchStart(dir state.Dir, def *definition.Definition, pid int) (started, er
 func verdictOf(v *client.View, def *definition.Definition) string {
 	switch v.Condition {
 	case client.Condition(status.Failed):
-		why, _, _ := strings.Cut(v.Err, "; it last exited")
+		why, _, _ := strings.Cut(v.Err, "; last exit: ")
 		if why != "" {
 			why = " (" + why + ")"
 		}

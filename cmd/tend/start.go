@@ -26,9 +26,10 @@ func startCommand() *command {
 		summary: "start CMD as the daemon NAME; return once it runs",
 		help: `Start CMD as the daemon NAME under its own supervisor, in the current
 folder (--dir to change it), and return once it runs: with the default
---ready exec, once the program has been executed and has settled (it waits
-for something: a connection, a timer, input), at most 1 s; so a program
-that crashes at once is not reported started. To wait longer, as
+--ready settled, once the program has been executed and has settled (it
+waits for something: a connection, a timer, input), at most 1 s; so a
+program that crashes at once is not reported started (--ready exec
+returns once it has been executed). To wait longer, as
 supervisord's startsecs does, use --ready after:DURATION; to wait for the
 daemon to be really ready, another --ready mode.
 
@@ -40,6 +41,11 @@ status. If NAME is already running, its pid is printed; exit status 1.
 
 Options may come before or after NAME; the first word after NAME starts
 the command, and everything after it is the command's (or put -- first).
+A command given as one argument that is not a program is read as a
+Procfile line is: 'node worker.js' is split into words, and a line with
+shell syntax ('node worker.js | grep job', $VAR, >, &&) runs as
+/bin/sh -c LINE, which tend start says. One argument that names a
+program (a path with blanks in it) runs as it is.
 
 The command's stdout and stderr go to its log (see: tend logs). Every
 process it starts belongs to the daemon, however it forks: a command that
@@ -71,7 +77,11 @@ func runStart(args []string) int {
 	if len(p.command) == 0 {
 		return fail(noCommand(name))
 	}
-	def, err := finishDefinition(def, p.command)
+	command, err := commandLine(def, p.command)
+	if err != nil {
+		return fail(err)
+	}
+	def, err = finishDefinition(def, command)
 	if err != nil {
 		return fail(err)
 	}
@@ -93,7 +103,9 @@ func runStart(args []string) int {
 	}
 	pid, err := startDaemon(context.Background(), dir, def)
 	if err != nil {
-		return failStart(store, dir, existed, err)
+		code := failStart(store, dir, existed, err)
+		printNotifyHint(dir, def)
+		return code
 	}
 	fmt.Printf("started %s (pid %d%s)\n", name, pid.pid, pid.note())
 	bufferingHint(def, "")

@@ -146,6 +146,9 @@ func (info *daemonInfo) print(w io.Writer) {
 	if v.Err != "" {
 		row("error", "%s", v.Err)
 	}
+	if hint := notifyHint(info.def, v); hint != "" {
+		row("note", "%s", hint)
+	}
 	if v.Status != "" {
 		row("status", "%s", v.Status)
 	}
@@ -156,7 +159,8 @@ func (info *daemonInfo) print(w io.Writer) {
 		row("limits", "%s", strings.Join(v.Limits, " "))
 	}
 	for _, n := range v.LimitNotes {
-		row("not enforced", "%s", n)
+		// How the limits are enforced, under them.
+		fmt.Fprintf(tw, "  \t%s\n", n)
 	}
 	if v.LimitHit != "" {
 		row("limit hit", "%s (%s ago)", v.LimitHit, since(v.LimitHitAt))

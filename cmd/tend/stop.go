@@ -16,8 +16,10 @@ func stopCommand() *command {
 		summary: "stop daemons; return when all their processes are gone",
 		help: `Stop each daemon with its stop schedule (default: SIGTERM, wait up to
 10 s, then SIGKILL, to every process of the daemon), and return once every
-process of it is gone, printing how it ended. A daemon that is not running
-is reported as such, with exit status 0. A daemon whose supervisor was
+process of it is gone, printing how it ended. A daemon named that is not
+running is reported as such, with exit status 0; --all (or all) says only
+what it stopped, and skips the daemons that are not running (when none
+runs, it says so in one line). A daemon whose supervisor was
 killed is still stopped, after checking by pid and start time that the
 processes are the daemon's and not unrelated ones that reused their pids.
 A stopped daemon stays in tend list until tend rm forgets it. "tend stop
@@ -51,49 +53,79 @@ func runStop(args []string) int {
 	case all && len(names) > 0:
 		return fail(usageErr("stop", "give names or --all, not both"))
 	case all:
-		store, err := openStore()
-		if err != nil {
-			return fail(err)
-		}
-		if names, err = store.List(); err != nil {
+		var err error
+		if names, err = allDaemons(); err != nil {
 			return fail(err)
 		}
 	case len(names) == 0:
 		return fail(usageErr("stop", "name a daemon, or use --all"))
 	}
 	code = exitOK
+	stopped := 0
 	for _, name := range names {
-		if c := stopOne(name); c > code {
-			code = c
+		c, didStop := stopOne(name, !all)
+		code = max(code, c)
+		if didStop {
+			stopped++
 		}
+	}
+	if all && stopped == 0 && code == exitOK {
+		fmt.Println("no daemon is running: nothing to stop")
 	}
 	return code
 }
 
-func stopOne(name string) int {
+// stopOne stops the daemon called name, and says whether it stopped one
+// that ran. One that is not running is said so when tell is set.
+func stopOne(name string, tell bool) (int, bool) {
 	dir, err := daemonDir(name)
 	if err != nil {
-		return fail(err)
+		return fail(err), false
 	}
+	done := waitNotice(dir)
 	how, err := client.Stop(context.Background(), dir)
+	done()
 	switch {
-	case errors.Is(err, client.ErrStale):
-		fmt.Println(userMessage(err))
-		return exitOK
 	case errors.Is(err, client.ErrNotRunning):
-		fmt.Printf("%s is not running\n", dir.Name)
-		return exitOK
+		if tell && errors.Is(err, client.ErrStale) {
+			fmt.Println(userMessage(err))
+		} else if tell {
+			fmt.Printf("%s is not running\n", dir.Name)
+		}
+		return exitOK, false
 	case err != nil:
-		return fail(fmt.Errorf("stop %s: %w", dir.Name, err))
+		return fail(fmt.Errorf("stop %s: %w", dir.Name, err)), false
 	}
 	fmt.Printf("stopped %s: %s\n", dir.Name, how)
-	return exitOK
+	return exitOK, true
+}
+
+// allDaemons names every daemon that tend knows: those in tend list.
+func allDaemons() ([]string, error) {
+	store, err := openStore()
+	if err != nil {
+		return nil, err
+	}
+	names, err := store.List()
+	if err != nil {
+		return nil, err
+	}
+	var known []string
+	for _, n := range names {
+		if dir, err := store.Dir(n); err == nil {
+			if _, err := client.Peek(dir); errors.Is(err, client.ErrUnknown) {
+				continue // a folder without a record: a start that never got far
+			}
+		}
+		known = append(known, n)
+	}
+	return known, nil
 }
 
 func restartCommand() *command {
 	return &command{
 		name:    "restart",
-		usage:   "NAME... | all",
+		usage:   "NAME... | --all | all",
 		summary: "restart daemons' commands; start those that are not running",
 		help: `Restart each daemon's command and return once the new one is ready. While
 its supervisor runs, the supervisor stays: it stops the command with the
@@ -103,30 +135,51 @@ being refused. Otherwise the daemon is started again exactly as it was
 started, with the environment it was started with (env files are read
 again), and watched as tend start watches a start. Works on a stopped
 daemon too. To change a daemon's command or options: tend stop NAME, then
-tend start NAME with the new ones (or tend up, for a file's daemons).`,
-		flags:    func() *flagSet { return newFlagSet("restart") },
+tend start NAME with the new ones (or tend up, for a file's daemons).
+
+--all (or all) restarts every daemon of tend list, as pm2 restart all
+does: those that run are restarted, and those that are stopped, exited
+or failed are started again; each line says which ("restarted" or
+"started"). To restart only some, name them.`,
+		flags: func() *flagSet {
+			var all bool
+			return restartFlags(&all)
+		},
 		complete: "daemons",
 		run:      runRestart,
 	}
 }
 
+func restartFlags(all *bool) *flagSet {
+	fs := newFlagSet("restart")
+	fs.boolean(all, "all", 'a', "restart every daemon, and start those that are not running")
+	return fs
+}
+
 func runRestart(args []string) int {
-	p, code, done := parseArgs(restartCommand(), newFlagSet("restart"), args)
+	var all bool
+	p, code, done := parseArgs(restartCommand(), restartFlags(&all), args)
 	if done {
 		return code
 	}
 	names := p.args
 	if isAll(names) {
-		store, err := openStore()
-		if err != nil {
-			return fail(err)
-		}
-		if names, err = store.List(); err != nil {
-			return fail(err)
-		}
+		all, names = true, nil
 	}
-	if len(names) == 0 {
-		return fail(usageErr("restart", "name a daemon: tend restart NAME... (or all)"))
+	switch {
+	case all && len(names) > 0:
+		return fail(usageErr("restart", "give names or --all, not both"))
+	case all:
+		var err error
+		if names, err = allDaemons(); err != nil {
+			return fail(err)
+		}
+		if len(names) == 0 {
+			fmt.Println("no daemons to restart (start one with: tend start NAME -- CMD, or tend up)")
+			return exitOK
+		}
+	case len(names) == 0:
+		return fail(usageErr("restart", "name a daemon: tend restart NAME... (or --all)"))
 	}
 	code = exitOK
 	for _, name := range names {
@@ -155,7 +208,12 @@ func restartOne(name string) int {
 	if v, err := client.Inspect(dir); err == nil {
 		wasRunning = v.SupervisorAlive
 	}
+	done := func() {}
+	if wasRunning {
+		done = waitNotice(dir)
+	}
 	pid, err := client.Restart(ctx, dir)
+	done()
 	if err == nil && !wasRunning {
 		// A new supervisor: watch the start as tend start does.
 		var s started
@@ -175,7 +233,9 @@ func restartOne(name string) int {
 		if errors.Is(err, context.DeadlineExceeded) {
 			err = fmt.Errorf("it was not ready within %s", client.ReadyVerdictTimeout(def))
 		}
-		return fail(fmt.Errorf("restart %s: %w", dir.Name, err))
+		code := fail(fmt.Errorf("restart %s: %w", dir.Name, err))
+		printNotifyHint(dir, def)
+		return code
 	}
 	fmt.Printf("restarted %s (pid %d)\n", dir.Name, pid)
 	return exitOK

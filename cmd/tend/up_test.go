@@ -286,11 +286,43 @@ func TestExportSystemdFile(t *testing.T) {
 	e := newEnv(t)
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "tend.toml"), "[db]\ncommand = \"sleep 1000\"\n[web]\ncommand = \"sleep 1001\"\nafter = [\"db\"]\n")
-	r := e.upIn(dir, "export", "systemd", "-f", "tend.toml")
-	if r.code != 0 || !strings.Contains(r.stdout, "# ---- db.service\n") ||
-		!strings.Contains(r.stdout, "# ---- web.service\n") || !strings.Contains(r.stdout, "[Unit]\nAfter=db.service\nRequires=db.service\n") ||
-		strings.Index(r.stdout, "db.service\n") > strings.Index(r.stdout, "web.service\n") {
-		t.Errorf("export -f: %v", r)
+	// The units are named as tend up names the daemons, after the project
+	// (the folder's name, or -p), so that two projects' never collide
+	// (issue 24, item 14).
+	project := filepath.Base(dir)
+	for _, tc := range []struct {
+		args    []string
+		project string
+	}{
+		{nil, project},
+		{[]string{"-p", "shop"}, "shop"},
+	} {
+		r := e.upIn(dir, append([]string{"export", "systemd", "-f", "tend.toml"}, tc.args...)...)
+		db, web := tc.project+".db.service", tc.project+".web.service"
+		if r.code != 0 || !strings.Contains(r.stdout, "# ---- "+db+"\n") ||
+			!strings.Contains(r.stdout, "# ---- "+web+"\n") || !strings.Contains(r.stdout, "[Unit]\nAfter="+db+"\nRequires="+db+"\n") ||
+			strings.Index(r.stdout, db+"\n") > strings.Index(r.stdout, web+"\n") {
+			t.Errorf("export -f %q: %v", tc.args, r)
+		}
+	}
+	out := t.TempDir()
+	if r := e.upIn(dir, "export", "systemd", "-f", "tend.toml", "--dir", out); r.code != 0 {
+		t.Fatalf("export --dir: %v", r)
+	}
+	for _, name := range []string{project + ".db.service", project + ".web.service"} {
+		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
+			t.Errorf("export --dir: %v", err)
+		}
+	}
+	// A daemon of the project, exported by its name, is the same unit.
+	if r := e.upIn(dir, "up"); r.code != 0 {
+		t.Fatalf("up: %v", r)
+	}
+	if r := e.upIn(dir, "export", "systemd", "web"); r.code != 0 || !strings.HasPrefix(r.stdout, "# "+project+".web.service:") {
+		t.Errorf("export web: %v", r)
+	}
+	if r := e.upIn(dir, "export", "systemd", "-p", "shop", "web"); r.code != 2 {
+		t.Errorf("export -p without -f: %v", r)
 	}
 }
 

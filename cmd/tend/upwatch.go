@@ -279,7 +279,7 @@ func endOf(v *client.View) (end, int, string) {
 	case v.Condition == client.Condition(status.Exited) && v.LastExit != nil && v.LastExit.Code == 0 && v.LastExit.Signal == "":
 		return endedCleanly, exitOK, why
 	case v.Condition == client.Condition(status.Failed) && v.Err != "":
-		why = v.Err + "; last: " + why
+		why = failedWhy(v.Err, why)
 	}
 	return endedFailed, code, why
 }

@@ -3,26 +3,43 @@ package definition
 import "strings"
 
 // Closest returns the candidate closest to word, if one is close enough
-// to be what was meant: a unique candidate that word is a prefix of, or
-// one at most two edits away (one for short words), else "".
+// to be what was meant, else "": the one candidate that word begins and
+// that is at most two letters longer ("backof": backoff, "stat": status),
+// or else the one candidate nearest to word within the edits its length
+// allows, leading dashes aside: none for one or two letters ("ps" is not
+// "ls"), one for three to five ("strat": start, "--jsn": --json), two
+// from six ("--restrat": --restart). A candidate farther away is another
+// word, not a slip of the fingers ("--watch" is not --watchdog), and two
+// as near as each other are no answer either.
 func Closest(word string, candidates []string) string {
+	core := len(strings.TrimLeft(word, "-"))
 	var prefixed []string
 	for _, c := range candidates {
-		if len(word) > 3 && strings.HasPrefix(c, word) {
+		if core >= 3 && c != word && strings.HasPrefix(c, word) && len(c)-len(word) <= 2 {
 			prefixed = append(prefixed, c)
 		}
 	}
 	if len(prefixed) == 1 {
 		return prefixed[0]
 	}
-	best, bestD := "", 3
-	if len(word) <= 4 {
-		bestD = 2
+	allowed := 0
+	switch {
+	case core >= 6:
+		allowed = 2
+	case core >= 3:
+		allowed = 1
 	}
+	best, bestD, tie := "", allowed+1, false
 	for _, c := range candidates {
-		if d := editDistance(word, c); d < bestD {
-			best, bestD = c, d
+		switch d := editDistance(word, c); {
+		case d < bestD:
+			best, bestD, tie = c, d, false
+		case d == bestD:
+			tie = true
 		}
+	}
+	if tie {
+		return ""
 	}
 	return best
 }

@@ -213,8 +213,8 @@ func Options() []*Option {
 			field: func(d *Definition) any { return &d.NoTimestamps }},
 
 		{Flag: "ready", Arg: "MODE", Kind: String, Group: GroupReadiness, Systemd: "Type=",
-			Default: "exec, then settled: until all its processes wait for something, at most 1s",
-			Help:    "when the daemon is ready: exec, notify, fd:N, tcp:HOST:PORT, unix:PATH, http://HOST:PORT/PATH, file:PATH or after:DURATION",
+			Default: "settled: executed, and then all its processes wait for something, at most 1s",
+			Help:    "when the daemon is ready: settled, exec (once executed, not waiting to settle), notify, fd:N, tcp:HOST:PORT, unix:PATH, http://HOST:PORT/PATH, file:PATH or after:DURATION",
 			field:   func(d *Definition) any { return &d.Ready }},
 		{Flag: "ready-timeout", Arg: "DURATION", Kind: Duration, Group: GroupReadiness, Systemd: "TimeoutStartSec=",
 			Default: "60s",

@@ -29,24 +29,31 @@ const (
 	ReadyAfter  = "after"  // still running after a delay
 )
 
+// ReadySettled is the --ready mode of the default, which may also be
+// given: ReadyExec for the supervisor, and then settled (see
+// Readiness.Settle).
+const ReadySettled = "settled"
+
 // Readiness is a parsed --ready mode.
 type Readiness struct {
 	Kind string
-	// Settle is set for the default mode (no --ready): ReadyExec for the
-	// supervisor, and tend start then watches the command until it has
-	// settled (waits for something), so that a command that crashes at
-	// once is not reported started. An explicit --ready exec does not.
+	// Settle is set for the default mode (no --ready, or --ready
+	// settled): ReadyExec for the supervisor, and tend start then watches
+	// the command until it has settled (waits for something), so that a
+	// command that crashes at once is not reported started. --ready exec
+	// does not.
 	Settle bool
 	FD     int           // for ReadyFD
 	Probe  probe.Probe   // for ReadyProbe
 	After  time.Duration // for ReadyAfter
 }
 
-// ParseReady parses a --ready mode: exec, notify, fd:N, tcp:HOST:PORT,
-// unix:PATH, http://HOST:PORT/PATH, file:PATH or after:DURATION.
+// ParseReady parses a --ready mode: settled (the default, also for ""),
+// exec, notify, fd:N, tcp:HOST:PORT, unix:PATH, http://HOST:PORT/PATH,
+// file:PATH or after:DURATION.
 func ParseReady(s string) (Readiness, error) {
 	switch {
-	case s == "":
+	case s == "" || s == ReadySettled:
 		return Readiness{Kind: ReadyExec, Settle: true}, nil
 	case s == ReadyExec:
 		return Readiness{Kind: ReadyExec}, nil
@@ -67,7 +74,7 @@ func ParseReady(s string) (Readiness, error) {
 	}
 	p, err := probe.Parse(s)
 	if err != nil || p.Kind == probe.Exec {
-		return Readiness{}, fmt.Errorf("%q: want exec, notify, fd:N, tcp:HOST:PORT, unix:PATH, http://HOST:PORT/PATH, file:PATH or after:DURATION", s)
+		return Readiness{}, fmt.Errorf("%q: want settled, exec, notify, fd:N, tcp:HOST:PORT, unix:PATH, http://HOST:PORT/PATH, file:PATH or after:DURATION", s)
 	}
 	return Readiness{Kind: ReadyProbe, Probe: p}, nil
 }

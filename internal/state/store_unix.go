@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -162,12 +163,14 @@ func (s *Store) Create(name string) (Dir, error) {
 	return d, nil
 }
 
-// List returns the names of the daemon folders in the store, sorted.
-// Entries that are not directories (including symbolic links) or whose
-// names are not valid daemon names are skipped, and so are folders that
-// are not the user's own (see [Store.Foreign]).
+// List returns the names of the daemon folders in the store, sorted as
+// [CompareNames] sorts them (d2 before d10). Entries that are not
+// directories (including symbolic links) or whose names are not valid
+// daemon names are skipped, and so are folders that are not the user's
+// own (see [Store.Foreign]).
 func (s *Store) List() ([]string, error) {
 	names, _, err := s.list()
+	slices.SortFunc(names, CompareNames)
 	return names, err
 }
 

@@ -203,11 +203,16 @@ func adopted(m *machine, ev event) {
 // becomes the main process; if it failed, the others are stopped.
 func mainExited(m *machine, ev event) {
 	inc := m.cur
+	last := m.lastExit
 	m.recordExit(ev)
 	switch {
 	case ev.empty:
 		ended(m, ev)
 	case ev.exit.Code == 0:
+		// The launcher of a program that daemonizes itself: its exit 0
+		// hands over to the daemon proper, and is no last exit to show;
+		// the incarnation keeps it (inc.exit) for when it ends.
+		m.lastExit = last
 		m.log(slog.LevelInfo, "it left other processes: following them")
 		m.emit(doAdopt{inc.id})
 	default:
@@ -262,7 +267,7 @@ func ended(m *machine, ev event) {
 	}
 	delay, ok := m.thr.next(ev.at, ev.at.Sub(inc.startedAt))
 	if !ok {
-		m.err = fmt.Sprintf("start limit hit: more than %d starts within %v; it last %s",
+		m.err = fmt.Sprintf("start limit hit: more than %d starts within %v; last exit: %s",
 			m.thr.limit.Burst, m.thr.limit.Interval, exit.Description)
 		m.log(slog.LevelError, "failed", "how", exit.Description, "err", m.err)
 		m.finish(stFailed, ev.at)

@@ -97,38 +97,47 @@ func (s *Supervisor) applyControls() {
 	if ok {
 		g = ct.g
 	}
-	set := func(file, value string) bool {
+	// set sets a control file, or says why it could not.
+	set := func(file, value string) (why string) {
 		if g == nil {
-			s.limitNotes = append(s.limitNotes, fmt.Sprintf("%s not set: the daemon has no cgroup", file))
-			return false
+			return "the daemon has no cgroup"
 		}
 		if err := g.SetControl(file, value); err != nil {
 			s.events.Warn("limit not set by the cgroup", "err", err.Error())
-			s.limitNotes = append(s.limitNotes, fmt.Sprintf("%s not set: no %s controller here", file, strings.SplitN(file, ".", 2)[0]))
-			return false
+			return fmt.Sprintf("no %s controller here", strings.SplitN(file, ".", 2)[0])
 		}
-		return true
+		return ""
 	}
-	if d.MemoryMax > 0 && !set("memory.max", strconv.FormatInt(d.MemoryMax, 10)) {
-		s.memoryPolled = true
-		go func() {
-			t := time.NewTicker(memoryCheck)
-			defer t.Stop()
-			for {
-				select {
-				case <-s.ended:
-					return
-				case <-t.C:
-					s.inbox.post(checkMemory{})
+	notEnforced := func(flag, why string) {
+		s.limitNotes = append(s.limitNotes, fmt.Sprintf("%s not enforced (%s)", flag, why))
+	}
+	if d.MemoryMax > 0 {
+		if why := set("memory.max", strconv.FormatInt(d.MemoryMax, 10)); why != "" {
+			s.limitNotes = append(s.limitNotes, fmt.Sprintf("memory-max enforced by tend, which checks every %v (%s)", memoryCheck, why))
+			s.memoryPolled = true
+			go func() {
+				t := time.NewTicker(memoryCheck)
+				defer t.Stop()
+				for {
+					select {
+					case <-s.ended:
+						return
+					case <-t.C:
+						s.inbox.post(checkMemory{})
+					}
 				}
-			}
-		}()
+			}()
+		}
 	}
 	if q, _ := definition.CPUQuota(d.CPUMax); q > 0 {
-		set("cpu.max", fmt.Sprintf("%d 100000", q*1000))
+		if why := set("cpu.max", fmt.Sprintf("%d 100000", q*1000)); why != "" {
+			notEnforced("cpu-max", why)
+		}
 	}
 	if d.PidsMax > 0 {
-		set("pids.max", strconv.Itoa(d.PidsMax))
+		if why := set("pids.max", strconv.Itoa(d.PidsMax)); why != "" {
+			notEnforced("pids-max", why)
+		}
 	}
 }
 

@@ -289,13 +289,16 @@ func TestStopAnswersWithExit(t *testing.T) {
 }
 
 // TestForkingIsFollowed: a main process that exits 0 leaving others is
-// followed to the one adopted, whose exit then counts.
+// followed to the one adopted, whose exit then counts; the launcher's
+// exit 0 is no last exit (the one before it stays).
 func TestForkingIsFollowed(t *testing.T) {
 	m := machineIn(t, stUp)
 	inc := m.cur.id
+	before := &status.Exit{Code: 137, Signal: "KILL", Description: "killed by signal KILL"}
+	m.lastExit = before
 	out := m.step(event{kind: evMainExit, at: t0, inc: inc, exit: &status.Exit{Code: 0, Description: "exited with status 0"}})
-	if effect[doAdopt](out).inc != inc || m.state != stUp {
-		t.Fatalf("effects %s, state %v", effectNames(out), m.state)
+	if effect[doAdopt](out).inc != inc || m.state != stUp || m.lastExit != before {
+		t.Fatalf("effects %s, state %v, last exit %+v", effectNames(out), m.state, m.lastExit)
 	}
 	adopted := proc.Identity{PID: 300, StartTime: 3}
 	m.step(event{kind: evAdopted, at: t0, inc: inc, main: adopted, how: "the only process left"})
