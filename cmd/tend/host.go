@@ -11,6 +11,7 @@ import (
 	"github.com/tendhq/tend/internal/client"
 	"github.com/tendhq/tend/internal/host"
 	"github.com/tendhq/tend/internal/keeper"
+	"github.com/tendhq/tend/internal/pidfile"
 )
 
 func keeperCommand() *command {
@@ -59,6 +60,15 @@ func runKeeper(args []string) int {
 			}
 		}()
 	} else {
+		// Executed again for an upgrade: exec closed the lock of the
+		// keeper's pidfile (close-on-exec), which says that it runs.
+		pf, err := pidfile.Lock(client.HostConfig(store.Root()).PIDFile, 0o644)
+		if err != nil {
+			logger.Printf("upgrade: %v", err)
+		} else {
+			pf.Write(os.Getpid())
+			defer pf.Remove()
+		}
 		var stop context.CancelFunc
 		ctx, stop = signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 		defer stop()

@@ -27,8 +27,10 @@ func newEnv(t *testing.T) *env {
 	e := &env{t: t, home: t.TempDir()}
 	e.note = filepath.Join(e.home, "note")
 	t.Cleanup(func() {
-		// Stop whatever the test left running, by tend itself.
+		// Stop whatever the test left running, by tend itself, and
+		// the host with it.
 		e.tend("stop", "--all")
+		e.tend("host", "stop")
 	})
 	return e
 }

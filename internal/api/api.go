@@ -6,6 +6,7 @@
 // Routes:
 //
 //	GET    /v1/host                        HostInfo
+//	POST   /v1/host/upgrade                UpgradeRequest: the host re-executes, its daemons run on
 //	GET    /v1/daemons                     []View, every daemon
 //	POST   /v1/daemons                     start a definition.Definition; 201 and its status.Record once ready
 //	GET    /v1/daemons/{name}              View
@@ -97,6 +98,11 @@ type Error struct {
 	Stopped bool `json:"stopped,omitzero"`
 }
 
+// DeadlineHeader carries the client's deadline (RFC 3339): a request the
+// host reads after it (the host was stopped, or busy) is refused, not
+// carried out for a client that has left.
+const DeadlineHeader = "Tend-Deadline"
+
 // Codes of Error.
 const (
 	CodeBadRequest     = "bad-request"
@@ -108,6 +114,7 @@ const (
 	CodeNotStarted     = "not-started"
 	CodeReloadFailed   = "reload-failed"
 	CodeHostStopping   = "host-stopping"
+	CodeExpired        = "expired"
 	CodeInternal       = "internal"
 )
 
@@ -118,6 +125,13 @@ type HostInfo struct {
 	StartedAt time.Time `json:"started_at"`
 	Version   string    `json:"version,omitzero"`
 	Daemons   []string  `json:"daemons"`
+}
+
+// UpgradeRequest asks the host to execute Path (the tend binary now on
+// disk) in its keeper's place, and start a new host of it: POST
+// /v1/host/upgrade. The host answers, then exits; its daemons run on.
+type UpgradeRequest struct {
+	Path string `json:"path"`
 }
 
 // StopResult answers a stop: how the main process ended.

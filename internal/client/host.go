@@ -18,6 +18,8 @@ import (
 	"github.com/tendhq/tend/internal/api"
 	"github.com/tendhq/tend/internal/definition"
 	"github.com/tendhq/tend/internal/host"
+	"github.com/tendhq/tend/internal/pidfile"
+	"github.com/tendhq/tend/internal/proc"
 	"github.com/tendhq/tend/internal/status"
 )
 
@@ -49,8 +51,12 @@ func HostConfig(root string) daemon.Config {
 	}
 }
 
-// errNoHost says that no host answers on the socket.
-var errNoHost = errors.New("no host answers")
+// errNoHost says that no host answers on the socket; errHostDied that
+// the host went away during a request (its keeper starts a new one).
+var (
+	errNoHost   = errors.New("no host answers")
+	errHostDied = errors.New("the host went away")
+)
 
 // hostStartWait bounds the wait for a host that another tend is starting.
 const hostStartWait = 10 * time.Second
@@ -65,8 +71,12 @@ type Host struct {
 // starting the host first when none answers.
 func DialHost(ctx context.Context, root string) (*Host, error) {
 	h := hostClient(root)
-	if h.alive(ctx) {
+	err := h.ping(ctx)
+	if err == nil {
 		return h, nil
+	}
+	if !errors.Is(err, errNoHost) {
+		return nil, h.unanswered(err)
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -80,14 +90,71 @@ func DialHost(ctx context.Context, root string) (*Host, error) {
 		return nil, fmt.Errorf("start the host: %w (see %s)", err, cfg.LogFile)
 	}
 	// Started, or being started by another tend: wait until it answers.
-	deadline := time.Now().Add(hostStartWait)
-	for !h.alive(ctx) {
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return nil, fmt.Errorf("the host of %s does not answer (see %s)", root, cfg.LogFile)
+	if err := h.waitUp(ctx, hostStartWait); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// waitUp waits until the host answers, at most wait: a host being
+// started, or started again by its keeper.
+func (h *Host) waitUp(ctx context.Context, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	for {
+		err := h.ping(ctx)
+		switch {
+		case err == nil:
+			return nil
+		case !errors.Is(err, errNoHost) && !errors.Is(err, errHostDied):
+			return h.unanswered(err)
+		case time.Now().After(deadline) || ctx.Err() != nil:
+			return fmt.Errorf("the host of %s does not answer (see %s)", h.root, HostConfig(h.root).LogFile)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return h, nil
+}
+
+// pingTimeout bounds the question whether the host answers.
+const pingTimeout = 2 * time.Second
+
+// ping asks the host whether it answers: nil, errNoHost when none runs,
+// or why it did not answer.
+func (h *Host) ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, pingTimeout)
+	defer cancel()
+	var info api.HostInfo
+	return h.call(ctx, http.MethodGet, "/v1/host", nil, &info)
+}
+
+// unanswered explains a request that the host did not answer in time:
+// what its process is doing.
+func (h *Host) unanswered(err error) error {
+	keeper, rerr := pidfile.Read(HostConfig(h.root).PIDFile)
+	if rerr != nil {
+		return fmt.Errorf("the host of %s did not answer: %w", h.root, err)
+	}
+	pid, who := keeper, "its keeper"
+	if kids, err := proc.Children(keeper); err == nil {
+		for _, k := range kids {
+			if cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", k)); bytes.Contains(cmd, []byte(HostCommand)) {
+				pid, who = k, "the host"
+			}
+		}
+	}
+	st, _ := proc.RunState(pid)
+	if ks, _ := proc.RunState(keeper); ks == 'T' || ks == 't' {
+		pid, who, st = keeper, "its keeper", ks
+	}
+	why := ""
+	switch st {
+	case 'T', 't':
+		why = fmt.Sprintf("%s (pid %d) is stopped (by SIGSTOP or a debugger); continue it with: kill -CONT %d", who, pid, pid)
+	case 'D':
+		why = fmt.Sprintf("%s (pid %d) is blocked in the kernel (uninterruptible sleep: a full or hung disk?)", who, pid)
+	default:
+		why = fmt.Sprintf("%s (pid %d) runs but is busy; see %s", who, pid, HostConfig(h.root).LogFile)
+	}
+	return fmt.Errorf("%w of %s in time: %s (the request will not be carried out later)", ErrNoAnswer, h.root, why)
 }
 
 func hostClient(root string) *Host {
@@ -100,14 +167,6 @@ func hostClient(root string) *Host {
 		DisableKeepAlives: true,
 	}
 	return &Host{root: root, http: &http.Client{Transport: tr}}
-}
-
-// alive reports whether the host answers.
-func (h *Host) alive(ctx context.Context) bool {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	var info api.HostInfo
-	return h.call(ctx, http.MethodGet, "/v1/host", nil, &info) == nil
 }
 
 // HostError is a failure the host answered with.
@@ -154,11 +213,19 @@ func (h *Host) call(ctx context.Context, method, path string, body, out any) err
 	if err != nil {
 		return err
 	}
+	if d, ok := ctx.Deadline(); ok {
+		// A request the host reads after this (it was stopped, say) is
+		// not carried out for a client that has left.
+		req.Header.Set(api.DeadlineHeader, d.UTC().Format(time.RFC3339Nano))
+	}
 	resp, err := h.http.Do(req)
-	if err != nil {
-		if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ECONNREFUSED) {
-			return fmt.Errorf("the host of %s does not run: %w", h.root, errNoHost)
-		}
+	switch {
+	case err == nil:
+	case errors.Is(err, syscall.ENOENT), errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Errorf("the host of %s does not run: %w", h.root, errNoHost)
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return fmt.Errorf("the host of %s went away during the request: %w", h.root, errHostDied)
+	default:
 		return err
 	}
 	defer resp.Body.Close()
@@ -185,4 +252,77 @@ func (h *Host) Start(ctx context.Context, def *definition.Definition) (status.Re
 	var rec status.Record
 	err := h.call(ctx, http.MethodPost, "/v1/daemons", def, &rec)
 	return rec, err
+}
+
+// HostInfo asks the host what it is, without starting one: errNoHost (see
+// NoHost) when none runs.
+func HostInfo(ctx context.Context, root string) (api.HostInfo, error) {
+	var info api.HostInfo
+	err := hostClient(root).call(ctx, http.MethodGet, "/v1/host", nil, &info)
+	return info, err
+}
+
+// NoHost reports whether err says that no host runs.
+func NoHost(err error) bool { return errors.Is(err, errNoHost) }
+
+// StopHost stops every daemon of the state folder root, then its host
+// and keeper, and returns once the keeper has exited. It returns
+// errNoHost when none runs.
+func StopHost(ctx context.Context, root string) error {
+	cfg := HostConfig(root)
+	held, pid, err := pidfile.Locked(cfg.PIDFile)
+	if err != nil || !held {
+		return fmt.Errorf("no host runs for %s: %w", root, errNoHost)
+	}
+	keeper, err := proc.Lookup(pid)
+	if err != nil || !keeper.Alive() {
+		return fmt.Errorf("no host runs for %s: %w", root, errNoHost)
+	}
+	exited, stop, err := proc.WatchExit(keeper)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	if err := keeper.Signal(syscall.SIGTERM); err != nil {
+		return fmt.Errorf("stop the host of %s (keeper pid %d): %w", root, pid, err)
+	}
+	select {
+	case <-exited:
+	case <-ctx.Done():
+		return fmt.Errorf("the host of %s (keeper pid %d) has not exited in time: it is stopping its daemons; see %s", root, pid, cfg.LogFile)
+	}
+	// The lock goes a moment after the process.
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		if held, _, _ := pidfile.Locked(cfg.PIDFile); !held {
+			break
+		}
+	}
+	return nil
+}
+
+// UpgradeHost has the host's keeper execute path in its place, and the
+// new keeper start a new host, which takes every daemon over: nothing
+// is stopped. It returns the new host's info once it answers.
+func UpgradeHost(ctx context.Context, root, path string) (api.HostInfo, error) {
+	h := hostClient(root)
+	var before api.HostInfo
+	if err := h.call(ctx, http.MethodGet, "/v1/host", nil, &before); err != nil {
+		return before, err
+	}
+	if err := h.call(ctx, http.MethodPost, "/v1/host/upgrade", api.UpgradeRequest{Path: path}, nil); err != nil &&
+		!errors.Is(err, errHostDied) {
+		return before, err
+	}
+	for {
+		var after api.HostInfo
+		err := h.call(ctx, http.MethodGet, "/v1/host", nil, &after)
+		if err == nil && after.PID != before.PID {
+			return after, nil
+		}
+		select {
+		case <-ctx.Done():
+			return before, fmt.Errorf("the upgraded host of %s does not answer (see %s)", root, HostConfig(root).LogFile)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 	"github.com/tendhq/tend/internal/api"
 	"github.com/tendhq/tend/internal/proc"
 	"github.com/tendhq/tend/internal/state"
+	"github.com/tendhq/tend/internal/status"
 )
 
 // The operations as requests to the host: what Inspect, Stop, Restart,
@@ -38,13 +40,50 @@ func hostView(dir state.Dir) (*View, error) {
 }
 
 // hostDo sends an operation to the host, starting the host first when
-// none runs.
+// none runs. A host that dies during the request is replaced by its
+// keeper at once, and has taken the daemons over: an operation that
+// leaves the daemon as it says (stop, signal, scale, a log's rotation) is
+// sent again to the new host; the others (restart, reload) are not
+// repeated, and the daemon's state then answers for them (settled).
 func hostDo(ctx context.Context, dir state.Dir, op string, body, out any) error {
 	h, err := DialHost(ctx, filepath.Dir(dir.Path))
 	if err != nil {
 		return fmt.Errorf("%s: %w", dir.Name, err)
 	}
-	return h.call(ctx, http.MethodPost, daemonPath(dir, op), body, out)
+	err = h.call(ctx, http.MethodPost, daemonPath(dir, op), body, out)
+	if !errors.Is(err, errHostDied) {
+		return err
+	}
+	if werr := h.waitUp(ctx, hostStartWait); werr != nil {
+		return err
+	}
+	switch op {
+	case "restart", "reload":
+		return settled(ctx, h, dir, op, out)
+	}
+	err = h.call(ctx, http.MethodPost, daemonPath(dir, op), body, out)
+	if op == "stop" && errors.Is(err, ErrNotRunning) {
+		return nil // it was stopped by the host that died
+	}
+	return err
+}
+
+// settled answers a restart or reload whose host died during it: the
+// daemon runs (the new host took over the new incarnation or the old
+// one), or the error says what became of it.
+func settled(ctx context.Context, h *Host, dir state.Dir, op string, out any) error {
+	var v View
+	if err := h.call(ctx, http.MethodGet, daemonPath(dir, ""), nil, &v); err != nil {
+		return err
+	}
+	if v.Condition != api.Condition(status.Running) || v.PID == 0 {
+		return fmt.Errorf("%s: the host went away during the %s, and the daemon is %s now (see: tend status %s)",
+			dir.Name, op, v.Condition, dir.Name)
+	}
+	if r, ok := out.(*api.RestartResult); ok {
+		r.PID = v.PID
+	}
+	return nil
 }
 
 func hostStop(ctx context.Context, dir state.Dir) (string, error) {

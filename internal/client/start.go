@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -156,6 +157,18 @@ func startInHost(ctx context.Context, dir state.Dir, def *definition.Definition)
 		return 0, fmt.Errorf("start %s: %w", def.Name, err)
 	}
 	rec, err := h.Start(ctx, def)
+	if errors.Is(err, errHostDied) {
+		// The new host took over whatever the start had begun: it runs
+		// now, as the definition asked, or the start did not happen.
+		if werr := h.waitUp(ctx, hostStartWait); werr != nil {
+			return 0, err
+		}
+		if v, verr := hostView(dir); verr == nil && v.PID > 0 && slices.Equal(v.Command, def.Command) &&
+			v.Condition == Condition(status.Running) {
+			return v.PID, nil
+		}
+		rec, err = h.Start(ctx, def)
+	}
 	if err != nil {
 		return 0, err
 	}

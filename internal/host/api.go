@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
+	"time"
 
 	"github.com/tendhq/tend/internal/api"
 	"github.com/tendhq/tend/internal/definition"
@@ -30,6 +32,7 @@ var errHostStopping = errors.New("the host is stopping")
 func (h *Host) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/host", h.getHost)
+	mux.HandleFunc("POST /v1/host/upgrade", h.postUpgrade)
 	mux.HandleFunc("GET /v1/daemons", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, h.views())
 	})
@@ -85,12 +88,54 @@ func (h *Host) routes() http.Handler {
 	mux.HandleFunc("POST /v1/daemons/{name}/log/reopen", func(w http.ResponseWriter, r *http.Request) {
 		answer(w, nil, h.logOp(r.PathValue("name"), (*logcap.Log).Reopen))
 	})
-	return mux
+	return h.inTime(mux)
+}
+
+// inTime refuses a request that comes after its client's deadline
+// (api.DeadlineHeader), or whose client has already left: the host was
+// stopped or busy, and nobody waits for the answer any more.
+func (h *Host) inTime(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		late := ""
+		if d, err := time.Parse(time.RFC3339Nano, r.Header.Get(api.DeadlineHeader)); err == nil && time.Now().After(d) {
+			late = fmt.Sprintf("came %v after its client's deadline", time.Since(d).Round(time.Millisecond))
+		} else if r.Context().Err() != nil {
+			late = "came after its client left"
+		}
+		if late != "" {
+			h.logf("a request (%s %s) %s: not carried out", r.Method, r.URL.Path, late)
+			writeJSON(w, http.StatusRequestTimeout, api.Error{Message: "the request " + late + ": not carried out", Code: api.CodeExpired})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func (h *Host) getHost(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, api.HostInfo{PID: os.Getpid(), KeeperPID: h.keeper.KeeperPID(), StartedAt: h.began,
 		Version: h.version, Daemons: h.reg.names()})
+}
+
+// postUpgrade has the keeper execute the program the request names in
+// its place once this host has exited, and exits: the new keeper starts
+// a new host, which takes every daemon over.
+func (h *Host) postUpgrade(w http.ResponseWriter, r *http.Request) {
+	var req api.UpgradeRequest
+	if err := readJSON(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	if fi, err := os.Stat(req.Path); err != nil || !filepath.IsAbs(req.Path) || fi.Mode()&0o111 == 0 {
+		writeError(w, fmt.Errorf("%w: upgrade to %q: give the absolute path of an executable tend", errBadRequest, req.Path))
+		return
+	}
+	if err := h.keeper.Upgrade(req.Path); err != nil {
+		writeError(w, err)
+		return
+	}
+	answer(w, nil, nil)
+	h.logf("upgrading to %s: this host exits, its daemons run on", req.Path)
+	h.upgrade <- struct{}{}
 }
 
 // postDaemon starts a daemon from the definition in the body, and answers

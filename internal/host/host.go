@@ -20,6 +20,7 @@ import (
 	"github.com/tendhq/tend/internal/proc"
 	"github.com/tendhq/tend/internal/state"
 	"github.com/tendhq/tend/internal/supervisor"
+	"github.com/tendhq/tend/internal/watch"
 )
 
 // SocketName is the host's socket in the state folder.
@@ -52,8 +53,11 @@ type Host struct {
 	srv     *http.Server
 	began   time.Time
 	version string
-	// quit is closed to end Run: the host exits, its daemons run on.
+	// quit is closed when Run returns.
 	quit chan struct{}
+	// upgrade ends Run for an upgrade: the host exits, its daemons run
+	// on, and its keeper executes the new program.
+	upgrade chan struct{}
 }
 
 // Run serves until the keeper goes or ctx is done; the daemons run on
@@ -67,7 +71,7 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	h := &Host{store: cfg.Store, keeper: cfg.Keeper, self: self, logf: cfg.Logf, reg: newRegistry(),
-		began: time.Now(), quit: make(chan struct{}), version: cfg.Version}
+		began: time.Now(), quit: make(chan struct{}), upgrade: make(chan struct{}, 1), version: cfg.Version}
 	h.reaper = supervisor.NewReaper(newKeeperProcesses(cfg.Keeper))
 	h.kept = &kept{k: cfg.Keeper, stored: cfg.Hello.Stored}
 	ln, err := h.listen()
@@ -76,8 +80,10 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	h.adopt(cfg.Hello)
 	h.srv = &http.Server{Handler: h.routes(), ReadHeaderTimeout: 10 * time.Second}
+	defer close(h.quit)
 	served := make(chan error, 1)
 	go func() { served <- h.srv.Serve(ln) }()
+	go h.keepSocket()
 	if err := cfg.Keeper.Serving(); err != nil {
 		return err
 	}
@@ -91,7 +97,7 @@ func Run(ctx context.Context, cfg Config) error {
 		h.logf("the keeper is gone; the host exits")
 	case err := <-served:
 		return fmt.Errorf("host: serve %s: %w", h.socketPath(), err)
-	case <-h.quit:
+	case <-h.upgrade:
 	}
 	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -112,6 +118,12 @@ func (h *Host) listen() (net.Listener, error) {
 		}
 		h.logf("the kept socket is not usable (%v); making a new one", err)
 	}
+	return h.listenNew()
+}
+
+// listenNew makes the host's socket anew, and gives it to the keeper to
+// keep (in place of the one it kept).
+func (h *Host) listenNew() (net.Listener, error) {
 	path := h.socketPath()
 	if max := 107; len(path) > max {
 		return nil, fmt.Errorf("host: socket path %s is %d bytes, longer than the system limit of %d; "+
@@ -151,4 +163,34 @@ func (h *Host) stopAll() {
 		}
 	}
 	wg.Wait()
+}
+
+// keepSocket makes the host's socket again when someone removes its file
+// (a cleaner of /tmp, a user): without it, tend would find no host, and
+// the lock would refuse a second one. The old socket, unreachable, stays
+// open.
+func (h *Host) keepSocket() {
+	for {
+		w, err := watch.Names(h.store.Root(), SocketName)
+		if err != nil {
+			h.logf("cannot watch %s: %v; the socket is not put back if it is removed", h.socketPath(), err)
+			return
+		}
+		if _, err := os.Lstat(h.socketPath()); err == nil {
+			more := w.Wait(h.quit)
+			w.Close()
+			if !more {
+				return
+			}
+			continue
+		}
+		w.Close()
+		ln, err := h.listenNew()
+		if err != nil {
+			h.logf("the socket was removed and cannot be made again: %v", err)
+			return
+		}
+		h.logf("the socket %s was removed; made it again", h.socketPath())
+		go h.srv.Serve(ln)
+	}
 }

@@ -65,10 +65,15 @@ type keeper struct {
 	conn        *conn
 	gen         int // counts hosts, so that a dead host's messages are dropped
 	msgs        chan received
-	served      bool   // a host served once: Ready was called
-	shutdown    bool   // the host is exiting for good
-	upgrade     string // the host is exiting for an upgrade to this program
-	restartAt   time.Time
+	// reading says that the current host's messages may still come;
+	// exited holds its exit until they have all been handled (a store
+	// it sent just before it died is kept).
+	reading   bool
+	exited    *Exit
+	served    bool   // a host served once: Ready was called
+	shutdown  bool   // the host is exiting for good
+	upgrade   string // the host is exiting for an upgrade to this program
+	restartAt time.Time
 }
 
 // received is a message from host number gen.
@@ -76,7 +81,7 @@ type received struct {
 	gen   int
 	m     *Message
 	files []*os.File
-	err   error
+	eof   bool // the host's end of the socket is closed: no more messages
 }
 
 // Run is the keeper: it starts the host and keeps it running, forks and
@@ -123,6 +128,13 @@ func Run(ctx context.Context, cfg Config) error {
 			if err := k.startHost(); err != nil {
 				cfg.Logf("cannot start the host again: %v; trying again in %v", err, hostRestartQuiet)
 				k.restartAt = time.Now().Add(hostRestartQuiet)
+			}
+		}
+		if k.exited != nil && !k.reading {
+			e := *k.exited
+			k.exited = nil
+			if err := k.hostExited(e); err != nil {
+				return err
 			}
 		}
 		if k.host == 0 {
@@ -173,7 +185,7 @@ func (k *keeper) startHost() error {
 		k.hosts = k.hosts[len(k.hosts)-maxHosts:]
 	}
 	k.gen++
-	k.host, k.hostBegan, k.conn = pid, time.Now(), c
+	k.host, k.hostBegan, k.conn, k.reading = pid, time.Now(), c, true
 	go k.read(c, k.gen)
 	k.hello()
 	return nil
@@ -184,7 +196,8 @@ func (k *keeper) read(c *conn, gen int) {
 	for {
 		m, files, err := c.recv()
 		if err != nil {
-			return // the host's exit is what the loop acts on
+			k.msgs <- received{gen: gen, eof: true}
+			return
 		}
 		k.msgs <- received{gen: gen, m: m, files: files}
 	}
@@ -233,6 +246,10 @@ func (k *keeper) handle(rcv received) {
 	}()
 	if rcv.gen != k.gen {
 		return // from a host that died
+	}
+	if rcv.eof {
+		k.reading = false
+		return
 	}
 	m := rcv.m
 	switch m.Kind {
@@ -325,9 +342,7 @@ func (k *keeper) reaped(batch []Exit) error {
 	var forward []Exit
 	for _, e := range batch {
 		if e.PID == k.host && k.host != 0 {
-			if err := k.hostExited(e); err != nil {
-				return err
-			}
+			k.exited = &e
 			continue
 		}
 		if e.Tag != "" {

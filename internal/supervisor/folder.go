@@ -8,6 +8,7 @@ import (
 
 	"github.com/tendhq/tend/internal/pidfile"
 	statedir "github.com/tendhq/tend/internal/state"
+	"github.com/tendhq/tend/internal/watch"
 )
 
 // folderSettle is how long the folder watch lets a removal of the folder
@@ -39,18 +40,18 @@ func watchFolder(s *Supervisor) *folderWatcher {
 			if s.server != nil {
 				names = append(names, filepath.Base(dir.Socket()))
 			}
-			w, err := watchNames(dir.Path, names...)
+			w, err := watch.Names(dir.Path, names...)
 			if err == nil {
 				intact := exists(dir.SupervisorPIDFile()) && (s.server == nil || exists(dir.Socket()))
 				if intact {
-					more := w.wait(fw.quit)
-					w.close()
+					more := w.Wait(fw.quit)
+					w.Close()
 					if !more {
 						return
 					}
 					continue // look again, with a new watch
 				}
-				w.close()
+				w.Close()
 			}
 			// Let a removal (rm -rf) finish before restoring, so that
 			// the removal and the restoration do not race.

@@ -1,4 +1,8 @@
-package supervisor
+// Package watch tells when a folder, or files in it, are removed: tend
+// puts back what makes a daemon (or its host) reachable when a cleaner or
+// a user removes it. On Linux it waits on inotify, so that nothing wakes
+// while nothing happens; elsewhere it looks once a second.
+package watch
 
 import (
 	"bytes"
@@ -9,17 +13,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// folderWatch is an inotify watch on the daemon's folder.
-type folderWatch struct {
+// Folder is an inotify watch on a folder.
+type Folder struct {
 	f     *os.File
 	names []string // the names in the folder whose removal matters
 }
 
-// watchNames watches the folder for its own removal or renaming, and for
-// the removal or renaming of the files named in it (the supervisor's
-// pidfile, which rm -rf removes before the folder, and the control
-// socket). It fails when the folder is not there.
-func watchNames(path string, names ...string) (*folderWatch, error) {
+// Names watches the folder at path for its own removal or renaming, and
+// for the removal or renaming of the files named in it (a daemon's lock,
+// which rm -rf removes before the folder; a socket). It fails when the
+// folder is not there.
+func Names(path string, names ...string) (*Folder, error) {
 	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
 	if err != nil {
 		return nil, err
@@ -29,12 +33,12 @@ func watchNames(path string, names ...string) (*folderWatch, error) {
 		unix.Close(fd)
 		return nil, err
 	}
-	return &folderWatch{f: os.NewFile(uintptr(fd), "inotify"), names: names}, nil
+	return &Folder{f: os.NewFile(uintptr(fd), "inotify"), names: names}, nil
 }
 
-// wait blocks until an event arrives (true) or quit is closed (false). The
-// read parks in Go's poller: no wake-ups while nothing happens.
-func (w *folderWatch) wait(quit <-chan struct{}) bool {
+// Wait blocks until an event arrives (true) or quit is closed (false).
+// The read parks in Go's poller: no wake-ups while nothing happens.
+func (w *Folder) Wait(quit <-chan struct{}) bool {
 	got := make(chan bool, 1)
 	go func() {
 		buf := make([]byte, 4096)
@@ -61,7 +65,8 @@ func (w *folderWatch) wait(quit <-chan struct{}) bool {
 	}
 }
 
-func (w *folderWatch) close() { w.f.Close() }
+// Close ends the watch.
+func (w *Folder) Close() { w.f.Close() }
 
 // relevant reports whether a batch of inotify events includes the folder's
 // own removal or renaming, or that of one of names.
