@@ -12,6 +12,7 @@ import (
 	"github.com/tendhq/tend/internal/host"
 	"github.com/tendhq/tend/internal/keeper"
 	"github.com/tendhq/tend/internal/pidfile"
+	"github.com/tendhq/tend/internal/supervisor"
 )
 
 func keeperCommand() *command {
@@ -40,7 +41,7 @@ func runKeeper(args []string) int {
 	}
 	logger := log.New(os.Stderr, "tend keeper: ", log.LstdFlags)
 	cfg := keeper.Config{HostArgs: []string{"tend", client.HostCommand}, Logf: logger.Printf,
-		HostLog: client.HostConfig(store.Root()).LogFile,
+		HostLog: client.HostConfig(store.Root()).LogFile, FirstHostOnly: []string{supervisor.CrashPointEnv},
 		HostEnv: append(os.Environ(), "TEND_HOME="+store.Root()), Resume: keeper.ResumeFile(args)}
 	cfg.HostPath, err = os.Executable()
 	if err != nil {

@@ -27,6 +27,7 @@ var helpers = map[string]testexec.Helper{
 	"orphans":     helperOrphans,
 	"spawn-short": helperSpawnShort,
 	"print":       helperPrint,
+	"tick":        helperTick,
 	"ready":       helperReady, // ready_helpers_test.go
 	"probe":       helperProbe, // security_test.go
 	"http":        helperHTTP,  // reload_test.go
@@ -123,6 +124,16 @@ func helperSpawnShort([]string) int {
 		cmd.Start() // never waited for: its parent exits first
 	}
 	return 0
+}
+
+// helperTick writes "tick N" to stdout every 10 ms, from 1, forever: a
+// line lost or repeated shows as a gap.
+func helperTick([]string) int {
+	note("running %d", os.Getpid())
+	for i := 1; ; i++ {
+		fmt.Printf("tick %d\n", i)
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // helperPrint writes TEST_LINES numbered lines to stdout and stderr, then waits.

@@ -1,32 +1,47 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 )
 
-// crash kills a daemon's supervisor and every one of its processes with
-// SIGKILL, as a power cut would, leaving its folder as it was.
+// crash marks a running daemon's processes for reboot to kill, as a power
+// cut would, leaving its folder as it was.
 func (e *env) crash(name string) {
 	e.t.Helper()
 	s, code := e.status(name)
 	if code != 0 || s.SupervisorPID <= 0 || s.PID <= 0 {
 		e.t.Fatalf("crash %s: it is not running: %d %+v", name, code, s)
 	}
-	syscall.Kill(s.SupervisorPID, syscall.SIGKILL)
-	eventually(e.t, name+"'s supervisor gone", func() bool { return !alive(s.SupervisorPID) })
-	for _, pid := range append(s.Processes, s.PID) {
+	e.crashed = append(e.crashed, append(s.Processes, s.PID)...)
+}
+
+// reboot kills with SIGKILL the host's keeper, the host, and every
+// process of the daemons crash named, as a machine that goes down does.
+func (e *env) reboot() {
+	e.t.Helper()
+	b, _ := os.ReadFile(filepath.Join(e.home, "host.pid"))
+	keeper, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	var host []int
+	if keeper > 0 {
+		host, _ = childrenOf(keeper)
+		syscall.Kill(keeper, syscall.SIGKILL)
+	}
+	all := append(host, e.crashed...)
+	for _, pid := range all {
 		if pid > 0 {
 			syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}
-	eventually(e.t, name+"'s processes gone", func() bool {
-		for _, pid := range append(s.Processes, s.PID) {
-			if alive(pid) {
+	eventually(e.t, "every process gone", func() bool {
+		for _, pid := range append(all, keeper) {
+			if pid > 0 && alive(pid) {
 				return false
 			}
 		}
@@ -75,20 +90,15 @@ after = ["web"]
 	again, _ := e.status("flaky")
 	syscall.Kill(again.PID, syscall.SIGKILL)
 	eventually(t, "flaky to back off", func() bool { s, _ := e.status("flaky"); return s.State == "backing-off" })
-	flaky, _ := e.status("flaky")
-	if flaky.SupervisorPID <= 0 {
-		t.Fatalf("flaky has no supervisor: %+v", flaky)
-	}
-	syscall.Kill(flaky.SupervisorPID, syscall.SIGKILL)
-	eventually(t, "flaky's supervisor gone", func() bool { return !alive(flaky.SupervisorPID) })
-
 	for _, name := range []string{"db", "web", "cache", "a"} {
 		e.crash(name)
 	}
+	e.reboot()
 
 	r := e.tend("resurrect")
 	if r.code != 0 {
-		t.Errorf("resurrect: %v", r)
+		b, _ := os.ReadFile(filepath.Join(e.home, "host.log"))
+		t.Errorf("resurrect: %v\n%s", r, b)
 	}
 	// The tend.toml's daemons are its project's (PROJECT.db): by their
 	// short names here.

@@ -6,7 +6,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,8 +17,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/tendhq/tend/internal/control"
 
 	"github.com/tendhq/tend/internal/testexec"
 )
@@ -47,14 +48,18 @@ func helperProbe([]string) int {
 		}
 	}
 	if sock := os.Getenv("PROBE_SOCKET"); sock != "" {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		resp, err := control.Call(ctx, sock, control.Request{Op: "stop"})
-		cancel()
+		hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+				var d net.Dialer
+				return d.DialContext(ctx, "unix", sock)
+			}}}
+		resp, err := hc.Post("http://tend/v1/daemons/secret/stop", "application/json", nil)
 		switch {
 		case err != nil:
 			fmt.Printf("probe call %s: denied: %v\n", sock, err)
-		case !resp.OK:
-			fmt.Printf("probe call %s: denied: %s\n", sock, resp.Error)
+		case resp.StatusCode != http.StatusOK:
+			b, _ := io.ReadAll(resp.Body)
+			fmt.Printf("probe call %s: denied: %s\n", sock, b)
 		default:
 			fmt.Printf("probe call %s: ok\n", sock)
 		}
@@ -137,11 +142,12 @@ func TestStatePrivacy(t *testing.T) {
 		folder:                                   fs.ModeDir | 0o700,
 		filepath.Join(folder, "definition.json"): 0o600,
 		filepath.Join(folder, "status.json"):     0o600,
-		filepath.Join(folder, "control.sock"):    fs.ModeSocket | 0o600,
 		filepath.Join(folder, "output.log"):      0o640,
 		filepath.Join(folder, "events.log"):      0o640,
-		filepath.Join(folder, "supervisor.log"):  0o640,
 		filepath.Join(folder, "supervisor.pid"):  0o644, // informational; the folder guards it
+		filepath.Join(home, "tend.sock"):         fs.ModeSocket | 0o600,
+		filepath.Join(home, "host.pid"):          0o644,
+		filepath.Join(home, "host.log"):          0o640,
 	}
 	for path, m := range want {
 		if got := perm(t, path); got != m {
@@ -164,7 +170,7 @@ func TestOtherUserRefused(t *testing.T) {
 	e := newEnv(t)
 	pid := e.mustStart("secret", "sleep", "--env", "API_KEY=hunter2")
 	folder := filepath.Join(e.home, "secret")
-	sock := filepath.Join(folder, "control.sock")
+	sock := filepath.Join(e.home, "tend.sock")
 	files := []string{filepath.Join(folder, "definition.json"), filepath.Join(folder, "status.json"),
 		filepath.Join(folder, "output.log"), filepath.Join(folder, "events.log"), fmt.Sprintf("/proc/%d/environ", pid)}
 	probeEnv := []string{helperEnv + "=probe", "PROBE_FILES=" + strings.Join(files, ":"), "PROBE_SOCKET=" + sock}
@@ -190,8 +196,8 @@ func TestOtherUserRefused(t *testing.T) {
 	}
 	out, _ = n.run(t, probeEnv, n.testBin)
 	expectDenied(t, "nobody, opened modes", out)
-	if !strings.Contains(out, "permission denied: uid 65534 may not control") {
-		t.Errorf("the supervisor did not refuse nobody by its credentials:\n%s", out)
+	if !strings.Contains(out, "permission denied: uid 65534 may not use the host") {
+		t.Errorf("the host did not refuse nobody by its credentials:\n%s", out)
 	}
 	for _, p := range []string{e.home, folder} {
 		os.Chmod(p, 0o700)
@@ -244,8 +250,7 @@ func TestLogsNotWorldReadable(t *testing.T) {
 // creates, pointing at a file (or a free name) in a directory of the
 // test's: tend never writes through it.
 func TestSymlinksNotFollowed(t *testing.T) {
-	inFolder := []string{"output.log", "events.log", "supervisor.log", "supervisor.pid",
-		"status.json", "definition.json", "control.sock"}
+	inFolder := []string{"output.log", "events.log", "supervisor.pid", "status.json", "definition.json"}
 	for _, name := range inFolder {
 		for _, exists := range []bool{true, false} {
 			t.Run(fmt.Sprintf("%s/target-exists=%v", name, exists), func(t *testing.T) {
@@ -278,6 +283,17 @@ func TestSymlinksNotFollowed(t *testing.T) {
 				}
 			})
 		}
+	}
+	for _, name := range []string{"host.log", "host.pid", "tend.sock"} {
+		t.Run("home/"+name, func(t *testing.T) {
+			e := newEnv(t)
+			check := plant(t, filepath.Join(e.home, name), true)
+			r := e.start("s", "sleep")
+			check(r)
+			if r.code == 0 {
+				t.Errorf("start with a planted %s in the home succeeded: %v", name, r)
+			}
+		})
 	}
 	t.Run("log option", func(t *testing.T) {
 		e := newEnv(t)

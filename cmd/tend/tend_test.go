@@ -20,6 +20,8 @@ type env struct {
 	t    *testing.T
 	home string
 	note string
+	// crashed are the processes reboot kills (see crash).
+	crashed []int
 }
 
 func newEnv(t *testing.T) *env {
@@ -199,10 +201,9 @@ func TestLifecycle(t *testing.T) {
 	if alive(pid2) {
 		t.Errorf("pid %d still alive after stop returned", pid2)
 	}
-	// Stop returns once the supervisor is gone too, so that a start right
-	// after it finds the name free.
-	if sup := running.SupervisorPID; sup <= 0 || alive(sup) {
-		t.Errorf("supervisor %d still alive after stop returned", sup)
+	// The host that supervised it runs on, for the other daemons.
+	if sup := running.SupervisorPID; sup <= 0 || !alive(sup) {
+		t.Errorf("the host %d is gone after a stop of one daemon", sup)
 	}
 	if s, code := e.status("web"); code != 3 || s.State != "stopped" {
 		t.Errorf("status after stop: code %d %+v", code, s)
@@ -303,39 +304,63 @@ func TestRespawnAfterKill(t *testing.T) {
 	}
 }
 
-func TestSupervisorKilled(t *testing.T) {
+// TestHostKilled: kill -9 of the host leaves its daemon running and
+// writing (its pipe's read end is kept by the keeper); a new host takes
+// it over at once, unasked: status says running with the same pid, a
+// second start refuses, stop stops it, and nothing it wrote meanwhile is
+// lost.
+func TestHostKilled(t *testing.T) {
 	e := newEnv(t)
-	pid := e.mustStart("orphan", "sleep")
-	// The child writes its greeting first: once its supervisor is gone,
-	// nothing reads its output any more (see README, "When a supervisor dies").
-	eventually(t, "greeting logged", func() bool {
-		return strings.Contains(e.tend("logs", "orphan").stdout, "hello from stderr")
-	})
+	pid := e.mustStart("orphan", "tick")
 	s, _ := e.status("orphan")
-	syscall.Kill(s.SupervisorPID, syscall.SIGKILL)
+	host := s.SupervisorPID
+	syscall.Kill(host, syscall.SIGKILL)
 	var code int
-	eventually(t, "status lost", func() bool {
+	eventually(t, "a new host running it", func() bool {
 		s, code = e.status("orphan")
-		return code == 1 && s.State == "lost" && s.PID == pid
+		return code == 0 && s.State == "running" && s.PID == pid && s.SupervisorPID != host && s.SupervisorPID > 0
 	})
 	if t.Failed() {
-		t.Logf("last status: %d %+v (child %d alive %v)", code, s, pid, alive(pid))
+		t.Fatalf("last status: %d %+v (child %d alive %v)", code, s, pid, alive(pid))
 	}
-	if !alive(pid) {
-		t.Fatalf("child died with its supervisor")
+	if r := e.start("orphan", "sleep"); r.code != 1 || !strings.Contains(r.stderr, "already running") {
+		t.Errorf("start while it runs under the new host: %v", r)
 	}
-	if r := e.start("orphan", "sleep"); r.code != 1 || !strings.Contains(r.stderr, "still run without a supervisor") {
-		t.Errorf("start while the lost child lives: %v", r)
-	}
+	// Ticks written while no host ran are in the log, in order.
+	eventually(t, "ticks after the kill", func() bool { return ticksIn(e.tend("logs", "-n", "all", "orphan").stdout) > 20 })
 	r := e.tend("stop", "orphan")
 	if r.code != 0 || alive(pid) {
-		t.Fatalf("stop of a lost child: %v (alive %v)", r, alive(pid))
+		t.Fatalf("stop after the host died: %v (alive %v)", r, alive(pid))
 	}
+	checkTicks(t, e.tend("logs", "-n", "all", "orphan").stdout)
 	if _, code := e.status("orphan"); code != 3 {
-		t.Errorf("status after stopping the lost child: %d", code)
+		t.Errorf("status after the stop: %d", code)
 	}
-	// And it can be started again.
 	e.mustStart("orphan", "sleep")
+}
+
+// ticksIn counts the tick lines of a log.
+func ticksIn(log string) int { return strings.Count(log, "tick ") }
+
+// checkTicks fails unless the ticks of a log are 1, 2, 3... without a gap
+// or a repeat.
+func checkTicks(t *testing.T, log string) {
+	t.Helper()
+	want := 1
+	for _, line := range strings.Split(log, "\n") {
+		i := strings.Index(line, "tick ")
+		if i < 0 {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(line[i+5:]))
+		if err != nil || n != want {
+			t.Fatalf("tick %q where tick %d was due: a line lost or repeated", line[i:], want)
+		}
+		want++
+	}
+	if want < 3 {
+		t.Fatalf("only %d ticks in the log", want-1)
+	}
 }
 
 func TestCrashLoopFails(t *testing.T) {

@@ -225,6 +225,13 @@ func runUp(args []string) int {
 	}
 	var out *liveOutput
 	if o.foreground {
+		// This process is the host's keeper: the daemons are its
+		// children, in its cgroup (a service's, a container's).
+		stopHost, err := hostHere(u.store.Root())
+		if err != nil {
+			return fail(err)
+		}
+		defer stopHost()
 		out = u.showOutput(names)
 		defer out.end()
 	}

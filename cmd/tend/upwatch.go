@@ -5,36 +5,37 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 
+	"github.com/tendhq/tend/internal/api"
 	"github.com/tendhq/tend/internal/client"
 	"github.com/tendhq/tend/internal/config"
 	"github.com/tendhq/tend/internal/logcap"
-	"github.com/tendhq/tend/internal/proc"
 	"github.com/tendhq/tend/internal/status"
 )
 
-// The foreground loop of tend up --foreground: one goroutine owns what
-// runs and reacts, one event at a time, to
+// The foreground loop of tend up --foreground. This process is the host's
+// keeper (hostHere): the daemons' processes are its children, and it
+// reaps every orphan. One goroutine reacts, one event at a time, to
 //
-//	event            action
-//	SIGHUP           up again with the file as it is now; watch the new supervisors
-//	SIGTERM, SIGINT  down, in order; exit 0 (1 if a stop failed)
-//	SIGCHLD          reap: supervisors are reparented to tend up (a subreaper, or PID 1)
-//	supervisor gone  look at how its daemon ended (end below)
+//	event                  action
+//	SIGHUP                 up again with the file as it is now
+//	SIGTERM, SIGINT        down, in order; exit 0 (1 if a stop failed)
+//	a daemon's change      from the host's event stream: how it ended (below)
 //
-// A daemon whose supervisor is gone has ended in one of three ways:
+// A daemon that no longer runs has ended in one of three ways:
 //
 //	stopped by a user (tend stop)       nothing; the others run on
 //	exited with status 0, not restarted nothing; the others run on
 //	failed for good (start limit hit,   critical (its critical = true, or
 //	  exited non-zero and not           --exit-on-failure): down in order, exit
-//	  restarted, supervisor killed)     with its exit status (1 if it has none);
+//	  restarted)                        with its exit status (1 if it has none);
 //	                                    else a line on stderr, the others run on
 //
 // When no daemon of the file is left up, tend up exits: 0 if none failed,
-// else 1. SIGCHLD and up are handled by the same goroutine, so reaping
-// never races the wait of a start in progress.
+// else 1.
 
 // liveOutput prints the output of the file's daemons while tend up stays
 // in the foreground, each line after its time and the daemon's name: a
@@ -77,14 +78,15 @@ type foregroundPolicy struct {
 // foregroundLoop runs the loop above after the first up, and returns tend
 // up's exit status.
 func (u *upper) foregroundLoop(path string, names []string, sigs chan os.Signal, policy foregroundPolicy) int {
-	chld := make(chan os.Signal, 1)
-	signal.Notify(chld, syscall.SIGCHLD)
-	defer signal.Stop(chld)
-	w := &endWatch{ended: make(chan string), watching: map[string]proc.Identity{}, told: map[string]bool{}, done: make(chan struct{})}
-	defer w.stopAll()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	events, err := client.Events(ctx, u.store.Root(), u.project)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "tend: the host's events: %s\n", userMessage(err))
+		return u.shutdown(names, sigs, exitFailure)
+	}
+	w := &endWatch{told: map[string]bool{}, last: map[string]*client.View{}}
 	failed := false
-	w.arm(u, names)
-	reap()
 	sdNotify("READY=1\nSTATUS=up")
 	for {
 		select {
@@ -100,17 +102,22 @@ func (u *upper) foregroundLoop(path string, names []string, sigs chan os.Signal,
 			} else {
 				fmt.Fprintf(os.Stderr, "tend: %s\n", userMessage(err))
 			}
-			reap() // the starts are over: their first stages are waited for
-			w.arm(u, names)
 			sdNotify("READY=1\nSTATUS=up")
-		case <-chld:
-			reap()
-		case name := <-w.ended:
-			d := u.file.Daemon(name)
-			if d == nil {
-				continue // no longer in the file
+		case ev, ok := <-events:
+			if !ok {
+				// The host went away: its keeper (this process) starts
+				// a new one, whose stream starts with a snapshot.
+				if events, err = client.Events(ctx, u.store.Root(), u.project); err != nil {
+					fmt.Fprintf(os.Stderr, "tend: the host's events: %s\n", userMessage(err))
+					return u.shutdown(names, sigs, exitFailure)
+				}
+				continue
 			}
-			end, code, why := w.check(u, d)
+			d := w.daemon(u, names, ev)
+			if d == nil {
+				continue
+			}
+			end, code, why := w.check(d.Name, ev.Daemon)
 			switch end {
 			case stillUp, endedCleanly:
 			case endedFailed:
@@ -123,10 +130,9 @@ func (u *upper) foregroundLoop(path string, names []string, sigs chan os.Signal,
 					fmt.Fprintf(os.Stderr, "tend: %s failed for good (%s); %s: bringing the others down\n", u.name(d), why, reason)
 					return u.shutdown(names, sigs, code)
 				}
-				fmt.Fprintf(os.Stderr, "tend: %s failed for good (%s); the others run on "+
-					"(critical = true in %s, or tend up --exit-on-failure, to bring them down)\n", u.name(d), why, u.file.Name)
+				fmt.Fprintf(os.Stderr, "tend: %s failed for good (%s); the others run on (%s)\n", u.name(d), why, criticalHint(u.file))
 			}
-			if !w.anyUp(u, names) {
+			if end != stillUp && !w.anyUp(u, names) {
 				fmt.Fprintln(os.Stderr, "tend: no daemon is left running")
 				code := exitOK
 				if failed {
@@ -146,7 +152,6 @@ func (u *upper) shutdown(names []string, sigs chan os.Signal, code int) int {
 	if c := u.down(names); c != exitOK && code == exitOK {
 		code = c
 	}
-	reap()
 	return code
 }
 
@@ -156,79 +161,25 @@ func (u *upper) critical(d *config.Daemon) bool {
 	return err == nil && def.Critical
 }
 
-// reap collects every child that has exited, without blocking.
-func reap() {
-	for {
-		var ws syscall.WaitStatus
-		pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
-		if pid <= 0 || err != nil {
-			return
-		}
-	}
-}
-
-// endWatch tells the loop, by name, when a daemon's supervisor exits.
+// endWatch keeps, by daemon, the last view the event stream gave, and
+// whose end the loop has handled.
 type endWatch struct {
-	ended    chan string
-	watching map[string]proc.Identity // the supervisor watched, by daemon
-	told     map[string]bool          // daemons whose end the loop has handled
-	stops    []func()
-	done     chan struct{} // closed when the loop is over
+	last map[string]*client.View
+	told map[string]bool
 }
 
-// arm watches the supervisor of every daemon of the file (of names, when
-// given) that is not watched yet; a daemon with none is looked at at once.
-func (w *endWatch) arm(u *upper, names []string) {
-	order, err := u.file.Order(names)
-	if err != nil {
-		return
+// daemon returns the file's daemon an event is about, when it is one the
+// loop watches (of names, when given).
+func (w *endWatch) daemon(u *upper, names []string, ev api.Event) *config.Daemon {
+	if ev.Daemon == nil || !strings.HasPrefix(ev.Name, u.project+projectSeparator) {
+		return nil
 	}
-	for _, d := range order {
-		w.watch(u, d.Name)
+	d := u.file.Daemon(strings.TrimPrefix(ev.Name, u.project+projectSeparator))
+	if d == nil || len(names) > 0 && !slices.Contains(names, d.Name) {
+		return nil
 	}
-}
-
-func (w *endWatch) watch(u *upper, name string) {
-	dir, err := u.store.Dir(qualified(u.project, name))
-	if err != nil {
-		return
-	}
-	v, err := client.Inspect(dir)
-	if err != nil || !v.SupervisorAlive {
-		if !w.told[name] {
-			go w.tell(name)
-		}
-		return
-	}
-	delete(w.told, name)
-	if w.watching[name] == v.Supervisor {
-		return
-	}
-	exited, stop, err := proc.WatchExit(v.Supervisor)
-	if err != nil {
-		return // no pidfd here: the daemon is looked at on SIGCHLD only
-	}
-	w.watching[name] = v.Supervisor
-	w.stops = append(w.stops, stop)
-	go func() {
-		<-exited // or stop: the loop checks either way
-		w.tell(name)
-	}()
-}
-
-// tell sends name to the loop, unless the loop is over.
-func (w *endWatch) tell(name string) {
-	select {
-	case w.ended <- name:
-	case <-w.done:
-	}
-}
-
-func (w *endWatch) stopAll() {
-	close(w.done)
-	for _, stop := range w.stops {
-		stop()
-	}
+	w.last[d.Name] = ev.Daemon
+	return d
 }
 
 // An end is how a daemon's run ended, as the foreground loop sees it.
@@ -240,27 +191,27 @@ const (
 	endedFailed             // failed for good
 )
 
-// check looks at a daemon whose supervisor was seen to exit. It returns
-// how it ended, the exit status tend up takes from it, and why.
-func (w *endWatch) check(u *upper, d *config.Daemon) (end, int, string) {
-	delete(w.watching, d.Name)
-	if w.told[d.Name] {
-		return stillUp, exitOK, "" // handled already; nothing new
-	}
-	dir, err := u.store.Dir(u.name(d))
-	if err != nil {
-		return endedFailed, exitFailure, err.Error()
-	}
-	v, err := client.Inspect(dir)
-	if err != nil {
-		return endedFailed, exitFailure, err.Error()
-	}
-	if v.SupervisorAlive {
-		w.watch(u, d.Name)
+// check says how a daemon is after a change: up (again), or ended, once
+// (the loop is told of an end once, until it runs again).
+func (w *endWatch) check(name string, v *client.View) (end, int, string) {
+	if !ended(v) {
+		delete(w.told, name)
 		return stillUp, exitOK, ""
 	}
-	w.told[d.Name] = true
+	if w.told[name] {
+		return stillUp, exitOK, ""
+	}
+	w.told[name] = true
 	return endOf(v)
+}
+
+// ended reports whether nothing of a daemon runs, and nothing will.
+func ended(v *client.View) bool {
+	switch v.Condition {
+	case client.Condition(status.Stopped), client.Condition(status.Exited), client.Condition(status.Failed), client.Dead:
+		return true
+	}
+	return false
 }
 
 // endOf classifies a daemon whose supervisor is gone.
@@ -284,21 +235,26 @@ func endOf(v *client.View) (end, int, string) {
 	return endedFailed, code, why
 }
 
-// anyUp says whether a daemon of the file (of names) still has a
-// supervisor.
+// anyUp says whether a daemon of the file (of names) has not ended, as
+// the last event about it says.
 func (w *endWatch) anyUp(u *upper, names []string) bool {
 	order, err := u.file.Order(names)
 	if err != nil {
 		return true
 	}
 	for _, d := range order {
-		dir, err := u.store.Dir(u.name(d))
-		if err != nil {
-			continue
-		}
-		if v, err := client.Inspect(dir); err == nil && v.SupervisorAlive {
+		if v := w.last[d.Name]; v == nil || !ended(v) {
 			return true
 		}
 	}
 	return false
+}
+
+// criticalHint says how to have a daemon's failure bring the others down:
+// a Procfile cannot mark one daemon critical, a tend.toml can.
+func criticalHint(f *config.File) string {
+	if !config.IsTOML(f.Path) {
+		return "tend up --exit-on-failure brings them down; a Procfile cannot mark one daemon critical, a tend.toml can"
+	}
+	return fmt.Sprintf("critical = true in %s, or tend up --exit-on-failure, to bring them down", f.Name)
 }

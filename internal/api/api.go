@@ -18,6 +18,7 @@
 //	POST   /v1/daemons/{name}/signal       SignalRequest; SignalResult
 //	POST   /v1/daemons/{name}/log/rotate   rotate its output log now
 //	POST   /v1/daemons/{name}/log/reopen   reopen it (after an external rotation)
+//	GET    /v1/events[?project=P][&name=N] a snapshot of every daemon, then every change, as NDJSON
 //
 // A failure is an Error with the HTTP status that fits: 400 bad input, 404
 // no such daemon, 409 a state that forbids it (already running, not
@@ -133,6 +134,27 @@ type HostInfo struct {
 type UpgradeRequest struct {
 	Path string `json:"path"`
 }
+
+// Event is one line of GET /v1/events: a snapshot of every daemon first
+// (EventSnapshot each, then EventSynced), then every change.
+type Event struct {
+	Type string    `json:"type"`
+	Time time.Time `json:"time"`
+	Name string    `json:"name,omitzero"`
+	// Daemon is its view after the change.
+	Daemon *View `json:"daemon,omitzero"`
+	// Message says why a stream ends (EventDropped).
+	Message string `json:"message,omitzero"`
+}
+
+// Types of Event.
+const (
+	EventSnapshot = "snapshot"
+	EventSynced   = "synced"
+	EventChange   = "change"
+	EventRemoved  = "removed"
+	EventDropped  = "dropped"
+)
 
 // StopResult answers a stop: how the main process ended.
 type StopResult struct {

@@ -76,7 +76,11 @@ func DialHost(ctx context.Context, root string) (*Host, error) {
 		return h, nil
 	}
 	if !errors.Is(err, errNoHost) {
-		return nil, h.unanswered(err)
+		// It did not answer in time: stopped, or still starting.
+		if err := h.waitUp(ctx, hostStartWait); err != nil {
+			return nil, err
+		}
+		return h, nil
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -105,13 +109,51 @@ func (h *Host) waitUp(ctx context.Context, wait time.Duration) error {
 		switch {
 		case err == nil:
 			return nil
-		case !errors.Is(err, errNoHost) && !errors.Is(err, errHostDied):
+		case !errors.Is(err, errNoHost) && !errors.Is(err, errHostDied) && (h.halted() || time.Now().After(deadline)):
 			return h.unanswered(err)
+		case errors.Is(err, errNoHost) && !h.keeperRuns():
+			return err // no keeper to start one
 		case time.Now().After(deadline) || ctx.Err() != nil:
 			return fmt.Errorf("the host of %s does not answer (see %s)", h.root, HostConfig(h.root).LogFile)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// keeperRuns reports whether a keeper holds the state folder's lock: it
+// starts a host, or has one.
+func (h *Host) keeperRuns() bool {
+	held, _, err := pidfile.Locked(HostConfig(h.root).PIDFile)
+	return err == nil && held
+}
+
+// halted reports whether the host or its keeper is stopped (SIGSTOP, a
+// debugger) or blocked in the kernel: waiting longer would not help.
+func (h *Host) halted() bool {
+	keeper, host := h.processes()
+	for _, pid := range []int{keeper, host} {
+		if st, err := proc.RunState(pid); pid > 0 && err == nil && (st == 'T' || st == 't' || st == 'D') {
+			return true
+		}
+	}
+	return false
+}
+
+// processes returns the pids of the keeper and the host (0 when not
+// found).
+func (h *Host) processes() (keeper, host int) {
+	keeper, err := pidfile.Read(HostConfig(h.root).PIDFile)
+	if err != nil {
+		return 0, 0
+	}
+	if kids, err := proc.Children(keeper); err == nil {
+		for _, k := range kids {
+			if cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", k)); bytes.Contains(cmd, []byte(HostCommand)) {
+				host = k
+			}
+		}
+	}
+	return keeper, host
 }
 
 // pingTimeout bounds the question whether the host answers.
@@ -129,17 +171,13 @@ func (h *Host) ping(ctx context.Context) error {
 // unanswered explains a request that the host did not answer in time:
 // what its process is doing.
 func (h *Host) unanswered(err error) error {
-	keeper, rerr := pidfile.Read(HostConfig(h.root).PIDFile)
-	if rerr != nil {
+	keeper, host := h.processes()
+	if keeper == 0 {
 		return fmt.Errorf("the host of %s did not answer: %w", h.root, err)
 	}
 	pid, who := keeper, "its keeper"
-	if kids, err := proc.Children(keeper); err == nil {
-		for _, k := range kids {
-			if cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", k)); bytes.Contains(cmd, []byte(HostCommand)) {
-				pid, who = k, "the host"
-			}
-		}
+	if host > 0 {
+		pid, who = host, "the host"
 	}
 	st, _ := proc.RunState(pid)
 	if ks, _ := proc.RunState(keeper); ks == 'T' || ks == 't' {

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -33,7 +34,16 @@ func hostView(dir state.Dir) (*View, error) {
 	var v View
 	ctx, cancel := context.WithTimeout(context.Background(), CallTimeout)
 	defer cancel()
-	if err := h.call(ctx, http.MethodGet, daemonPath(dir, ""), nil, &v); err != nil {
+	err := h.call(ctx, http.MethodGet, daemonPath(dir, ""), nil, &v)
+	if errors.Is(err, errHostDied) {
+		// Its keeper starts a new one at once, which answers; with no
+		// keeper left, there is no host (errNoHost).
+		if err := h.waitUp(ctx, hostStartWait); err != nil {
+			return nil, err
+		}
+		err = h.call(ctx, http.MethodGet, daemonPath(dir, ""), nil, &v)
+	}
+	if err != nil {
 		return nil, err
 	}
 	return &v, nil
@@ -126,4 +136,49 @@ func Remove(ctx context.Context, dir state.Dir) error {
 		return fmt.Errorf("%s: %w", dir.Name, err)
 	}
 	return h.call(ctx, http.MethodDelete, daemonPath(dir, ""), nil, nil)
+}
+
+// Events follows the host's event stream (see api.Event), of the daemons
+// of project when not empty: a snapshot of each, then every change,
+// until ctx is done or the stream ends (the channel is then closed). It
+// starts the host when none runs.
+func Events(ctx context.Context, root, project string) (<-chan api.Event, error) {
+	h, err := DialHost(ctx, root)
+	if err != nil {
+		return nil, err
+	}
+	path := "/v1/events"
+	if project != "" {
+		path += "?project=" + url.QueryEscape(project)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://tend"+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := h.http.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, fmt.Errorf("the host's events: %s", resp.Status)
+	}
+	out := make(chan api.Event, 64)
+	go func() {
+		defer close(out)
+		defer resp.Body.Close()
+		dec := json.NewDecoder(resp.Body)
+		for {
+			var ev api.Event
+			if err := dec.Decode(&ev); err != nil {
+				return
+			}
+			select {
+			case out <- ev:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
 }

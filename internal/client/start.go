@@ -114,6 +114,11 @@ func Start(ctx context.Context, dir state.Dir, def *definition.Definition) (int,
 	return 0, nil
 }
 
+// HostEnvOf is the environment a host gets from the tend that starts it:
+// env without what tells tend it runs under a service manager (see
+// launchEnv) and without TEND_HOME, which the caller sets.
+func HostEnvOf(env []string) []string { return launchEnv(env) }
+
 // launchEnv is the environment of a supervisor started by Start: this
 // one, without what tells tend it runs under a service manager (tend up
 // --foreground may; the daemons it starts must detach, not stay in the

@@ -33,6 +33,7 @@ func (h *Host) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/host", h.getHost)
 	mux.HandleFunc("POST /v1/host/upgrade", h.postUpgrade)
+	mux.HandleFunc("GET /v1/events", h.getEvents)
 	mux.HandleFunc("GET /v1/daemons", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, h.views())
 	})

@@ -50,6 +50,7 @@ type Host struct {
 	self    proc.Identity
 	logf    func(format string, args ...any)
 	reg     *registry
+	events  *broker
 	srv     *http.Server
 	began   time.Time
 	version string
@@ -70,7 +71,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	h := &Host{store: cfg.Store, keeper: cfg.Keeper, self: self, logf: cfg.Logf, reg: newRegistry(),
+	h := &Host{store: cfg.Store, keeper: cfg.Keeper, self: self, logf: cfg.Logf, reg: newRegistry(), events: newBroker(),
 		began: time.Now(), quit: make(chan struct{}), upgrade: make(chan struct{}, 1), version: cfg.Version}
 	h.reaper = supervisor.NewReaper(newKeeperProcesses(cfg.Keeper))
 	h.kept = &kept{k: cfg.Keeper, stored: cfg.Hello.Stored}

@@ -1,7 +1,9 @@
 package host
 
 import (
+	"fmt"
 	"net"
+	"time"
 
 	"github.com/tendhq/tend/internal/control"
 )
@@ -26,6 +28,10 @@ func (l *peerListener) Accept() (net.Conn, error) {
 			return c, nil
 		}
 		l.logf("refused a connection from uid %d (%v)", uid, err)
+		// An answer it can read, before the door closes.
+		body := fmt.Sprintf(`{"error":"permission denied: uid %d may not use the host of uid %d","code":"forbidden"}`+"\n", uid, l.euid)
+		c.SetWriteDeadline(time.Now().Add(time.Second))
+		fmt.Fprintf(c, "HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s", len(body), body)
 		c.Close()
 	}
 }

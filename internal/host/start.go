@@ -61,6 +61,7 @@ func (h *Host) start(ctx context.Context, def *definition.Definition) (status.Re
 	}
 	h.reg.settle(def.Name, sup, lock)
 	go h.watch(dir, sup, lock)
+	go h.follow(def.Name, sup)
 	verdict := make(chan error, 1)
 	go func() {
 		err := sup.WaitReady(context.Background())
@@ -88,4 +89,5 @@ func (h *Host) watch(dir state.Dir, sup *supervisor.Supervisor, lock *pidfile.Fi
 	<-sup.Done()
 	h.reg.release(dir.Name, sup)
 	lock.Remove()
+	h.publish(dir.Name) // as the record on disk says now
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -27,6 +28,9 @@ type Config struct {
 	HostArgs []string
 	HostEnv  []string
 	HostLog  string
+	// FirstHostOnly names variables of HostEnv that only the first host
+	// gets (fault injection that must strike once).
+	FirstHostOnly []string
 	// Ready is called once, when the first host says it serves.
 	Ready func()
 	// Logf reports what the keeper does (a host that died, started
@@ -173,7 +177,14 @@ func (k *keeper) startHost() error {
 		defer log.Close()
 		out, errOut = log, log
 	}
-	attr := &os.ProcAttr{Env: k.cfg.HostEnv, Files: []*os.File{null, out, errOut, hostEnd},
+	env := k.cfg.HostEnv
+	if k.gen > 0 {
+		env = slices.DeleteFunc(slices.Clone(env), func(kv string) bool {
+			name, _, _ := strings.Cut(kv, "=")
+			return slices.Contains(k.cfg.FirstHostOnly, name)
+		})
+	}
+	attr := &os.ProcAttr{Env: env, Files: []*os.File{null, out, errOut, hostEnd},
 		Sys: &syscall.SysProcAttr{Setpgid: true}}
 	pid, start, err := k.r.start(k.cfg.HostPath, k.cfg.HostArgs, attr, "")
 	if err != nil {

@@ -1,0 +1,159 @@
+package host
+
+import (
+	"bufio"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tendhq/tend/internal/api"
+	"github.com/tendhq/tend/internal/supervisor"
+)
+
+// subscriberBuffer is how many events a subscriber may be behind; one
+// that falls further behind is cut off, with a last line that says so,
+// rather than slowing the host down.
+const subscriberBuffer = 1024
+
+// broker hands every change of a daemon to the event streams that want
+// it. Publishing never blocks.
+type broker struct {
+	mu   sync.Mutex
+	subs map[*subscriber]bool
+}
+
+type subscriber struct {
+	c       chan api.Event
+	filter  func(api.Event) bool
+	dropped bool // cut off: its channel is closed
+}
+
+func newBroker() *broker { return &broker{subs: map[*subscriber]bool{}} }
+
+func (b *broker) publish(ev api.Event) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for s := range b.subs {
+		if !s.filter(ev) {
+			continue
+		}
+		select {
+		case s.c <- ev:
+		default:
+			s.dropped = true
+			close(s.c)
+			delete(b.subs, s)
+		}
+	}
+}
+
+func (b *broker) subscribe(filter func(api.Event) bool) *subscriber {
+	s := &subscriber{c: make(chan api.Event, subscriberBuffer), filter: filter}
+	b.mu.Lock()
+	b.subs[s] = true
+	b.mu.Unlock()
+	return s
+}
+
+func (b *broker) unsubscribe(s *subscriber) {
+	b.mu.Lock()
+	if b.subs[s] {
+		delete(b.subs, s)
+		close(s.c)
+	}
+	b.mu.Unlock()
+}
+
+// follow publishes every change of a supervisor's record, until it ends.
+func (h *Host) follow(name string, sup *supervisor.Supervisor) {
+	for {
+		changed := sup.Changed()
+		select {
+		case <-changed:
+			h.publish(name)
+		case <-sup.Done():
+			h.publish(name)
+			return
+		}
+	}
+}
+
+// publish sends a daemon's view as it is now.
+func (h *Host) publish(name string) {
+	v, _, err := h.view(name)
+	if err != nil {
+		h.events.publish(api.Event{Type: api.EventRemoved, Time: time.Now(), Name: name})
+		return
+	}
+	h.events.publish(api.Event{Type: api.EventChange, Time: time.Now(), Name: name, Daemon: v})
+}
+
+// getEvents streams a snapshot of every daemon (of ?project=, of ?name=),
+// then every change, one JSON object a line.
+func (h *Host) getEvents(w http.ResponseWriter, r *http.Request) {
+	project, names := r.URL.Query().Get("project"), r.URL.Query()["name"]
+	match := func(ev api.Event) bool {
+		if len(names) > 0 {
+			for _, n := range names {
+				if n == ev.Name {
+					return true
+				}
+			}
+			return false
+		}
+		if project != "" {
+			return strings.HasPrefix(ev.Name, project+".")
+		}
+		return true
+	}
+	sub := h.events.subscribe(match)
+	defer h.events.unsubscribe(sub)
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	flush := func() {
+		bw.Flush()
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+	}
+	for _, v := range h.views() {
+		ev := api.Event{Type: api.EventSnapshot, Time: time.Now(), Name: v.Name, Daemon: v}
+		if match(ev) {
+			enc.Encode(ev)
+		}
+	}
+	enc.Encode(api.Event{Type: api.EventSynced, Time: time.Now()})
+	flush()
+	for {
+		select {
+		case ev, ok := <-sub.c:
+			if !ok {
+				enc.Encode(api.Event{Type: api.EventDropped, Time: time.Now(),
+					Message: "this stream fell too far behind and was cut off; read faster, and ask again"})
+				flush()
+				return
+			}
+			enc.Encode(ev)
+			// Write what else is ready at once, then flush.
+			for more := true; more; {
+				select {
+				case ev, ok := <-sub.c:
+					if !ok {
+						more = false
+						break
+					}
+					enc.Encode(ev)
+				default:
+					more = false
+				}
+			}
+			flush()
+		case <-r.Context().Done():
+			return
+		}
+	}
+}
