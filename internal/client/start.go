@@ -168,9 +168,23 @@ func startInHost(ctx context.Context, dir state.Dir, def *definition.Definition)
 		if werr := h.waitUp(ctx, hostStartWait); werr != nil {
 			return 0, err
 		}
-		if v, verr := hostView(dir); verr == nil && v.PID > 0 && slices.Equal(v.Command, def.Command) &&
-			v.Condition == Condition(status.Running) {
-			return v.PID, nil
+		for {
+			v, verr := hostView(dir)
+			if verr == nil && slices.Equal(v.Command, def.Command) {
+				switch v.Condition {
+				case Condition(status.Running):
+					return v.PID, nil
+				case Condition(status.Starting), Condition(status.BackingOff):
+					// Taken over mid-start: its verdict is coming.
+					select {
+					case <-ctx.Done():
+						return 0, ctx.Err()
+					case <-time.After(10 * time.Millisecond):
+					}
+					continue
+				}
+			}
+			break
 		}
 		rec, err = h.Start(ctx, def)
 	}
