@@ -68,6 +68,12 @@ func (e *env) afterTry(ctx context.Context) string {
 		if r.fail != nil || r.code != 0 {
 			stops = append(stops, r.String())
 		}
+		// And the home's host with its keeper, which a stop of its
+		// daemons leaves running.
+		r = e.run(ctx, opts{home: h, timeout: 60 * time.Second}, e.cfg.tend, "host", "stop")
+		if r.fail != nil || r.code != 0 {
+			stops = append(stops, r.String())
+		}
 	}
 	t0 := time.Now()
 	// A supervisor lets go of its name just before it exits: give what
@@ -91,7 +97,7 @@ func (e *env) afterTry(ctx context.Context) string {
 	if len(left) == 0 {
 		return ""
 	}
-	msg := fmt.Sprintf("after `tend stop --all`, %d processes of the experiment still ran (killed by the campaign): %s", len(left), strings.Join(left, "; "))
+	msg := fmt.Sprintf("after `tend stop --all` and `tend host stop`, %d processes of the experiment still ran (killed by the campaign): %s", len(left), strings.Join(left, "; "))
 	if len(stops) > 0 {
 		msg += "; the stop said: " + strings.Join(stops, "; ")
 	}

@@ -12,7 +12,7 @@ func experiments() []*experiment {
 		},
 		{
 			Name: "control-socket-removed", Issue: "13.2", Tries: 5, ShortTries: 2,
-			Checks: "`rm control.sock`: it is back within 5 s, `signal` works; removed again, `stop` exits 0 within 10 s and ends the daemon",
+			Checks: "`rm $TEND_HOME/tend.sock` (the host's socket): it is back within 5 s, `signal` works; removed again, `stop` exits 0 within 10 s and ends the daemon",
 			Timed:  "socket back", Try: tryControlSocketRemoved,
 		},
 		{
@@ -22,7 +22,7 @@ func experiments() []*experiment {
 		},
 		{
 			Name: "status-after-kill", Issue: "13.4", Tries: 20, ShortTries: 5,
-			Checks: "`status` right after kill -9 of the supervisor (every other try without a cgroup): exit 1, `lost` with the daemon's pid, not stale; `stop` ends it",
+			Checks: "`status` right after kill -9 of the host (every other try without a cgroup): exit 0, `running` with the daemon's pid under a new host, not stale; `stop` ends it",
 			Try:    tryStatusAfterKill,
 		},
 		{
@@ -72,7 +72,7 @@ func experiments() []*experiment {
 		},
 		{
 			Name: "rotate-kill9", Issue: "13.9", Tries: 20, ShortTries: 4,
-			Checks: "kill -9 of the supervisor at a random moment of constant rotation (4 KiB, 3 files): output.log there, at most 3 rotated files, lines in order; status dead or lost, not stale; starts again, keeps the limit",
+			Checks: "kill -9 of the host at a random moment of constant rotation (4 KiB, 3 files): the writer runs on, a new host takes it over within 2 s and rotates on; output.log there, at most 3 rotated files, lines in order, status not stale",
 			Try:    tryRotateKill9,
 		},
 		{

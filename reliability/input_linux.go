@@ -278,5 +278,8 @@ func tryOddStateFiles(t *T) error {
 	if r := t.tendO(o, "stop", name); r.code != 0 {
 		p.add("stop as nobody: %v", r)
 	}
+	if r := t.tendO(o, "host", "stop"); r.code != 0 {
+		p.add("host stop as nobody: %v", r)
+	}
 	return p.err()
 }

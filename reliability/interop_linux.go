@@ -299,7 +299,7 @@ func tryLogrotateFiles(t *T) error {
 	if err := t.waitFor(5*time.Second, "the second line in the new output.log", func() bool { return strings.Contains(readText(log), "after rotation") }); err != nil {
 		return err
 	}
-	r := t.tend("logs", "-n", "0", name)
+	r := t.tend("logs", "-n", "all", name)
 	i, j := strings.Index(r.out, "before rotation"), strings.Index(r.out, "after rotation")
 	if r.code != 0 || i < 0 || j < i {
 		return fmt.Errorf("%v; expected both lines, from output.log.1 and output.log, in order", r)

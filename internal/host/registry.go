@@ -106,6 +106,18 @@ func (r *registry) names() (out []string) {
 	return out
 }
 
+// lookup returns the supervisor of name, nil when none runs, and whether
+// a start of it is under way (claimed, no supervisor yet), as of one
+// moment.
+func (r *registry) lookup(name string) (sup *supervisor.Supervisor, starting bool) {
+	r.do(func(m map[string]*entry) {
+		if e, ok := m[name]; ok {
+			sup, starting = e.sup, e.sup == nil
+		}
+	})
+	return sup, starting
+}
+
 // starting reports whether name is claimed by a start that has no
 // supervisor yet.
 func (r *registry) starting(name string) (yes bool) {

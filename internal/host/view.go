@@ -32,7 +32,8 @@ func (h *Host) view(name string) (*api.View, *supervisor.Supervisor, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if sup := h.reg.get(name); sup != nil {
+	sup, starting := h.reg.lookup(name)
+	if sup != nil {
 		rec := sup.Record()
 		v := &api.View{Record: rec, Condition: api.Condition(rec.State), SupervisorAlive: true}
 		v.MainAlive = rec.Main().PID > 0 && rec.Main().Alive()
@@ -44,7 +45,7 @@ func (h *Host) view(name string) (*api.View, *supervisor.Supervisor, error) {
 	var rec status.Record
 	if err := state.ReadJSON(dir.StatusFile(), &rec); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			if h.reg.starting(name) {
+			if starting {
 				r := status.Record{Name: name, State: status.Starting, Supervisor: h.self}
 				return &api.View{Record: r, Condition: api.Condition(status.Starting), SupervisorAlive: true}, nil, nil
 			}
@@ -62,7 +63,7 @@ func (h *Host) view(name string) (*api.View, *supervisor.Supervisor, error) {
 			return v, nil, nil
 		}
 	}
-	if h.reg.starting(name) {
+	if starting {
 		v.Condition, v.SupervisorAlive = api.Condition(status.Starting), true
 		return v, nil, nil
 	}

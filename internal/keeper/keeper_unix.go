@@ -326,6 +326,16 @@ func (k *keeper) spawn(m *Message, files []*os.File) *Message {
 	attr := &os.ProcAttr{Dir: s.Dir, Env: s.Env, Files: make([]*os.File, len(s.Files)), Sys: sys}
 	for i, x := range s.Files {
 		attr.Files[i] = file(x)
+		// A descriptor made by Go in the host (a pipe, a socket) is in
+		// non-blocking mode, for its poller, and arrives so: the child
+		// gets it blocking, as os.StartProcess gives its own files (a
+		// daemon whose stdout is non-blocking fails its writes with
+		// EAGAIN when the pipe is full).
+		if f := attr.Files[i]; f != nil {
+			if fd, err := rawFD(f); err == nil {
+				unix.SetNonblock(fd, false)
+			}
+		}
 	}
 	if s.Umask >= 0 {
 		// The keeper creates no file: its umask is the child's for the
