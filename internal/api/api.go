@@ -126,6 +126,12 @@ type HostInfo struct {
 	StartedAt time.Time `json:"started_at"`
 	Version   string    `json:"version,omitzero"`
 	Daemons   []string  `json:"daemons"`
+	// The host's own Go figures: goroutines, and bytes of heap in use,
+	// of stacks, and obtained from the system.
+	Goroutines int    `json:"goroutines"`
+	HeapInuse  uint64 `json:"heap_inuse"`
+	StackInuse uint64 `json:"stack_inuse"`
+	Sys        uint64 `json:"sys"`
 }
 
 // UpgradeRequest asks the host to execute Path (the tend binary now on

@@ -1,6 +1,10 @@
 package cgroup
 
-import "os"
+import (
+	"path/filepath"
+
+	"github.com/tendhq/tend/internal/watch"
+)
 
 // Watch tells when a group's cgroup.events changes: when it becomes
 // populated or empty (counting sub-groups), or is frozen or thawed. Make
@@ -11,8 +15,7 @@ type Watch struct {
 	// state (Group.Populated) rather than count values. C is never closed.
 	C <-chan struct{}
 
-	f    *os.File      // the inotify descriptor, in the runtime's poller
-	done chan struct{} // closed when the reading goroutine has returned
+	stop func() error // ends the watch
 }
 
 // Watch starts watching the group's cgroup.events. To wait for a group to
@@ -31,8 +34,18 @@ func (g *Group) Watch() (*Watch, error) {
 
 // Close stops the watch and returns once its goroutine has ended. It
 // unblocks no receiver of C.
-func (w *Watch) Close() error {
-	err := w.f.Close()
-	<-w.done
-	return err
+func (w *Watch) Close() error { return w.stop() }
+
+// WatchWith is Watch on a shared Watcher (one inotify instance for many
+// watches: a user has few); nil means a watch of its own.
+func (g *Group) WatchWith(watcher *watch.Watcher) (*Watch, error) {
+	if watcher == nil {
+		return g.Watch()
+	}
+	c := make(chan struct{}, 1)
+	x, err := watcher.Changes(filepath.Join(g.path, "cgroup.events"), c)
+	if err != nil {
+		return nil, g.fail("watch", err)
+	}
+	return &Watch{C: c, stop: func() error { x.Remove(); return nil }}, nil
 }

@@ -22,17 +22,17 @@ func (g *Group) watch() (*Watch, error) {
 		return nil, &os.PathError{Op: "inotify_add_watch", Path: events, Err: err}
 	}
 	c := make(chan struct{}, 1)
-	w := &Watch{C: c, f: os.NewFile(uintptr(fd), "inotify:"+events), done: make(chan struct{})}
-	go w.run(c)
-	return w, nil
+	f, done := os.NewFile(uintptr(fd), "inotify:"+events), make(chan struct{})
+	go run(f, c, done)
+	return &Watch{C: c, stop: func() error { err := f.Close(); <-done; return err }}, nil
 }
 
 // run forwards inotify events to c until the watch is closed.
-func (w *Watch) run(c chan<- struct{}) {
-	defer close(w.done)
+func run(f *os.File, c chan<- struct{}, done chan struct{}) {
+	defer close(done)
 	buf := make([]byte, 64*unix.SizeofInotifyEvent)
 	for {
-		_, err := w.f.Read(buf)
+		_, err := f.Read(buf)
 		if errors.Is(err, os.ErrClosed) {
 			return
 		}

@@ -53,7 +53,7 @@ func TestWatchParksAndCloses(t *testing.T) {
 	testexec.WaitFor(t, 10*time.Second, "the watch goroutine to park in IO wait", func() bool {
 		buf := make([]byte, 1<<20)
 		for g := range strings.SplitSeq(string(buf[:runtime.Stack(buf, true)]), "\n\n") {
-			if strings.Contains(g, "(*Watch).run") {
+			if strings.Contains(g, "cgroup.run(") {
 				return strings.Contains(g, "[IO wait")
 			}
 		}
@@ -69,9 +69,5 @@ func TestWatchParksAndCloses(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Close did not unblock the reading goroutine")
 	}
-	select {
-	case <-w.done:
-	default:
-		t.Error("goroutine still running after Close")
-	}
+	// Close returns once the reading goroutine has: the watch is over.
 }

@@ -142,7 +142,7 @@ func (h *Host) resume(name string, r *supervisor.Resumption) error {
 		return err
 	}
 	lock.Write(os.Getpid())
-	sup, err := supervisor.Start(supervisor.Config{Definition: &def, Dir: dir, Reaper: h.reaper, Keeper: h.kept, Resume: r, NoControl: true})
+	sup, err := supervisor.Start(supervisor.Config{Definition: &def, Dir: dir, Reaper: h.reaper, Keeper: h.kept, Resume: r, NoControl: true, Watcher: h.watcher})
 	if err != nil {
 		lock.Remove()
 		h.reg.release(name, nil)

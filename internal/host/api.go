@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/tendhq/tend/internal/api"
@@ -113,8 +114,11 @@ func (h *Host) inTime(next http.Handler) http.Handler {
 }
 
 func (h *Host) getHost(w http.ResponseWriter, r *http.Request) {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
 	writeJSON(w, http.StatusOK, api.HostInfo{PID: os.Getpid(), KeeperPID: h.keeper.KeeperPID(), StartedAt: h.began,
-		Version: h.version, Daemons: h.reg.names()})
+		Version: h.version, Daemons: h.reg.names(), Goroutines: runtime.NumGoroutine(),
+		HeapInuse: ms.HeapInuse, StackInuse: ms.StackInuse, Sys: ms.Sys})
 }
 
 // postUpgrade has the keeper execute the program the request names in

@@ -50,6 +50,7 @@ type Host struct {
 	self    proc.Identity
 	logf    func(format string, args ...any)
 	reg     *registry
+	watcher *watch.Watcher // every daemon's folder, and the socket
 	events  *broker
 	srv     *http.Server
 	began   time.Time
@@ -74,6 +75,10 @@ func Run(ctx context.Context, cfg Config) error {
 	h := &Host{store: cfg.Store, keeper: cfg.Keeper, self: self, logf: cfg.Logf, reg: newRegistry(), events: newBroker(),
 		began: time.Now(), quit: make(chan struct{}), upgrade: make(chan struct{}, 1), version: cfg.Version}
 	h.reaper = supervisor.NewReaper(newKeeperProcesses(cfg.Keeper))
+	if h.watcher, err = watch.New(); err != nil {
+		return fmt.Errorf("host: %w", err)
+	}
+	defer h.watcher.Close()
 	h.kept = &kept{k: cfg.Keeper, stored: cfg.Hello.Stored}
 	ln, err := h.listen()
 	if err != nil {
@@ -171,21 +176,24 @@ func (h *Host) stopAll() {
 // the lock would refuse a second one. The old socket, unreachable, stays
 // open.
 func (h *Host) keepSocket() {
+	changed := make(chan struct{}, 1)
 	for {
-		w, err := watch.Names(h.store.Root(), SocketName)
+		w, err := h.watcher.Add(h.store.Root(), []string{SocketName}, changed)
 		if err != nil {
 			h.logf("cannot watch %s: %v; the socket is not put back if it is removed", h.socketPath(), err)
 			return
 		}
 		if _, err := os.Lstat(h.socketPath()); err == nil {
-			more := w.Wait(h.quit)
-			w.Close()
-			if !more {
+			select {
+			case <-changed:
+				w.Remove()
+				continue
+			case <-h.quit:
+				w.Remove()
 				return
 			}
-			continue
 		}
-		w.Close()
+		w.Remove()
 		ln, err := h.listenNew()
 		if err != nil {
 			h.logf("the socket was removed and cannot be made again: %v", err)

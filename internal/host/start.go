@@ -53,7 +53,7 @@ func (h *Host) start(ctx context.Context, def *definition.Definition) (status.Re
 		return status.Record{}, err
 	}
 	lock.Write(os.Getpid())
-	sup, err := supervisor.Start(supervisor.Config{Definition: def, Dir: dir, Reaper: h.reaper, Keeper: h.kept, NoControl: true})
+	sup, err := supervisor.Start(supervisor.Config{Definition: def, Dir: dir, Reaper: h.reaper, Keeper: h.kept, NoControl: true, Watcher: h.watcher})
 	if err != nil {
 		lock.Remove()
 		h.reg.release(def.Name, nil)

@@ -9,15 +9,26 @@ import (
 // capture frames one stream. Buffers circulate between it and the writer
 // through free: a full read or batch buffer waits for the writer, which is
 // what slows the reader (and so the child) to the disk's pace.
+//
+// Buffers start small (startBuffer) and double, up to the Log's bufSize,
+// each time a read fills the read buffer: a daemon that writes a line now
+// and then costs a few KiB, one that writes as fast as it can gets large
+// reads, as does a line longer than the buffer. The kernel pipe grows
+// with them.
 type capture struct {
 	l       *Log
 	pre     *prefixer
 	maxLine int
-	size    int
+	size    int // the size of new buffers now
+	maxSize int
+	pipe    *os.File // the pipe read, when it is one: it grows with size
 	free    chan []byte
 	nbuf    int    // buffers allocated so far, at most cap(free)
 	out     []byte // batch being filled by the copying path; nil if none
 }
+
+// startBuffer is the size of a capture's first buffers.
+const startBuffer = 16 << 10
 
 func newCapture(l *Log, stream string) *capture {
 	const nbuf = 3 // one being filled, one at the writer, one spare
@@ -25,14 +36,31 @@ func newCapture(l *Log, stream string) *capture {
 		l:       l,
 		pre:     newPrefixer(stream, !l.opts.NoTimestamps, !l.opts.NoStreamNames),
 		maxLine: l.opts.MaxLine,
-		size:    l.bufSize(),
+		size:    min(startBuffer, l.bufSize()),
+		maxSize: l.bufSize(),
 		free:    make(chan []byte, nbuf),
 	}
 	return c
 }
 
+// grow doubles the size of the buffers to come (and of the pipe), and
+// returns rb grown to it, with its first n bytes.
+func (c *capture) grow(rb []byte, n int) []byte {
+	if c.size >= c.maxSize {
+		return rb
+	}
+	c.size = min(2*c.size, c.maxSize)
+	if c.pipe != nil {
+		growPipe(c.pipe, c.size)
+	}
+	bigger := make([]byte, c.size)
+	copy(bigger, rb[:n])
+	return bigger
+}
+
 func (c *capture) run(r io.Reader) error {
 	if f, ok := r.(*os.File); ok {
+		c.pipe = f
 		growPipe(f, c.size)
 	}
 	raw := c.pre.raw()
@@ -53,6 +81,11 @@ func (c *capture) run(r io.Reader) error {
 	for {
 		m, rerr := r.Read(rb[n:])
 		n += m
+		if n == len(rb) && rerr == nil {
+			// A full read: more may be waiting, or a line is longer
+			// than the buffer.
+			rb = c.grow(rb, n)
+		}
 		if m > 0 {
 			c.pre.update(c.l.now())
 		}
@@ -199,7 +232,7 @@ func (c *capture) ship(b []byte) error {
 func (c *capture) get() []byte {
 	select {
 	case b := <-c.free:
-		return b[:0]
+		return c.fit(b)
 	default:
 	}
 	if c.nbuf < cap(c.free) {
@@ -208,10 +241,19 @@ func (c *capture) get() []byte {
 	}
 	select {
 	case b := <-c.free:
-		return b[:0]
+		return c.fit(b)
 	case <-c.l.quit:
 		return nil
 	}
+}
+
+// fit returns a free buffer, or a new one of the current size in place
+// of one smaller than that (the buffers grew meanwhile).
+func (c *capture) fit(b []byte) []byte {
+	if cap(b) < c.size {
+		return make([]byte, 0, c.size)
+	}
+	return b[:0]
 }
 
 // wholeLines returns the length of the longest prefix of data that is whole

@@ -33,25 +33,41 @@ type folderChanged struct{ ack chan bool }
 func watchFolder(s *Supervisor) *folderWatcher {
 	fw := &folderWatcher{quit: make(chan struct{}), done: make(chan struct{})}
 	dir := s.cfg.Dir
+	watcher := s.cfg.Watcher
+	if watcher == nil {
+		w, err := watch.New()
+		if err != nil {
+			s.events.Warn("the daemon's folder is not watched: a removal of it is not undone", "err", err.Error())
+			close(fw.done)
+			return fw
+		}
+		watcher = w
+	}
 	go func() {
 		defer close(fw.done)
+		if s.cfg.Watcher == nil {
+			defer watcher.Close()
+		}
+		changed := make(chan struct{}, 1)
 		for {
 			names := []string{filepath.Base(dir.SupervisorPIDFile())}
 			if s.server != nil {
 				names = append(names, filepath.Base(dir.Socket()))
 			}
-			w, err := watch.Names(dir.Path, names...)
+			w, err := watcher.Add(dir.Path, names, changed)
 			if err == nil {
 				intact := exists(dir.SupervisorPIDFile()) && (s.server == nil || exists(dir.Socket()))
 				if intact {
-					more := w.Wait(fw.quit)
-					w.Close()
-					if !more {
+					select {
+					case <-changed:
+						w.Remove()
+						continue // look again, with a new watch
+					case <-fw.quit:
+						w.Remove()
 						return
 					}
-					continue // look again, with a new watch
 				}
-				w.Close()
+				w.Remove()
 			}
 			// Let a removal (rm -rf) finish before restoring, so that
 			// the removal and the restoration do not race.

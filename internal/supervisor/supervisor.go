@@ -18,6 +18,7 @@ import (
 	"github.com/tendhq/tend/internal/proc"
 	statedir "github.com/tendhq/tend/internal/state"
 	"github.com/tendhq/tend/internal/status"
+	"github.com/tendhq/tend/internal/watch"
 )
 
 // Config says what a Supervisor runs and where it keeps its state.
@@ -48,6 +49,10 @@ type Config struct {
 	// NoControl leaves out the daemon's own control socket: it is
 	// controlled through its host's, which calls the methods.
 	NoControl bool
+	// Watcher watches the daemon's folder for its removal; nil means one
+	// of its own. A program that runs many supervisors shares one: a
+	// user has few inotify instances.
+	Watcher *watch.Watcher
 }
 
 // CgroupEnv, set to "off", is Config.NoCgroup for supervisors that tend

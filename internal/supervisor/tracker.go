@@ -118,7 +118,7 @@ func (t *cgroupTracker) takeOver(inc int) {
 // the loop.
 func (t *cgroupTracker) watch(inc int, sub *cgroup.Group) {
 	ci := &cgroupInc{g: sub, quit: make(chan struct{})}
-	if w, err := sub.Watch(); err == nil {
+	if w, err := sub.WatchWith(t.s.cfg.Watcher); err == nil {
 		ci.w = w
 		go func() {
 			for {

@@ -1,7 +1,3 @@
-// Package watch tells when a folder, or files in it, are removed: tend
-// puts back what makes a daemon (or its host) reachable when a cleaner or
-// a user removes it. On Linux it waits on inotify, so that nothing wakes
-// while nothing happens; elsewhere it looks once a second.
 package watch
 
 import (
@@ -13,78 +9,136 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Folder is an inotify watch on a folder.
-type Folder struct {
-	f     *os.File
-	names []string // the names in the folder whose removal matters
+// sysWatcher is the inotify instance; fd is its descriptor (os.File's Fd
+// would put it in blocking mode, out of the poller's hands).
+type sysWatcher struct {
+	f  *os.File
+	fd int
 }
 
-// Names watches the folder at path for its own removal or renaming, and
-// for the removal or renaming of the files named in it (a daemon's lock,
-// which rm -rf removes before the folder; a socket). It fails when the
-// folder is not there.
-func Names(path string, names ...string) (*Folder, error) {
+func (s sysWatcher) close() { s.f.Close() }
+
+// New returns a Watcher.
+func New() (*Watcher, error) {
 	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
 	if err != nil {
 		return nil, err
 	}
-	const mask = unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN_ONLYDIR | unix.IN_DONT_FOLLOW
-	if _, err := unix.InotifyAddWatch(fd, path, mask); err != nil {
-		unix.Close(fd)
+	w := &Watcher{byID: map[int32][]*Watch{}, sys: sysWatcher{os.NewFile(uintptr(fd), "inotify"), fd}, close: make(chan struct{})}
+	go w.read()
+	return w, nil
+}
+
+// watchMask: the folder's own removal or renaming, and the removal or
+// renaming of a file in it.
+const watchMask = unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN_ONLYDIR | unix.IN_DONT_FOLLOW
+
+// Add watches the folder at path for its own removal or renaming, and for
+// the removal or renaming of the files named in it (a daemon's lock,
+// which rm -rf removes before the folder; a socket): each sends a value
+// on c. It fails when the folder is not there. A folder that is removed
+// ends its watches (after their signal): Add again once it is back.
+func (w *Watcher) Add(path string, names []string, c chan<- struct{}) (*Watch, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	// IN_MASK_ADD: a second watch of the same folder shares the
+	// descriptor without narrowing the first's mask.
+	id, err := unix.InotifyAddWatch(w.sys.fd, path, watchMask|unix.IN_MASK_ADD)
+	if err != nil {
 		return nil, err
 	}
-	return &Folder{f: os.NewFile(uintptr(fd), "inotify"), names: names}, nil
+	x := &Watch{w: w, path: path, names: names, c: c, id: int32(id)}
+	w.byID[x.id] = append(w.byID[x.id], x)
+	return x, nil
 }
 
-// Wait blocks until an event arrives (true) or quit is closed (false).
-// The read parks in Go's poller: no wake-ups while nothing happens.
-func (w *Folder) Wait(quit <-chan struct{}) bool {
-	got := make(chan bool, 1)
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := w.f.Read(buf)
-			if err != nil {
-				got <- false
-				return
+// Changes watches the file at path for changes (a cgroup's
+// cgroup.events, which the kernel rewrites when the group empties): each
+// sends a value on c.
+func (w *Watcher) Changes(path string, c chan<- struct{}) (*Watch, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	id, err := unix.InotifyAddWatch(w.sys.fd, path, unix.IN_MODIFY|unix.IN_MASK_ADD)
+	if err != nil {
+		return nil, &os.PathError{Op: "inotify_add_watch", Path: path, Err: err}
+	}
+	x := &Watch{w: w, path: path, any: true, c: c, id: int32(id)}
+	w.byID[x.id] = append(w.byID[x.id], x)
+	return x, nil
+}
+
+func (w *Watcher) remove(x *Watch) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	list := w.byID[x.id]
+	i := slices.Index(list, x)
+	if i < 0 {
+		return
+	}
+	list = slices.Delete(list, i, i+1)
+	if len(list) == 0 {
+		delete(w.byID, x.id)
+		unix.InotifyRmWatch(w.sys.fd, uint32(x.id))
+		return
+	}
+	w.byID[x.id] = list
+}
+
+// read hands each event to the watches it matters to. The read parks in
+// Go's poller.
+func (w *Watcher) read() {
+	buf := make([]byte, 4096)
+	for {
+		n, err := w.sys.f.Read(buf)
+		if err != nil {
+			// Closed; or the queue overflowed (none of its events is
+			// known): every watch looks again.
+			w.mu.Lock()
+			for _, list := range w.byID {
+				for _, x := range list {
+					x.notify()
+				}
 			}
-			if relevant(buf[:n], w.names) {
-				got <- true
+			w.mu.Unlock()
+			select {
+			case <-w.close:
 				return
+			default:
+				continue
 			}
-			// A status record renamed into place, say: not our business.
 		}
-	}()
-	select {
-	case ok := <-got:
-		return ok
-	case <-quit:
-		w.f.Close() // unblocks the read
-		<-got
-		return false
+		w.dispatch(buf[:n])
 	}
 }
 
-// Close ends the watch.
-func (w *Folder) Close() { w.f.Close() }
-
-// relevant reports whether a batch of inotify events includes the folder's
-// own removal or renaming, or that of one of names.
-func relevant(b []byte, names []string) bool {
+func (w *Watcher) dispatch(b []byte) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	for len(b) >= unix.SizeofInotifyEvent {
 		ev := (*unix.InotifyEvent)(unsafe.Pointer(&b[0]))
 		end := unix.SizeofInotifyEvent + int(ev.Len)
 		if end > len(b) {
-			return true // cut short: look anyway
-		}
-		if ev.Mask&(unix.IN_DELETE_SELF|unix.IN_MOVE_SELF|unix.IN_IGNORED|unix.IN_Q_OVERFLOW) != 0 {
-			return true
+			return
 		}
 		name := string(bytes.TrimRight(b[unix.SizeofInotifyEvent:end], "\x00"))
-		if slices.Contains(names, name) {
-			return true
-		}
 		b = b[end:]
+		if ev.Mask&unix.IN_Q_OVERFLOW != 0 {
+			for _, list := range w.byID {
+				for _, x := range list {
+					x.notify()
+				}
+			}
+			continue
+		}
+		list := w.byID[ev.Wd]
+		self := ev.Mask&(unix.IN_DELETE_SELF|unix.IN_MOVE_SELF|unix.IN_IGNORED) != 0
+		for _, x := range list {
+			if x.any || self || slices.Contains(x.names, name) {
+				x.notify()
+			}
+		}
+		if ev.Mask&unix.IN_IGNORED != 0 {
+			delete(w.byID, ev.Wd) // the folder is gone: its watches end
+		}
 	}
-	return false
 }

@@ -4,29 +4,61 @@ package watch
 
 import (
 	"os"
+	"slices"
 	"time"
 )
 
-// Folder checks the folder once a second where there is no inotify.
-type Folder struct{}
+// sysWatcher looks once a second where there is no inotify.
+type sysWatcher struct{}
 
-// Names watches the folder at path (see the Linux version).
-func Names(path string, names ...string) (*Folder, error) {
+func (sysWatcher) close() {}
+
+// New returns a Watcher, whose watches look every second.
+func New() (*Watcher, error) {
+	w := &Watcher{byID: map[int32][]*Watch{}, close: make(chan struct{})}
+	go w.tick()
+	return w, nil
+}
+
+// Add watches the folder at path: here every watch is signalled once a
+// second, and its owner looks. It fails when the folder is not there.
+func (w *Watcher) Add(path string, names []string, c chan<- struct{}) (*Watch, error) {
 	if _, err := os.Lstat(path); err != nil {
 		return nil, err
 	}
-	return &Folder{}, nil
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	x := &Watch{w: w, path: path, names: names, c: c}
+	w.byID[0] = append(w.byID[0], x)
+	return x, nil
 }
 
-// Wait waits a second (true), or until quit is closed (false).
-func (w *Folder) Wait(quit <-chan struct{}) bool {
-	select {
-	case <-quit:
-		return false
-	case <-time.After(time.Second):
-		return true
+// Changes watches the file at path: here once a second.
+func (w *Watcher) Changes(path string, c chan<- struct{}) (*Watch, error) {
+	return w.Add(path, nil, c)
+}
+
+func (w *Watcher) remove(x *Watch) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if i := slices.Index(w.byID[0], x); i >= 0 {
+		w.byID[0] = slices.Delete(w.byID[0], i, i+1)
 	}
 }
 
-// Close ends the watch.
-func (w *Folder) Close() {}
+func (w *Watcher) tick() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-w.close:
+			return
+		case <-t.C:
+			w.mu.Lock()
+			for _, x := range w.byID[0] {
+				x.notify()
+			}
+			w.mu.Unlock()
+		}
+	}
+}

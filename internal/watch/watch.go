@@ -1,0 +1,55 @@
+// Package watch tells when a folder, or files in it, are removed: tend
+// puts back what makes a daemon (or its host) reachable when a cleaner or
+// a user removes it. One Watcher serves every folder of a program: on
+// Linux it is one inotify instance (a user has 128 by default, fewer
+// than a host's daemons) read by one goroutine, and nothing wakes while
+// nothing happens; elsewhere it looks once a second.
+package watch
+
+import "sync"
+
+// Watch is one folder watched; its channel gets a value (without
+// blocking: one pending at most) at each removal that matters.
+type Watch struct {
+	w     *Watcher
+	path  string
+	names []string
+	// any: every event of the watch matters (a file watched for its
+	// changes).
+	any bool
+	c   chan<- struct{}
+	id  int32 // the inotify watch descriptor
+}
+
+// notify signals the watch's channel without blocking.
+func (x *Watch) notify() {
+	select {
+	case x.c <- struct{}{}:
+	default:
+	}
+}
+
+// Remove ends the watch. It is safe to call twice.
+func (x *Watch) Remove() { x.w.remove(x) }
+
+// Watcher holds the watches of a program. Its methods are safe for
+// concurrent use.
+type Watcher struct {
+	mu    sync.Mutex
+	byID  map[int32][]*Watch
+	sys   sysWatcher
+	close chan struct{}
+}
+
+// Close ends every watch and the Watcher.
+func (w *Watcher) Close() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	select {
+	case <-w.close:
+		return
+	default:
+	}
+	close(w.close)
+	w.sys.close()
+}
