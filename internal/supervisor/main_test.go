@@ -42,6 +42,7 @@ func TestMain(m *testing.M) {
 		"crash-leave": helperCrashLeave,
 		"report":      helperReport,
 		"ready-fd":    helperReadyFD,
+		"notify":      helperNotify,
 	})
 	os.Exit(m.Run())
 }

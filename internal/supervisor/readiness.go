@@ -33,8 +33,7 @@ type readiness struct {
 	notify *notify.Server
 	socks  []net.Listener
 	files  []*os.File // the sockets' descriptors, passed as fds 3...
-	env    []string   // every incarnation's environment
-	extra  []string   // what the supervisor adds to it (sockets, notify, invocation id)
+	extra  []string   // what the supervisor adds to every incarnation's environment (sockets, notify, invocation id)
 	shim   []string   // /bin/sh sh -c SCRIPT that sets LISTEN_PID/WATCHDOG_PID, or nil
 }
 
@@ -45,6 +44,11 @@ type running struct {
 	ctx            context.Context
 	cancel         context.CancelFunc
 	stopSearch     context.CancelFunc // the --pidfile search, while it runs
+	// env and dir are what its command was started with (a reload's new
+	// incarnation has the new definition's); an exec health probe runs
+	// with them.
+	env []string
+	dir string
 
 	status   string
 	phase    string
@@ -129,7 +133,6 @@ func setupReadiness(s *Supervisor) (*readiness, error) {
 		pidVars = append(pidVars, "WATCHDOG_PID")
 	}
 	rd.extra = env
-	rd.rebuildEnv(s.spawner)
 	rd.health.Run = s.runShort
 	if len(pidVars) > 0 {
 		// LISTEN_PID and WATCHDOG_PID must hold the child's own pid, which
@@ -207,21 +210,25 @@ func (rd *readiness) prepare(inc int, r *running) ([]*os.File, error) {
 }
 
 // watch starts waiting for a new incarnation to be ready, where that takes
-// a watcher: a newline on fd:N, or a probe that answers.
+// a watcher: a newline on fd:N, or a probe that answers. Like every
+// watcher, it gets what it needs as values, and only posts to the loop.
 func (rd *readiness) watch(inc int, r *running) {
-	post := func() { rd.s.inbox.post(event{kind: evReady, at: time.Now(), inc: inc}) }
+	inbox := &rd.s.inbox
+	post := func() { inbox.post(event{kind: evReady, at: time.Now(), inc: inc}) }
 	switch rd.mode.Kind {
 	case definition.ReadyFD:
+		pipe := r.readyR
 		go func() {
-			if waitNewline(r.readyR) {
+			if waitNewline(pipe) {
 				post()
 			}
 		}()
 	case definition.ReadyProbe:
 		p := rd.mode.Probe
 		p.Run = rd.s.runShort
+		ctx := r.ctx
 		go func() {
-			err := probe.Poll(r.ctx, definition.ProbeTimeout, func(c context.Context) error {
+			err := probe.Poll(ctx, definition.ProbeTimeout, func(c context.Context) error {
 				_, err := p.Check(c)
 				return err
 			})
@@ -249,24 +256,31 @@ func waitNewline(r *os.File) bool {
 }
 
 // startHealth probes a ready incarnation every interval until it ends.
+// The probe is built here, on the loop, with the incarnation's own
+// environment and folder, and handed to the watcher as a value: the
+// watcher reads nothing that the loop may change (a reload changes the
+// definition while the old incarnation's probe still runs).
 func (rd *readiness) startHealth(inc int, r *running) {
 	d := rd.s.def
 	interval := d.HealthIntervalOrDefault()
 	timeout := max(min(interval, definition.ProbeTimeout), time.Second)
+	p := rd.health
+	p.Env, p.Dir = r.env, r.dir
+	ctx, inbox := r.ctx, &rd.s.inbox
 	go func() {
 		t := time.NewTicker(interval)
 		defer t.Stop()
 		fails := 0
 		for {
 			select {
-			case <-r.ctx.Done():
+			case <-ctx.Done():
 				return
 			case <-t.C:
 			}
-			ctx, cancel := context.WithTimeout(r.ctx, timeout)
-			res, err := rd.health.Check(ctx)
+			c, cancel := context.WithTimeout(ctx, timeout)
+			res, err := p.Check(c)
 			cancel()
-			if r.ctx.Err() != nil {
+			if ctx.Err() != nil {
 				return
 			}
 			pr := &status.ProbeResult{At: time.Now(), OK: err == nil, Result: res}
@@ -276,7 +290,7 @@ func (rd *readiness) startHealth(inc int, r *running) {
 			} else {
 				fails = 0
 			}
-			rd.s.inbox.post(healthResult{inc: inc, result: pr})
+			inbox.post(healthResult{inc: inc, result: pr})
 		}
 	}()
 }
@@ -401,13 +415,6 @@ var reserved = []string{"NOTIFY_SOCKET", "LISTEN_PID", "LISTEN_FDS", "LISTEN_FDN
 // InstanceEnv names the variable that tells each instance of a daemon
 // which it is: 0 to N-1 (see --instances).
 const InstanceEnv = "TEND_INSTANCE"
-
-// rebuildEnv works out every incarnation's environment from the
-// definition's (sp.env) and what the supervisor adds.
-func (rd *readiness) rebuildEnv(sp spawner) {
-	rd.env = rd.envFor(sp)
-	rd.health.Env, rd.health.Dir = rd.env, sp.dir
-}
 
 // envFor is an incarnation's environment: the definition's (sp.env),
 // without what the supervisor sets, and what the supervisor sets.
