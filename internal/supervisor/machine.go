@@ -55,7 +55,7 @@ const (
 	evReady                        // the readiness condition holds
 	evNotReady                     // the ready timeout passed first
 	evFault                        // the watchdog or the daemon itself asks for a restart
-	evPing                         // a watchdog keep-alive (WATCHDOG=1)
+	evPing                         // a watchdog keep-alive (WATCHDOG=1), or a new interval (WATCHDOG_USEC=)
 	evHealth                       // a health probe's result
 	evTimer                        // the state's deadline passed (backoff over, stop step over)
 	evAdopted                      // a new main process was chosen (or none could be)
@@ -86,6 +86,9 @@ type event struct {
 	result  string      // evHealth
 	reply   *waiter     // evStop, evRestart
 	resumed *resumption // evResume
+	// interval is, on evPing, the incarnation's new watchdog interval
+	// (WATCHDOG_USEC=), 0 when the ping sets none.
+	interval time.Duration
 }
 
 // waiter is a request that is answered when the machine gets there.
@@ -165,6 +168,11 @@ type incarnation struct {
 	readyBy    time.Time // the ready timeout
 	readyAt    time.Time // --ready after:D
 	watchdogBy time.Time
+	// watchdog is the interval its processes asked for (WATCHDOG_USEC=),
+	// in place of cfg.watchdog for this incarnation alone: as systemd
+	// resets the override at every start, the next one starts from
+	// --watchdog again. 0: none asked.
+	watchdog   time.Duration
 	healthFail int
 }
 
@@ -280,7 +288,7 @@ type action func(m *machine, ev event)
 var table = [nStates][nEvents]action{
 	//           start   stop       restart    spawned  spawnFail   mainExit      empty         ready  notReady  fault    ping  health  timer       adopted  reload      resume
 	stDown:       {first, notRunning, refuse, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop, refuse, resumed},
-	stStarting:   {nop, beginStop, beginRestart, spawned, spawnFailed, mainExited, ended, ready, notReady, nop, nop, nop, nop, adopted, beginRestart, nop},
+	stStarting:   {nop, beginStop, beginRestart, spawned, spawnFailed, mainExited, ended, ready, notReady, nop, setWatchdog, nop, nop, adopted, beginRestart, nop},
 	stUp:         {nop, beginStop, beginRestart, nop, nop, mainExited, ended, readyAgain, notReadyAgain, fault, ping, health, nop, adopted, beginReload, nop},
 	stBackoff:    {nop, stopIdle, restartNow, nop, nop, nop, nop, nop, nop, nop, nop, nop, backoffOver, nop, restartNow, nop},
 	stStopping:   {nop, joinStop, refuse, nop, nop, stoppedMain, stopped, nop, nop, nop, nop, nop, nextStep, nop, refuse, nop},
@@ -333,7 +341,7 @@ func (m *machine) tick(now time.Time) []any {
 		if !inc.watchdogBy.IsZero() && !now.Before(inc.watchdogBy) {
 			inc.watchdogBy = time.Time{}
 			run(event{kind: evFault, at: now, inc: inc.id,
-				how: fmt.Sprintf("watchdog: no WATCHDOG=1 within %v", m.cfg.watchdog)})
+				how: fmt.Sprintf("watchdog: no WATCHDOG=1 within %v", m.watchdogOf(inc))})
 		}
 	}
 	for _, r := range append([]*retiree(nil), m.retiring...) {
@@ -379,6 +387,15 @@ func (m *machine) incarnations() []*incarnation {
 		out = append(out, r.inc)
 	}
 	return out
+}
+
+// watchdogOf is inc's watchdog interval: what its processes asked for, or
+// --watchdog; 0 for none.
+func (m *machine) watchdogOf(inc *incarnation) time.Duration {
+	if inc.watchdog > 0 {
+		return inc.watchdog
+	}
+	return m.cfg.watchdog
 }
 
 func (m *machine) emit(e any) { m.out = append(m.out, e) }

@@ -146,3 +146,31 @@ func TestReloadWithHealthAndWatchdog(t *testing.T) {
 		t.Errorf("the new incarnation's environment: A=%v", as)
 	}
 }
+
+// TestWatchdogOverrideEndsWithIncarnation: a WATCHDOG_USEC= override is
+// the incarnation's that sent it, as systemd resets it at every start: the
+// next incarnation, pinging within --watchdog but not within the
+// override, is not killed.
+func TestWatchdogOverrideEndsWithIncarnation(t *testing.T) {
+	f := newFixture(t, "notify")
+	f.def.Ready = "notify"
+	f.def.Watchdog = 2 * time.Second
+	f.def.BaseEnv = append(f.def.BaseEnv, "OVERRIDE_USEC=300000", "MARK="+filepath.Join(filepath.Dir(f.note), "mark"))
+	s := f.start(false)
+	if err := s.WaitReady(stopCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	first := f.notedPIDs("override", 1)[0]
+	r := waitRecord(t, s, "the next incarnation", func(r status.Record) bool { return r.PID != 0 && r.PID != first.PID })
+	second := r.PID
+	// Pings 500 ms apart, slower than the override: by the fourth, 1.5 s
+	// after the first, an override still in force would have struck.
+	testexec.WaitFor(t, 20*time.Second, "four pings of the next incarnation", func() bool {
+		n, _ := f.pings(second)
+		return n >= 4 || s.Record().PID != second
+	})
+	if r := s.Record(); r.PID != second || r.Restarts != 1 || r.State != status.Running || r.LastExit == nil || r.LastExit.Code != 3 {
+		b, _ := os.ReadFile(f.dir.EventLog())
+		t.Errorf("record %+v; events:\n%s", r, b)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"slices"
@@ -323,10 +324,12 @@ func (rd *readiness) close() {
 // errNotReady is the verdict when the supervisor shut down first.
 var errNotReady = errors.New("the supervisor shut down before the daemon was ready")
 
-// notified applies an sd_notify message from one of the current
-// incarnation's processes: READY=1 makes it ready (with --ready notify),
-// WATCHDOG=1 keeps it alive, WATCHDOG=trigger restarts it, MAINPID= names
-// its main process; the rest is shown by status.
+// notified applies an sd_notify message from one of the daemon's
+// processes to their incarnation: READY=1 makes it ready (with --ready
+// notify), WATCHDOG=1 keeps it alive, WATCHDOG_USEC= sets its watchdog
+// interval (its own: the next incarnation starts from --watchdog again),
+// WATCHDOG=trigger restarts it, MAINPID= names its main process; the rest
+// is shown by status.
 func (s *Supervisor) notified(dg notify.Datagram) {
 	in, inc := s.holding(dg.PID)
 	if in == nil {
@@ -362,11 +365,8 @@ func (s *Supervisor) notified(dg notify.Datagram) {
 			s.step(in, event{kind: evAdopted, at: now, inc: inc.id, main: id, how: "MAINPID"})
 		}
 	}
-	if m.WatchdogUSec != 0 {
-		in.m.cfg.watchdog = time.Duration(m.WatchdogUSec) * time.Microsecond
-	}
 	if m.Watchdog || m.WatchdogUSec != 0 {
-		s.step(in, event{kind: evPing, at: now, inc: inc.id})
+		s.step(in, event{kind: evPing, at: now, inc: inc.id, interval: usec(m.WatchdogUSec)})
 	}
 	if m.WatchdogTrigger {
 		s.step(in, event{kind: evFault, at: now, inc: inc.id, how: "the daemon triggered its watchdog (WATCHDOG=trigger)"})
@@ -374,6 +374,15 @@ func (s *Supervisor) notified(dg notify.Datagram) {
 	if m.Ready && s.readying.mode.Kind == definition.ReadyNotify {
 		s.step(in, event{kind: evReady, at: now, inc: inc.id})
 	}
+}
+
+// usec converts microseconds from an sd_notify message, capped where a
+// Duration ends.
+func usec(n uint64) time.Duration {
+	if n > uint64(math.MaxInt64/int64(time.Microsecond)) {
+		return math.MaxInt64
+	}
+	return time.Duration(n) * time.Microsecond
 }
 
 // healthChecked records a health probe's result and lets the machine

@@ -130,6 +130,10 @@ func (m *machine) onNext(ev event) {
 		m.reloadFailed(ev.at, ev.exit.Description)
 	case evReady:
 		m.nextReady(ev.at)
+	case evPing:
+		if ev.interval > 0 {
+			inc.watchdog = ev.interval // its watchdog starts when it serves
+		}
 	case evNotReady:
 		m.retire(inc, ev.at)
 		m.next = nil
@@ -180,8 +184,8 @@ func (m *machine) nextReady(now time.Time) {
 	m.state = stUp
 	m.reloads++
 	m.err = ""
-	if m.cfg.watchdog > 0 {
-		inc.watchdogBy = now.Add(m.cfg.watchdog)
+	if d := m.watchdogOf(inc); d > 0 {
+		inc.watchdogBy = now.Add(d)
 	}
 	m.log(slog.LevelInfo, "reloaded: the new incarnation is ready; the old one stops",
 		"pid", inc.main.PID, "old", old.main.PID, "after", now.Sub(inc.startedAt).Round(time.Millisecond).String())
