@@ -175,6 +175,30 @@ func setWatchdog(m *machine, ev event) {
 	}
 }
 
+// extend gives the incarnation more time, as systemd does for
+// EXTEND_TIMEOUT_USEC=: every timeout that runs (the ready timeout, the
+// step of a stop schedule, the watchdog) ends no earlier than ev.interval
+// from now. It never brings one closer, and the daemon must ask again
+// before the new end to extend it again.
+func extend(m *machine, ev event) {
+	until := ev.at.Add(ev.interval)
+	if later(&m.cur.readyBy, until) {
+		m.cur.extended = true
+	}
+	later(&m.cur.watchdogBy, until)
+	later(&m.deadline, until) // runs here only in the stopping states
+}
+
+// later moves a running deadline *t to until if that is later, and says
+// whether it did.
+func later(t *time.Time, until time.Time) bool {
+	if t.IsZero() || !t.Before(until) {
+		return false
+	}
+	*t = until
+	return true
+}
+
 // health counts failed probes in a row and restarts at the threshold.
 func health(m *machine, ev event) {
 	inc := m.cur

@@ -51,17 +51,17 @@
 // about the old ones being stopped, go to small handlers of their own
 // (reload.go).
 //
-//	           start stop     restart     spawned spawnFail mainExit  empty     ready      notReady      fault ping        health timer       adopted reload      resume
-//	down       first notRun   refuse      -       -         -         -         -          -             -     -           -      -           -       refuse      resumed
-//	starting   -     stop     restart     spawned spawnFail mainExit  ended     ready      notReady      -     setWatchdog -      -           adopted restart     -
-//	up         -     stop     restart     -       -         mainExit  ended     readyAgain notReadyAgain fault ping        health -           adopted reload      -
-//	backoff    -     stopIdle restartNow  -       -         -         -         -          -             -     -           -      backoffOver -       restartNow  -
-//	stopping   -     joinStop refuse      -       -         stopMain  stopped   -          -             -     -           -      nextStep    -       refuse      -
-//	restarting -     stop     joinRestart -       -         restMain  restarted -          -             -     -           -      nextStep    -       joinRestart -
-//	reloading  -     stopRel  joinReload  -       -         oldEnded  oldEnded  -          -             -     ping        -      -           adopted joinReload  -
-//	ending     -     stop     restart     -       -         endedMain ended     -          -             -     -           -      nextStep    -       restart     -
-//	failed     -     notRun   refuse      -       -         -         -         -          -             -     -           -      -           -       refuse      -
-//	exited     -     notRun   refuse      -       -         -         -         -          -             -     -           -      -           -       refuse      -
+//	           start stop     restart     spawned spawnFail mainExit  empty     ready      notReady      fault ping        health timer       adopted reload      resume  extend
+//	down       first notRun   refuse      -       -         -         -         -          -             -     -           -      -           -       refuse      resumed -
+//	starting   -     stop     restart     spawned spawnFail mainExit  ended     ready      notReady      -     setWatchdog -      -           adopted restart     -       extend
+//	up         -     stop     restart     -       -         mainExit  ended     readyAgain notReadyAgain fault ping        health -           adopted reload      -       extend
+//	backoff    -     stopIdle restartNow  -       -         -         -         -          -             -     -           -      backoffOver -       restartNow  -       -
+//	stopping   -     joinStop refuse      -       -         stopMain  stopped   -          -             -     -           -      nextStep    -       refuse      -       extend
+//	restarting -     stop     joinRestart -       -         restMain  restarted -          -             -     -           -      nextStep    -       joinRestart -       extend
+//	reloading  -     stopRel  joinReload  -       -         oldEnded  oldEnded  -          -             -     ping        -      -           adopted joinReload  -       extend
+//	ending     -     stop     restart     -       -         endedMain ended     -          -             -     -           -      nextStep    -       restart     -       extend
+//	failed     -     notRun   refuse      -       -         -         -         -          -             -     -           -      -           -       refuse      -       -
+//	exited     -     notRun   refuse      -       -         -         -         -          -             -     -           -      -           -       refuse      -       -
 //
 // The states, as status shows them: down is "stopped", up is "running",
 // backoff is "backing-off", ending (the main process failed and the stop
@@ -84,6 +84,9 @@
 // incarnation. ping pushes the watchdog back; a ping may bring the
 // incarnation's own interval (WATCHDOG_USEC=), which setWatchdog keeps
 // before it is ready; the next incarnation starts from --watchdog again.
+// extend (EXTEND_TIMEOUT_USEC=) pushes every timeout that runs, the ready
+// timeout, a stop step's or the watchdog, to at least that long from now,
+// as systemd does; the daemon must ask again to be given more.
 // reload starts a new incarnation beside the ready one (or, with
 // --reload-signal, signals it, and readyAgain or notReadyAgain answer);
 // the old one retires once the new one is ready, or serves on if it

@@ -43,6 +43,7 @@ func TestMain(m *testing.M) {
 		"report":      helperReport,
 		"ready-fd":    helperReadyFD,
 		"notify":      helperNotify,
+		"extend":      helperExtend,
 	})
 	os.Exit(m.Run())
 }

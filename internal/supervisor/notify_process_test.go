@@ -5,9 +5,11 @@ package supervisor
 import (
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -173,4 +175,95 @@ func TestWatchdogOverrideEndsWithIncarnation(t *testing.T) {
 		b, _ := os.ReadFile(f.dir.EventLog())
 		t.Errorf("record %+v; events:\n%s", r, b)
 	}
+}
+
+// helperExtend asks for more time with EXTEND_TIMEOUT_USEC=2000000 every
+// 300 ms for $EXTEND_FOR: at its start, before READY=1, or with $ON_TERM
+// set, once SIGTERM comes, before it exits 0. With $BIG set, it first
+// sends a datagram of $BIG bytes.
+func helperExtend([]string) int {
+	sock := os.Getenv("NOTIFY_SOCKET")
+	if n, _ := strconv.Atoi(os.Getenv("BIG")); n > 0 {
+		notify.Send(sock, "STATUS="+strings.Repeat("x", n-len("STATUS=")))
+	}
+	extendFor, _ := time.ParseDuration(os.Getenv("EXTEND_FOR"))
+	extend := func() {
+		for end := time.Now().Add(extendFor); time.Now().Before(end); time.Sleep(300 * time.Millisecond) {
+			notify.Send(sock, "EXTEND_TIMEOUT_USEC=2000000")
+		}
+	}
+	if os.Getenv("ON_TERM") == "" {
+		extend()
+		note("ready %d", os.Getpid())
+		notify.Send(sock, "READY=1")
+		select {}
+	}
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM)
+	notify.Send(sock, "READY=1")
+	<-term
+	note("term %d", os.Getpid())
+	extend()
+	return 0
+}
+
+// TestExtendTimeoutAtStart: a daemon that asks for more time with
+// EXTEND_TIMEOUT_USEC= is not killed at --ready-timeout, and is started
+// once it says READY=1.
+func TestExtendTimeoutAtStart(t *testing.T) {
+	f := newFixture(t, "extend")
+	f.def.Ready = "notify"
+	f.def.ReadyTimeout = time.Second
+	f.def.BaseEnv = append(f.def.BaseEnv, "EXTEND_FOR=2500ms")
+	start := time.Now()
+	s := f.start(false)
+	if err := s.WaitReady(stopCtx(t)); err != nil {
+		t.Fatalf("not started: %v", err)
+	}
+	if took := time.Since(start); took < 2500*time.Millisecond {
+		t.Errorf("ready after %v, before it said so", took)
+	}
+	if r := s.Record(); !r.Ready || r.Restarts != 0 || r.Main() != f.notedPIDs("ready", 1)[0] {
+		t.Errorf("record %+v", r)
+	}
+}
+
+// TestExtendTimeoutAtStop: a daemon that asks for more time after SIGTERM
+// is not killed at the end of the stop schedule's step: it finishes and
+// exits 0.
+func TestExtendTimeoutAtStop(t *testing.T) {
+	f := newFixture(t, "extend")
+	f.def.Ready = "notify"
+	f.def.StopSchedule = "TERM/1s/KILL/2s"
+	f.def.BaseEnv = append(f.def.BaseEnv, "EXTEND_FOR=2s", "ON_TERM=1")
+	s := f.start(false)
+	if err := s.WaitReady(stopCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	how, err := s.Stop(stopCtx(t))
+	if err != nil || how != "exited with status 0" {
+		b, _ := os.ReadFile(f.dir.EventLog())
+		t.Fatalf("Stop: %q, %v; events:\n%s", how, err, b)
+	}
+	if took := time.Since(start); took < 2*time.Second {
+		t.Errorf("stopped after %v, before the daemon was done", took)
+	}
+}
+
+// TestOversizedNotifyIsAnEvent: a datagram larger than sd_notify's limit
+// is dropped, and the event log says so, with its sender and size.
+func TestOversizedNotifyIsAnEvent(t *testing.T) {
+	f := newFixture(t, "extend")
+	f.def.Ready = "notify"
+	f.def.BaseEnv = append(f.def.BaseEnv, "BIG=5000")
+	s := f.start(false)
+	if err := s.WaitReady(stopCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	pid := f.notedPIDs("ready", 1)[0].PID
+	testexec.WaitFor(t, 10*time.Second, "the dropped message in events.log", func() bool {
+		b, _ := os.ReadFile(f.dir.EventLog())
+		return strings.Contains(string(b), fmt.Sprintf(`"msg":"notify: dropped a message","pid":%d,"sender":"the daemon's","bytes":5000`, pid))
+	})
 }

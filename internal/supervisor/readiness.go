@@ -84,8 +84,10 @@ func (r *running) release() {
 
 // Messages that the watchers post.
 type (
-	notifyMsg    struct{ dg notify.Datagram }
-	healthResult struct {
+	notifyMsg struct{ dg notify.Datagram }
+	// notifyDropped: a datagram that the notify socket did not accept.
+	notifyDropped struct{ err *notify.DroppedError }
+	healthResult  struct {
 		inc    int
 		result *status.ProbeResult
 	}
@@ -296,15 +298,20 @@ func (rd *readiness) startHealth(inc int, r *running) {
 	}()
 }
 
-// serveNotify hands the daemon's sd_notify messages to the loop until the
-// socket is closed.
+// serveNotify hands the daemon's sd_notify messages, and those dropped, to
+// the loop until the socket is closed.
 func (rd *readiness) serveNotify() {
 	for {
 		dg, err := rd.notify.Receive()
-		if err != nil {
+		var dropped *notify.DroppedError
+		switch {
+		case errors.As(err, &dropped):
+			rd.s.inbox.post(notifyDropped{dropped})
+		case err != nil:
 			return
+		default:
+			rd.s.inbox.post(notifyMsg{dg})
 		}
-		rd.s.inbox.post(notifyMsg{dg})
 	}
 }
 
@@ -328,8 +335,8 @@ var errNotReady = errors.New("the supervisor shut down before the daemon was rea
 // processes to their incarnation: READY=1 makes it ready (with --ready
 // notify), WATCHDOG=1 keeps it alive, WATCHDOG_USEC= sets its watchdog
 // interval (its own: the next incarnation starts from --watchdog again),
-// WATCHDOG=trigger restarts it, MAINPID= names its main process; the rest
-// is shown by status.
+// EXTEND_TIMEOUT_USEC= gives it more time, WATCHDOG=trigger restarts it,
+// MAINPID= names its main process; the rest is shown by status.
 func (s *Supervisor) notified(dg notify.Datagram) {
 	in, inc := s.holding(dg.PID)
 	if in == nil {
@@ -368,12 +375,29 @@ func (s *Supervisor) notified(dg notify.Datagram) {
 	if m.Watchdog || m.WatchdogUSec != 0 {
 		s.step(in, event{kind: evPing, at: now, inc: inc.id, interval: usec(m.WatchdogUSec)})
 	}
+	if m.ExtendTimeoutUSec != 0 {
+		s.step(in, event{kind: evExtend, at: now, inc: inc.id, interval: usec(m.ExtendTimeoutUSec)})
+	}
 	if m.WatchdogTrigger {
 		s.step(in, event{kind: evFault, at: now, inc: inc.id, how: "the daemon triggered its watchdog (WATCHDOG=trigger)"})
 	}
 	if m.Ready && s.readying.mode.Kind == definition.ReadyNotify {
 		s.step(in, event{kind: evReady, at: now, inc: inc.id})
 	}
+}
+
+// notifyDropped tells the event log of a datagram that the notify socket
+// dropped: the daemon (or a stranger) sent something that tend, like
+// systemd, does not take.
+func (s *Supervisor) notifyDropped(e *notify.DroppedError) {
+	sender := "unknown"
+	if e.PID > 0 {
+		sender = "not the daemon's"
+		if in, _ := s.holding(e.PID); in != nil {
+			sender = "the daemon's"
+		}
+	}
+	s.events.Warn("notify: dropped a message", "pid", e.PID, "sender", sender, "bytes", e.Size, "why", e.Why)
 }
 
 // usec converts microseconds from an sd_notify message, capped where a

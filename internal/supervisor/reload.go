@@ -134,6 +134,10 @@ func (m *machine) onNext(ev event) {
 		if ev.interval > 0 {
 			inc.watchdog = ev.interval // its watchdog starts when it serves
 		}
+	case evExtend:
+		if later(&inc.readyBy, ev.at.Add(ev.interval)) {
+			inc.extended = true
+		}
 	case evNotReady:
 		m.retire(inc, ev.at)
 		m.next = nil
@@ -244,6 +248,9 @@ func (m *machine) onRetiree(ev event) {
 			return
 		}
 	case evEmpty:
+	case evExtend:
+		later(&r.deadline, ev.at.Add(ev.interval))
+		return
 	case evTimer:
 		if r.step+1 < len(m.cfg.schedule) {
 			r.step++
