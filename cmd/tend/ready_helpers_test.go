@@ -25,6 +25,7 @@ import (
 //	watchdog  ready over sd_notify, pings TEST_PINGS times, then stops pinging
 //	hang      HTTP server on TEST_ADDR that hangs while the file TEST_FILE exists
 //	listen    serves "hello PID" on the sockets of daemon.Listeners; ready over sd_notify
+//	dial      connects to the unix socket TEST_ADDR, prints "dial: " and the line it reads, or the error
 func helperReady([]string) int {
 	note("running %d", os.Getpid())
 	fmt.Println("helper starting")
@@ -88,6 +89,17 @@ func helperReady([]string) int {
 		note("stopped pinging %d", os.Getpid())
 	case "listen":
 		return serveListeners()
+	case "dial":
+		c, err := net.DialTimeout("unix", addr, 10*time.Second)
+		if err != nil {
+			fmt.Println("dial:", err)
+			return 1
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		line, err := bufio.NewReader(c).ReadString('\n')
+		fmt.Printf("dial: %q %v\n", line, err)
+		return 0
 	}
 	select {}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net"
 	"os"
 	"slices"
 	"strconv"
@@ -32,8 +31,8 @@ type readiness struct {
 	health probe.Probe
 	hasHP  bool
 	notify *notify.Server
-	socks  []net.Listener
-	files  []*os.File // the sockets' descriptors, passed as fds 3...
+	socks  []*os.File // the --listen sockets, passed as fds 3...
+	unlink []string   // the files of the unix ones, removed at close
 	extra  []string   // what the supervisor adds to every incarnation's environment (sockets, notify, invocation id)
 	shim   []string   // /bin/sh sh -c SCRIPT that sets LISTEN_PID/WATCHDOG_PID, or nil
 }
@@ -109,13 +108,20 @@ func setupReadiness(s *Supervisor) (*readiness, error) {
 	}
 	env := []string{status.InvocationEnv + "=" + s.invID}
 	var names []string
+	own, err := socketOwnership(d)
+	if err != nil {
+		return nil, err
+	}
 	for i, l := range socks {
-		ln, f, err := s.listener(i, l)
+		f, err := s.listener(i, l, own)
 		if err != nil {
 			rd.close()
 			return nil, err
 		}
-		rd.socks, rd.files = append(rd.socks, ln), append(rd.files, f)
+		rd.socks = append(rd.socks, f)
+		if l.Network == "unix" {
+			rd.unlink = append(rd.unlink, l.Address)
+		}
 		names = append(names, l.Name)
 	}
 	var pidVars []string
@@ -167,37 +173,10 @@ func listenNotify(dir statedir.Dir, d *definition.Definition) (*notify.Server, e
 	return notify.Listen(fmt.Sprintf("@tend/%d/%s/notify", os.Getpid(), newInvocationID()[:16]))
 }
 
-// bindListener binds one --listen socket. A Unix socket file left by a
-// previous run is replaced, but only when nothing answers on it.
-func bindListener(l definition.ListenSocket) (net.Listener, *os.File, error) {
-	if l.Network == "unix" {
-		if fi, err := os.Lstat(l.Address); err == nil && !fi.Mode().IsRegular() && fi.Mode()&os.ModeSocket == 0 {
-			return nil, nil, fmt.Errorf("--listen %s: %s is a %s, not a socket: give a path where a socket can be made", l, l.Address, fileKind(fi.Mode()))
-		}
-		if fi, err := os.Lstat(l.Address); err == nil && fi.Mode()&os.ModeSocket != 0 {
-			if c, err := net.DialTimeout("unix", l.Address, time.Second); err == nil {
-				c.Close()
-				return nil, nil, fmt.Errorf("--listen %s: something already serves it", l)
-			}
-			os.Remove(l.Address)
-		}
-	}
-	ln, err := net.Listen(l.Network, l.Address)
-	if err != nil {
-		return nil, nil, fmt.Errorf("--listen %s: %w", l, err)
-	}
-	f, err := ln.(interface{ File() (*os.File, error) }).File()
-	if err != nil {
-		ln.Close()
-		return nil, nil, fmt.Errorf("--listen %s: %w", l, err)
-	}
-	return ln, f, nil
-}
-
 // prepare returns the descriptors an incarnation gets after stdio: the
 // --listen sockets, then the fd:N pipe's write end (at fd N).
 func (rd *readiness) prepare(inc int, r *running) ([]*os.File, error) {
-	files := slices.Clone(rd.files)
+	files := slices.Clone(rd.socks)
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	if rd.mode.Kind == definition.ReadyFD {
 		var err error
@@ -320,11 +299,11 @@ func (rd *readiness) close() {
 	if rd.notify != nil {
 		rd.notify.Close()
 	}
-	for _, ln := range rd.socks {
-		ln.Close()
-	}
-	for _, f := range rd.files {
+	for _, f := range rd.socks {
 		f.Close()
+	}
+	for _, path := range rd.unlink {
+		os.Remove(path)
 	}
 }
 
@@ -423,21 +402,6 @@ func (s *Supervisor) healthChecked(h healthResult) {
 		s.events.Warn("health check failed", "probe", s.def.Health, "err", h.result.Result, "failures", h.result.Failures)
 	}
 	s.stepInc(event{kind: evHealth, at: h.result.At, inc: h.inc, ok: h.result.OK, result: h.result.Result})
-}
-
-// fileKind names a kind of file for errors.
-func fileKind(m os.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "directory"
-	case m&os.ModeSymlink != 0:
-		return "symbolic link"
-	case m&os.ModeNamedPipe != 0:
-		return "FIFO"
-	case m&os.ModeDevice != 0:
-		return "device"
-	}
-	return "file"
 }
 
 // reserved are the variables that the supervisor sets in the daemon's
