@@ -25,13 +25,23 @@ import (
 //	watchdog  ready over sd_notify, pings TEST_PINGS times, then stops pinging
 //	hang      HTTP server on TEST_ADDR that hangs while the file TEST_FILE exists
 //	listen    serves "hello PID" on the sockets of daemon.Listeners; ready over sd_notify
+//	dial      connects to the unix socket TEST_ADDR, prints "dial: " and the line it reads, or the error
+//	extend    asks for more time (EXTEND_TIMEOUT_USEC=2000000) every 300 ms of TEST_DELAY, then says READY=1
 func helperReady([]string) int {
 	note("running %d", os.Getpid())
 	fmt.Println("helper starting")
 	delay, _ := time.ParseDuration(os.Getenv("TEST_DELAY"))
-	time.Sleep(delay)
+	how := os.Getenv("TEST_HOW")
+	for end := time.Now().Add(delay); how == "extend" && time.Now().Before(end); time.Sleep(300 * time.Millisecond) {
+		sddaemon.SdNotify(false, "EXTEND_TIMEOUT_USEC=2000000")
+	}
+	if how != "extend" {
+		time.Sleep(delay)
+	}
 	addr := os.Getenv("TEST_ADDR")
-	switch how := os.Getenv("TEST_HOW"); how {
+	switch how {
+	case "extend":
+		sddaemon.SdNotify(false, "READY=1")
 	case "die":
 		fmt.Fprintln(os.Stderr, "fatal: bad config at line 3")
 		return 3
@@ -88,6 +98,17 @@ func helperReady([]string) int {
 		note("stopped pinging %d", os.Getpid())
 	case "listen":
 		return serveListeners()
+	case "dial":
+		c, err := net.DialTimeout("unix", addr, 10*time.Second)
+		if err != nil {
+			fmt.Println("dial:", err)
+			return 1
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		line, err := bufio.NewReader(c).ReadString('\n')
+		fmt.Printf("dial: %q %v\n", line, err)
+		return 0
 	}
 	select {}
 }

@@ -68,3 +68,28 @@ func lookupGroup(s string) (*user.Group, error) {
 	}
 	return user.LookupGroup(s)
 }
+
+// Owner resolves the owner of a file that tend makes for a daemon (a
+// --listen socket) into ids for chown, -1 meaning unchanged: userName ""
+// leaves the user, groupName "" means userName's primary group (or
+// unchanged without a user). Unlike Lookup, it does not ask for root:
+// chown does.
+func Owner(userName, groupName string) (uid, gid int, err error) {
+	uid, gid = -1, -1
+	if userName != "" {
+		u, err := lookupUser(userName)
+		if err != nil {
+			return 0, 0, fmt.Errorf("unknown user %q: %w", userName, err)
+		}
+		uid, _ = strconv.Atoi(u.Uid)
+		gid, _ = strconv.Atoi(u.Gid)
+	}
+	if groupName != "" {
+		g, err := lookupGroup(groupName)
+		if err != nil {
+			return 0, 0, fmt.Errorf("unknown group %q: %w", groupName, err)
+		}
+		gid, _ = strconv.Atoi(g.Gid)
+	}
+	return uid, gid, nil
+}

@@ -61,7 +61,10 @@ watchdog = "30s"
 health = "http://127.0.0.1:8080/health"
 health_interval = "5s"
 health_threshold = 4
-listen = ["tcp://127.0.0.1:8080"]
+listen = ["tcp://127.0.0.1:8080", "unix:///run/web.sock"]
+socket_mode = "0660"
+socket_user = "www-data"
+socket_group = "www-data"
 tty = true
 `
 

@@ -101,6 +101,13 @@ type Definition struct {
 	// Listen are sockets the supervisor binds and hands to every
 	// incarnation: [NAME=]tcp://HOST:PORT or [NAME=]unix:///PATH.
 	Listen []string `json:"listen,omitzero"`
+	// SocketMode is the mode of the unix Listen sockets' files, octal
+	// ("0660"); "" means 0666, as systemd's SocketMode=: every user may
+	// connect, the daemon's --user too. SocketUser and SocketGroup own
+	// them ("": the supervisor's user, and SocketUser's group).
+	SocketMode  string `json:"socket_mode,omitzero"`
+	SocketUser  string `json:"socket_user,omitzero"`
+	SocketGroup string `json:"socket_group,omitzero"`
 	// TTY runs the command with its stdout and stderr on pseudo-terminals
 	// whose output is captured as a pipe's would be (see tty.go).
 	TTY bool `json:"tty,omitzero"`
@@ -392,6 +399,7 @@ func (d *Definition) checkStrings() error {
 	for _, o := range []struct{ flag, v string }{
 		{"dir", d.Dir}, {"log", d.Log}, {"pidfile", d.PIDFile}, {"user", d.User}, {"group", d.Group},
 		{"ready", d.Ready}, {"health", d.Health}, {"stop-schedule", d.StopSchedule},
+		{"socket-user", d.SocketUser}, {"socket-group", d.SocketGroup},
 	} {
 		if i := strings.IndexFunc(o.v, func(r rune) bool { return r < 0x20 || r == 0x7f }); i >= 0 {
 			return usagef("--%s %q holds a control character", o.flag, o.v)

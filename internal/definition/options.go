@@ -237,6 +237,18 @@ func Options() []*Option {
 		{Flag: "listen", Arg: "SOCKET", Kind: List, Group: GroupReadiness, Systemd: "a .socket unit: ListenStream=, FileDescriptorName=",
 			Help:  "bind SOCKET ([NAME=]tcp://HOST:PORT or unix:///PATH) and pass it to every incarnation as fd 3, 4... (repeatable)",
 			field: func(d *Definition) any { return &d.Listen }},
+		{Flag: "socket-mode", Arg: "MODE", Kind: String, Group: GroupReadiness, Systemd: "SocketMode=",
+			Default: "0666",
+			Help:    "file mode of the unix --listen sockets, octal (0660: their owner and group only; connecting takes write permission)",
+			field:   func(d *Definition) any { return &d.SocketMode }},
+		{Flag: "socket-user", Arg: "USER", Kind: String, Group: GroupReadiness, Systemd: "SocketUser=",
+			Default: "the supervisor's user",
+			Help:    "owner of the unix --listen sockets (name or uid; needs root)",
+			field:   func(d *Definition) any { return &d.SocketUser }},
+		{Flag: "socket-group", Arg: "GROUP", Kind: String, Group: GroupReadiness, Systemd: "SocketGroup=",
+			Default: "SOCKET-USER's group",
+			Help:    "group of the unix --listen sockets (name or gid)",
+			field:   func(d *Definition) any { return &d.SocketGroup }},
 	}
 }
 

@@ -2,6 +2,7 @@ package definition
 
 import (
 	"fmt"
+	"io/fs"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -143,6 +144,32 @@ func (d *Definition) ListenSockets() ([]ListenSocket, error) {
 	return out, nil
 }
 
+// DefaultSocketMode is the mode of a unix --listen socket's file, as
+// systemd's SocketMode= defaults to: every user may connect.
+const DefaultSocketMode fs.FileMode = 0o666
+
+// SocketFileMode returns the mode of the unix Listen sockets' files:
+// SocketMode, or DefaultSocketMode (also when it does not parse: Validate
+// has refused it already).
+func (d *Definition) SocketFileMode() fs.FileMode {
+	m, err := parseSocketMode(d.SocketMode)
+	if err != nil {
+		return DefaultSocketMode
+	}
+	return m
+}
+
+func parseSocketMode(s string) (fs.FileMode, error) {
+	if s == "" {
+		return DefaultSocketMode, nil
+	}
+	n, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || n > 0o777 {
+		return 0, fmt.Errorf("%q is not an octal mode such as 0660", s)
+	}
+	return fs.FileMode(n), nil
+}
+
 // HealthProbe returns the parsed Health probe; ok is false without one.
 func (d *Definition) HealthProbe() (p probe.Probe, ok bool, err error) {
 	if d.Health == "" {
@@ -207,6 +234,18 @@ func (d *Definition) validateReadiness() error {
 	socks, err := d.ListenSockets()
 	if err != nil {
 		return usagef("%v", err)
+	}
+	if _, err := parseSocketMode(d.SocketMode); err != nil {
+		return usagef("--socket-mode %v", err)
+	}
+	if d.SocketMode != "" || d.SocketUser != "" || d.SocketGroup != "" {
+		unixSocket := false
+		for _, l := range socks {
+			unixSocket = unixSocket || l.Network == "unix"
+		}
+		if !unixSocket {
+			return usagef("--socket-mode, --socket-user and --socket-group apply to unix --listen sockets (--listen unix:///PATH): give one, or leave them out")
+		}
 	}
 	if r.Kind == ReadyFD && r.FD < 3+len(socks) {
 		return usagef("--ready fd:%d: descriptors 3 to %d carry the --listen sockets; pick fd:%d or more", r.FD, 2+len(socks), 3+len(socks))

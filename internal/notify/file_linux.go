@@ -26,12 +26,12 @@ func FromFile(f *os.File) (*Server, error) {
 		c.Close()
 		return nil, fmt.Errorf("notify: %s is not a unix socket", f.Name())
 	}
-	s := &Server{conn: conn}
 	raw, err := conn.SyscallConn()
 	if err != nil {
 		conn.Close()
 		return nil, fmt.Errorf("notify: %w", err)
 	}
+	s := &Server{conn: conn, raw: raw}
 	var sa unix.Sockaddr
 	var serr error
 	raw.Control(func(fd uintptr) { sa, serr = unix.Getsockname(int(fd)) })

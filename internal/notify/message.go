@@ -5,9 +5,12 @@
 // believes only its own daemon's processes.
 //
 // It implements what tend needs of sd_notify(3): READY=1, RELOADING=1,
-// STOPPING=1, STATUS=, ERRNO=, MAINPID=, WATCHDOG=1, WATCHDOG=trigger and
-// WATCHDOG_USEC=. Other keys are ignored, as systemd ignores keys it does
-// not know; file descriptors sent along (FDSTORE=1) are closed.
+// STOPPING=1, STATUS=, ERRNO=, MAINPID=, WATCHDOG=1, WATCHDOG=trigger,
+// WATCHDOG_USEC= and EXTEND_TIMEOUT_USEC=. Other keys are ignored, as
+// systemd ignores keys it does not know; file descriptors sent along
+// (FDSTORE=1) are closed, which also answers BARRIER=1
+// (sd_notify_barrier(3)): its descriptor is closed once Receive has
+// returned every datagram sent before it.
 package notify
 
 import (
@@ -18,8 +21,10 @@ import (
 	"strings"
 )
 
-// MaxMessage is the largest datagram accepted, in bytes: systemd's limit
-// (PIPE_BUF). Larger datagrams are dropped whole.
+// MaxMessage is the largest datagram accepted, in bytes: systemd's limit,
+// NOTIFY_BUFFER_MAX, which is PIPE_BUF (sd_notify(3) documents none).
+// Larger datagrams are dropped whole, as systemd drops them, and Receive
+// says so.
 const MaxMessage = 4096
 
 // ErrTooLarge is returned by Parse for a message over MaxMessage.
@@ -48,6 +53,9 @@ type Message struct {
 	// WatchdogUSec is a new watchdog interval in microseconds
 	// (WATCHDOG_USEC=), or 0 when absent.
 	WatchdogUSec uint64
+	// ExtendTimeoutUSec asks for that many more microseconds, from now,
+	// before the timeout that runs (EXTEND_TIMEOUT_USEC=); 0 when absent.
+	ExtendTimeoutUSec uint64
 	// Ignored counts lines that were malformed or had unknown keys.
 	Ignored int
 }
@@ -122,12 +130,16 @@ func (m *Message) set(key, value string) bool {
 			return false
 		}
 		return true
-	case "WATCHDOG_USEC":
+	case "WATCHDOG_USEC", "EXTEND_TIMEOUT_USEC":
 		n, err := strconv.ParseUint(value, 10, 64)
 		if err != nil || n == 0 {
 			return false
 		}
-		m.WatchdogUSec = n
+		if key == "WATCHDOG_USEC" {
+			m.WatchdogUSec = n
+		} else {
+			m.ExtendTimeoutUSec = n
+		}
 		return true
 	}
 	return false
@@ -143,4 +155,19 @@ type Credentials struct {
 type Datagram struct {
 	Credentials
 	Message
+}
+
+// DroppedError is what Receive returns for a datagram that it did not
+// accept. The socket is fine: Receive can be called again.
+type DroppedError struct {
+	// Credentials name the sender, when the kernel passed them (PID 0
+	// otherwise).
+	Credentials
+	Size int // the datagram's length, in bytes
+	// Why says why it was dropped, and what the sender should do.
+	Why string
+}
+
+func (e *DroppedError) Error() string {
+	return fmt.Sprintf("notify: dropped a message of %d bytes from pid %d: %s", e.Size, e.PID, e.Why)
 }

@@ -23,6 +23,7 @@ func TestParse(t *testing.T) {
 		{"WATCHDOG=1", Message{Watchdog: true}},
 		{"WATCHDOG=trigger", Message{WatchdogTrigger: true}},
 		{"WATCHDOG_USEC=5000000", Message{WatchdogUSec: 5000000}},
+		{"EXTEND_TIMEOUT_USEC=2500000\nEXTEND_TIMEOUT_USEC=0\nEXTEND_TIMEOUT_USEC=x", Message{ExtendTimeoutUSec: 2500000, Ignored: 2}},
 		{"READY=0\nREADY\n=1\nX_CUSTOM=1\n\n\n", Message{Ignored: 4}},
 		{"STATUS=a=b", Message{Status: "a=b", HasStatus: true}},
 		{"STATUS=\xff", Message{Status: "\uFFFD", HasStatus: true}},

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"syscall"
 
 	"golang.org/x/sys/unix"
 )
@@ -21,6 +22,7 @@ var ErrPathTooLong = errors.New("notify: socket path too long")
 // Close stops it.
 type Server struct {
 	conn *net.UnixConn
+	raw  syscall.RawConn
 	addr string // NOTIFY_SOCKET value
 	path string // file to remove at Close; "" for an abstract socket
 }
@@ -55,6 +57,7 @@ func Listen(addr string) (*Server, error) {
 		}
 	}
 	raw, err := conn.SyscallConn()
+	s.raw = raw
 	if err == nil {
 		cerr := raw.Control(func(fd uintptr) {
 			err = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_PASSCRED, 1)
@@ -83,28 +86,51 @@ func (s *Server) Close() error {
 	return err
 }
 
-// Receive waits for the next acceptable datagram: one with the sender's
-// credentials, no larger than MaxMessage. Others are dropped (and any file
-// descriptors sent along are closed). It returns an error only when the
-// socket fails or is closed.
+// Receive waits for the next datagram and returns it with its sender's
+// credentials. A datagram that it cannot accept (larger than MaxMessage,
+// or without credentials) is dropped whole, any file descriptors sent
+// along are closed, and the error is a *DroppedError: the socket is fine.
+// Any other error means that the socket failed or was closed.
 func (s *Server) Receive() (Datagram, error) {
-	buf := make([]byte, MaxMessage+1)
+	buf := make([]byte, MaxMessage)
 	oob := make([]byte, unix.CmsgSpace(unix.SizeofUcred)+unix.CmsgSpace(4*253))
-	for {
-		n, oobn, flags, _, err := s.conn.ReadMsgUnix(buf, oob)
-		if err != nil {
-			return Datagram{}, err
-		}
-		cred, ok := credentials(oob[:oobn])
-		if !ok || flags&unix.MSG_TRUNC != 0 || n > MaxMessage {
-			continue
-		}
-		m, err := Parse(buf[:n])
-		if err != nil {
-			continue
-		}
-		return Datagram{Credentials: cred, Message: m}, nil
+	n, oobn, flags, err := s.recv(buf, oob)
+	if err != nil {
+		return Datagram{}, err
 	}
+	cred, ok := credentials(oob[:oobn])
+	switch {
+	case n > MaxMessage || flags&unix.MSG_TRUNC != 0:
+		return Datagram{}, &DroppedError{Credentials: cred, Size: n,
+			Why: fmt.Sprintf("an sd_notify message is at most %d bytes (systemd's limit too): send shorter ones", MaxMessage)}
+	case !ok:
+		return Datagram{}, &DroppedError{Credentials: cred, Size: n, Why: "it came without the sender's credentials"}
+	}
+	m, err := Parse(buf[:n])
+	if err != nil {
+		return Datagram{}, &DroppedError{Credentials: cred, Size: n, Why: err.Error()}
+	}
+	return Datagram{Credentials: cred, Message: m}, nil
+}
+
+// recv receives one datagram into buf and oob. n is the datagram's whole
+// length (MSG_TRUNC), which is more than len(buf) when it did not fit.
+func (s *Server) recv(buf, oob []byte) (n, oobn, flags int, err error) {
+	rerr := s.raw.Read(func(fd uintptr) bool {
+		for {
+			n, oobn, flags, _, err = unix.Recvmsg(int(fd), buf, oob, unix.MSG_TRUNC|unix.MSG_CMSG_CLOEXEC|unix.MSG_DONTWAIT)
+			if err != unix.EINTR {
+				return err != unix.EAGAIN // false: wait until there is one
+			}
+		}
+	})
+	if rerr != nil {
+		return 0, 0, 0, rerr
+	}
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("notify: receive on %s: %w", s.addr, err)
+	}
+	return n, oobn, flags, nil
 }
 
 // credentials finds SCM_CREDENTIALS in a control message, closing any

@@ -1,6 +1,7 @@
 package notify
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -82,6 +83,10 @@ func TestGoSystemdClient(t *testing.T) {
 	}
 }
 
+// TestOversizedAndAbstract: on an abstract socket, a datagram of
+// MaxMessage bytes is accepted, as systemd accepts it, and a larger one is
+// dropped whole with a *DroppedError that names its sender and size; the
+// next one is delivered.
 func TestOversizedAndAbstract(t *testing.T) {
 	name := fmt.Sprintf("@tend-test-%d-%d", os.Getpid(), time.Now().UnixNano())
 	s, err := Listen(name)
@@ -89,15 +94,28 @@ func TestOversizedAndAbstract(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	// An oversized datagram is dropped whole; the next one is delivered.
-	if err := Send(name, "STATUS="+strings.Repeat("x", MaxMessage)); err != nil {
-		t.Fatal(err)
+	full := "STATUS=" + strings.Repeat("x", MaxMessage-len("STATUS="))
+	for _, m := range []string{full, full + "y", "READY=1"} {
+		if err := Send(name, m); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := Send(name, "READY=1"); err != nil {
-		t.Fatal(err)
+	if d := receive(t, s); len(d.Status) != MaxMessage-len("STATUS=") {
+		t.Errorf("a message of %d bytes: got %d bytes of status", MaxMessage, len(d.Status))
+	}
+	var dropped *DroppedError
+	if _, err := s.Receive(); !errors.As(err, &dropped) || dropped.Size != MaxMessage+1 || dropped.PID != os.Getpid() {
+		t.Errorf("a message of %d bytes: %v, want it dropped, from pid %d", MaxMessage+1, err, os.Getpid())
 	}
 	if d := receive(t, s); !d.Ready || d.HasStatus {
 		t.Errorf("got %+v, want only READY=1", d)
+	}
+	// Larger than any buffer: still dropped, and its size told.
+	if err := Send(name, strings.Repeat("x", 100000)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Receive(); !errors.As(err, &dropped) || dropped.Size != 100000 {
+		t.Errorf("a message of 100000 bytes: %v", err)
 	}
 }
 

@@ -120,8 +120,8 @@ func (m *machine) becomeReady(now time.Time) {
 	inc.ready, inc.readyBy, inc.readyAt = true, time.Time{}, time.Time{}
 	m.state = stUp
 	m.err = ""
-	if m.cfg.watchdog > 0 {
-		inc.watchdogBy = now.Add(m.cfg.watchdog)
+	if d := m.watchdogOf(inc); d > 0 {
+		inc.watchdogBy = now.Add(d)
 	}
 	m.log(slog.LevelInfo, "ready", "pid", inc.main.PID, "after", now.Sub(inc.startedAt).Round(time.Millisecond).String())
 	if inc.first {
@@ -157,11 +157,46 @@ func fault(m *machine, ev event) {
 	m.beginSchedule(stRestarting, ev.at)
 }
 
-// ping pushes the watchdog's deadline back.
+// ping pushes the watchdog's deadline back, after setting the
+// incarnation's interval when the ping brings one (WATCHDOG_USEC=).
 func ping(m *machine, ev event) {
-	if m.cfg.watchdog > 0 {
-		m.cur.watchdogBy = ev.at.Add(m.cfg.watchdog)
+	setWatchdog(m, ev)
+	if d := m.watchdogOf(m.cur); d > 0 {
+		m.cur.watchdogBy = ev.at.Add(d)
 	}
+}
+
+// setWatchdog keeps the interval that a ping brings (WATCHDOG_USEC=) for
+// the incarnation; before it is ready, that is all: its watchdog starts
+// when it is.
+func setWatchdog(m *machine, ev event) {
+	if ev.interval > 0 {
+		m.cur.watchdog = ev.interval
+	}
+}
+
+// extend gives the incarnation more time, as systemd does for
+// EXTEND_TIMEOUT_USEC=: every timeout that runs (the ready timeout, the
+// step of a stop schedule, the watchdog) ends no earlier than ev.interval
+// from now. It never brings one closer, and the daemon must ask again
+// before the new end to extend it again.
+func extend(m *machine, ev event) {
+	until := ev.at.Add(ev.interval)
+	if later(&m.cur.readyBy, until) {
+		m.cur.extended = true
+	}
+	later(&m.cur.watchdogBy, until)
+	later(&m.deadline, until) // runs here only in the stopping states
+}
+
+// later moves a running deadline *t to until if that is later, and says
+// whether it did.
+func later(t *time.Time, until time.Time) bool {
+	if t.IsZero() || !t.Before(until) {
+		return false
+	}
+	*t = until
+	return true
 }
 
 // health counts failed probes in a row and restarts at the threshold.

@@ -46,18 +46,22 @@
 // The machine is a table of states x events, in the manner of
 // s6-supervise. A cell names a small action; "-" means the event is
 // ignored in that state. Events about an incarnation that is no longer the
-// current one are dropped before the table is consulted.
+// current one are dropped before the table is consulted; during a reload,
+// those about the new incarnation starting beside the current one, and
+// about the old ones being stopped, go to small handlers of their own
+// (reload.go).
 //
-//	           start  stop      restart    spawned  spawnFail  mainExit   empty      ready     notReady  fault  ping  health  timer       adopted
-//	down       first  notRun    refuse     -        -          -          -          -         -         -      -     -       -           -
-//	starting   -      stop      restart    spawned  spawnFail  mainExit   ended      ready     notReady  -      -     -       -           adopted
-//	up         -      stop      restart    -        -          mainExit   ended      -         -         fault  ping  health  -           adopted
-//	backoff    -      stopIdle  restartNow -        -          -          -          -         -         -      -     -       backoffOver -
-//	stopping   -      joinStop  refuse     -        -          stopMain   stopped    -         -         -      -     -       nextStep    -
-//	restarting -      stop      joinRestart -       -          restMain   restarted  -         -         -      -     -       nextStep    -
-//	ending     -      stop      restart    -        -          endedMain  ended      -         -         -      -     -       nextStep    -
-//	failed     -      notRun    refuse     -        -          -          -          -         -         -      -     -       -           -
-//	exited     -      notRun    refuse     -        -          -          -          -         -         -      -     -       -           -
+//	           start stop     restart     spawned spawnFail mainExit  empty     ready      notReady      fault ping        health timer       adopted reload      resume  extend
+//	down       first notRun   refuse      -       -         -         -         -          -             -     -           -      -           -       refuse      resumed -
+//	starting   -     stop     restart     spawned spawnFail mainExit  ended     ready      notReady      -     setWatchdog -      -           adopted restart     -       extend
+//	up         -     stop     restart     -       -         mainExit  ended     readyAgain notReadyAgain fault ping        health -           adopted reload      -       extend
+//	backoff    -     stopIdle restartNow  -       -         -         -         -          -             -     -           -      backoffOver -       restartNow  -       -
+//	stopping   -     joinStop refuse      -       -         stopMain  stopped   -          -             -     -           -      nextStep    -       refuse      -       extend
+//	restarting -     stop     joinRestart -       -         restMain  restarted -          -             -     -           -      nextStep    -       joinRestart -       extend
+//	reloading  -     stopRel  joinReload  -       -         oldEnded  oldEnded  -          -             -     ping        -      -           adopted joinReload  -       extend
+//	ending     -     stop     restart     -       -         endedMain ended     -          -             -     -           -      nextStep    -       restart     -       extend
+//	failed     -     notRun   refuse      -       -         -         -         -          -             -     -           -      -           -       refuse      -       -
+//	exited     -     notRun   refuse      -       -         -         -         -          -             -     -           -      -           -       refuse      -       -
 //
 // The states, as status shows them: down is "stopped", up is "running",
 // backoff is "backing-off", ending (the main process failed and the stop
@@ -77,7 +81,19 @@
 // schedule, a signal and a deadline per step, nextStep escalating, and end
 // in down, in a new incarnation, or (processes that survive every step)
 // in failed. notReady fails the first start, and restarts a later
-// incarnation.
+// incarnation. ping pushes the watchdog back; a ping may bring the
+// incarnation's own interval (WATCHDOG_USEC=), which setWatchdog keeps
+// before it is ready; the next incarnation starts from --watchdog again.
+// extend (EXTEND_TIMEOUT_USEC=) pushes every timeout that runs, the ready
+// timeout, a stop step's or the watchdog, to at least that long from now,
+// as systemd does; the daemon must ask again to be given more.
+// reload starts a new incarnation beside the ready one (or, with
+// --reload-signal, signals it, and readyAgain or notReadyAgain answer);
+// the old one retires once the new one is ready, or serves on if it
+// fails; stopRel stops both, and oldEnded lets the new one take the
+// place of an old one that ended first. resumed takes over, in a new
+// host, the incarnation that a host before it started (or schedules the
+// next start when none runs).
 //
 // # One reaper
 //

@@ -61,6 +61,8 @@ func (s *Supervisor) handle(msg any) {
 		s.pidfileGaveUp(m)
 	case notifyMsg:
 		s.notified(m.dg)
+	case notifyDropped:
+		s.notifyDropped(m.err)
 	case healthResult:
 		s.healthChecked(m)
 	case signalRequest:

@@ -55,17 +55,18 @@ const (
 	evReady                        // the readiness condition holds
 	evNotReady                     // the ready timeout passed first
 	evFault                        // the watchdog or the daemon itself asks for a restart
-	evPing                         // a watchdog keep-alive (WATCHDOG=1)
+	evPing                         // a watchdog keep-alive (WATCHDOG=1), or a new interval (WATCHDOG_USEC=)
 	evHealth                       // a health probe's result
 	evTimer                        // the state's deadline passed (backoff over, stop step over)
 	evAdopted                      // a new main process was chosen (or none could be)
 	evReload                       // request: a new incarnation beside this one, then this one stops
 	evResume                       // a host takes the daemon over from one that died (the supervisor's first act)
+	evExtend                       // the daemon asks for more time (EXTEND_TIMEOUT_USEC=)
 	nEvents
 )
 
 var eventNames = [nEvents]string{"start", "stop", "restart", "spawned", "spawn-failed", "main-exit", "empty",
-	"ready", "not-ready", "fault", "ping", "health", "timer", "adopted", "reload", "resume"}
+	"ready", "not-ready", "fault", "ping", "health", "timer", "adopted", "reload", "resume", "extend"}
 
 func (e eventKind) String() string { return eventNames[e] }
 
@@ -86,6 +87,10 @@ type event struct {
 	result  string      // evHealth
 	reply   *waiter     // evStop, evRestart
 	resumed *resumption // evResume
+	// interval is, on evPing, the incarnation's new watchdog interval
+	// (WATCHDOG_USEC=), 0 when the ping sets none; on evExtend, the time
+	// from ev.at that the incarnation's timeouts are extended to.
+	interval time.Duration
 }
 
 // waiter is a request that is answered when the machine gets there.
@@ -165,7 +170,14 @@ type incarnation struct {
 	readyBy    time.Time // the ready timeout
 	readyAt    time.Time // --ready after:D
 	watchdogBy time.Time
+	// watchdog is the interval its processes asked for (WATCHDOG_USEC=),
+	// in place of cfg.watchdog for this incarnation alone: as systemd
+	// resets the override at every start, the next one starts from
+	// --watchdog again. 0: none asked.
+	watchdog   time.Duration
 	healthFail int
+	// extended: EXTEND_TIMEOUT_USEC= pushed its ready timeout back.
+	extended bool
 }
 
 // machineConfig is what the machine needs of the definition.
@@ -278,17 +290,17 @@ type action func(m *machine, ev event)
 // table is the supervisor: table[state][event] is what happens. The
 // package doc shows it as a grid; machine_test.go checks every cell.
 var table = [nStates][nEvents]action{
-	//           start   stop       restart    spawned  spawnFail   mainExit      empty         ready  notReady  fault    ping  health  timer       adopted  reload      resume
-	stDown:       {first, notRunning, refuse, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop, refuse, resumed},
-	stStarting:   {nop, beginStop, beginRestart, spawned, spawnFailed, mainExited, ended, ready, notReady, nop, nop, nop, nop, adopted, beginRestart, nop},
-	stUp:         {nop, beginStop, beginRestart, nop, nop, mainExited, ended, readyAgain, notReadyAgain, fault, ping, health, nop, adopted, beginReload, nop},
-	stBackoff:    {nop, stopIdle, restartNow, nop, nop, nop, nop, nop, nop, nop, nop, nop, backoffOver, nop, restartNow, nop},
-	stStopping:   {nop, joinStop, refuse, nop, nop, stoppedMain, stopped, nop, nop, nop, nop, nop, nextStep, nop, refuse, nop},
-	stRestarting: {nop, beginStop, joinRestart, nop, nop, restartedMain, restarted, nop, nop, nop, nop, nop, nextStep, nop, joinRestart, nop},
-	stReloading:  {nop, stopReloading, joinReload, nop, nop, oldEnded, oldEnded, nop, nop, nop, ping, nop, nop, adopted, joinReload, nop},
-	stEnding:     {nop, beginStop, beginRestart, nop, nop, endedMain, ended, nop, nop, nop, nop, nop, nextStep, nop, beginRestart, nop},
-	stFailed:     {nop, notRunning, refuse, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop, refuse, nop},
-	stExited:     {nop, notRunning, refuse, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop, refuse, nop},
+	//           start   stop       restart    spawned  spawnFail   mainExit      empty         ready  notReady  fault    ping  health  timer       adopted  reload      resume  extend
+	stDown:       {first, notRunning, refuse, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop, refuse, resumed, nop},
+	stStarting:   {nop, beginStop, beginRestart, spawned, spawnFailed, mainExited, ended, ready, notReady, nop, setWatchdog, nop, nop, adopted, beginRestart, nop, extend},
+	stUp:         {nop, beginStop, beginRestart, nop, nop, mainExited, ended, readyAgain, notReadyAgain, fault, ping, health, nop, adopted, beginReload, nop, extend},
+	stBackoff:    {nop, stopIdle, restartNow, nop, nop, nop, nop, nop, nop, nop, nop, nop, backoffOver, nop, restartNow, nop, nop},
+	stStopping:   {nop, joinStop, refuse, nop, nop, stoppedMain, stopped, nop, nop, nop, nop, nop, nextStep, nop, refuse, nop, extend},
+	stRestarting: {nop, beginStop, joinRestart, nop, nop, restartedMain, restarted, nop, nop, nop, nop, nop, nextStep, nop, joinRestart, nop, extend},
+	stReloading:  {nop, stopReloading, joinReload, nop, nop, oldEnded, oldEnded, nop, nop, nop, ping, nop, nop, adopted, joinReload, nop, extend},
+	stEnding:     {nop, beginStop, beginRestart, nop, nop, endedMain, ended, nop, nop, nop, nop, nop, nextStep, nop, beginRestart, nop, extend},
+	stFailed:     {nop, notRunning, refuse, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop, refuse, nop, nop},
+	stExited:     {nop, notRunning, refuse, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop, nop, refuse, nop, nop},
 }
 
 // step feeds one event to the machine and returns the effects to carry
@@ -327,13 +339,16 @@ func (m *machine) tick(now time.Time) []any {
 		}
 		if !inc.readyBy.IsZero() && !now.Before(inc.readyBy) {
 			inc.readyBy = time.Time{}
-			run(event{kind: evNotReady, at: now, inc: inc.id,
-				how: fmt.Sprintf("not ready within %v", m.cfg.readyTimeout)})
+			how := fmt.Sprintf("not ready within %v", m.cfg.readyTimeout)
+			if inc.extended {
+				how += ", nor within the time it last asked for with EXTEND_TIMEOUT_USEC="
+			}
+			run(event{kind: evNotReady, at: now, inc: inc.id, how: how})
 		}
 		if !inc.watchdogBy.IsZero() && !now.Before(inc.watchdogBy) {
 			inc.watchdogBy = time.Time{}
 			run(event{kind: evFault, at: now, inc: inc.id,
-				how: fmt.Sprintf("watchdog: no WATCHDOG=1 within %v", m.cfg.watchdog)})
+				how: fmt.Sprintf("watchdog: no WATCHDOG=1 within %v", m.watchdogOf(inc))})
 		}
 	}
 	for _, r := range append([]*retiree(nil), m.retiring...) {
@@ -379,6 +394,15 @@ func (m *machine) incarnations() []*incarnation {
 		out = append(out, r.inc)
 	}
 	return out
+}
+
+// watchdogOf is inc's watchdog interval: what its processes asked for, or
+// --watchdog; 0 for none.
+func (m *machine) watchdogOf(inc *incarnation) time.Duration {
+	if inc.watchdog > 0 {
+		return inc.watchdog
+	}
+	return m.cfg.watchdog
 }
 
 func (m *machine) emit(e any) { m.out = append(m.out, e) }

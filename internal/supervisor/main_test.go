@@ -42,6 +42,8 @@ func TestMain(m *testing.M) {
 		"crash-leave": helperCrashLeave,
 		"report":      helperReport,
 		"ready-fd":    helperReadyFD,
+		"notify":      helperNotify,
+		"extend":      helperExtend,
 	})
 	os.Exit(m.Run())
 }

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -31,10 +31,9 @@ type readiness struct {
 	health probe.Probe
 	hasHP  bool
 	notify *notify.Server
-	socks  []net.Listener
-	files  []*os.File // the sockets' descriptors, passed as fds 3...
-	env    []string   // every incarnation's environment
-	extra  []string   // what the supervisor adds to it (sockets, notify, invocation id)
+	socks  []*os.File // the --listen sockets, passed as fds 3...
+	unlink []string   // the files of the unix ones, removed at close
+	extra  []string   // what the supervisor adds to every incarnation's environment (sockets, notify, invocation id)
 	shim   []string   // /bin/sh sh -c SCRIPT that sets LISTEN_PID/WATCHDOG_PID, or nil
 }
 
@@ -45,6 +44,11 @@ type running struct {
 	ctx            context.Context
 	cancel         context.CancelFunc
 	stopSearch     context.CancelFunc // the --pidfile search, while it runs
+	// env and dir are what its command was started with (a reload's new
+	// incarnation has the new definition's); an exec health probe runs
+	// with them.
+	env []string
+	dir string
 
 	status   string
 	phase    string
@@ -79,8 +83,10 @@ func (r *running) release() {
 
 // Messages that the watchers post.
 type (
-	notifyMsg    struct{ dg notify.Datagram }
-	healthResult struct {
+	notifyMsg struct{ dg notify.Datagram }
+	// notifyDropped: a datagram that the notify socket did not accept.
+	notifyDropped struct{ err *notify.DroppedError }
+	healthResult  struct {
 		inc    int
 		result *status.ProbeResult
 	}
@@ -102,13 +108,20 @@ func setupReadiness(s *Supervisor) (*readiness, error) {
 	}
 	env := []string{status.InvocationEnv + "=" + s.invID}
 	var names []string
+	own, err := socketOwnership(d)
+	if err != nil {
+		return nil, err
+	}
 	for i, l := range socks {
-		ln, f, err := s.listener(i, l)
+		f, err := s.listener(i, l, own)
 		if err != nil {
 			rd.close()
 			return nil, err
 		}
-		rd.socks, rd.files = append(rd.socks, ln), append(rd.files, f)
+		rd.socks = append(rd.socks, f)
+		if l.Network == "unix" {
+			rd.unlink = append(rd.unlink, l.Address)
+		}
 		names = append(names, l.Name)
 	}
 	var pidVars []string
@@ -129,7 +142,6 @@ func setupReadiness(s *Supervisor) (*readiness, error) {
 		pidVars = append(pidVars, "WATCHDOG_PID")
 	}
 	rd.extra = env
-	rd.rebuildEnv(s.spawner)
 	rd.health.Run = s.runShort
 	if len(pidVars) > 0 {
 		// LISTEN_PID and WATCHDOG_PID must hold the child's own pid, which
@@ -161,37 +173,10 @@ func listenNotify(dir statedir.Dir, d *definition.Definition) (*notify.Server, e
 	return notify.Listen(fmt.Sprintf("@tend/%d/%s/notify", os.Getpid(), newInvocationID()[:16]))
 }
 
-// bindListener binds one --listen socket. A Unix socket file left by a
-// previous run is replaced, but only when nothing answers on it.
-func bindListener(l definition.ListenSocket) (net.Listener, *os.File, error) {
-	if l.Network == "unix" {
-		if fi, err := os.Lstat(l.Address); err == nil && !fi.Mode().IsRegular() && fi.Mode()&os.ModeSocket == 0 {
-			return nil, nil, fmt.Errorf("--listen %s: %s is a %s, not a socket: give a path where a socket can be made", l, l.Address, fileKind(fi.Mode()))
-		}
-		if fi, err := os.Lstat(l.Address); err == nil && fi.Mode()&os.ModeSocket != 0 {
-			if c, err := net.DialTimeout("unix", l.Address, time.Second); err == nil {
-				c.Close()
-				return nil, nil, fmt.Errorf("--listen %s: something already serves it", l)
-			}
-			os.Remove(l.Address)
-		}
-	}
-	ln, err := net.Listen(l.Network, l.Address)
-	if err != nil {
-		return nil, nil, fmt.Errorf("--listen %s: %w", l, err)
-	}
-	f, err := ln.(interface{ File() (*os.File, error) }).File()
-	if err != nil {
-		ln.Close()
-		return nil, nil, fmt.Errorf("--listen %s: %w", l, err)
-	}
-	return ln, f, nil
-}
-
 // prepare returns the descriptors an incarnation gets after stdio: the
 // --listen sockets, then the fd:N pipe's write end (at fd N).
 func (rd *readiness) prepare(inc int, r *running) ([]*os.File, error) {
-	files := slices.Clone(rd.files)
+	files := slices.Clone(rd.socks)
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	if rd.mode.Kind == definition.ReadyFD {
 		var err error
@@ -207,21 +192,25 @@ func (rd *readiness) prepare(inc int, r *running) ([]*os.File, error) {
 }
 
 // watch starts waiting for a new incarnation to be ready, where that takes
-// a watcher: a newline on fd:N, or a probe that answers.
+// a watcher: a newline on fd:N, or a probe that answers. Like every
+// watcher, it gets what it needs as values, and only posts to the loop.
 func (rd *readiness) watch(inc int, r *running) {
-	post := func() { rd.s.inbox.post(event{kind: evReady, at: time.Now(), inc: inc}) }
+	inbox := &rd.s.inbox
+	post := func() { inbox.post(event{kind: evReady, at: time.Now(), inc: inc}) }
 	switch rd.mode.Kind {
 	case definition.ReadyFD:
+		pipe := r.readyR
 		go func() {
-			if waitNewline(r.readyR) {
+			if waitNewline(pipe) {
 				post()
 			}
 		}()
 	case definition.ReadyProbe:
 		p := rd.mode.Probe
 		p.Run = rd.s.runShort
+		ctx := r.ctx
 		go func() {
-			err := probe.Poll(r.ctx, definition.ProbeTimeout, func(c context.Context) error {
+			err := probe.Poll(ctx, definition.ProbeTimeout, func(c context.Context) error {
 				_, err := p.Check(c)
 				return err
 			})
@@ -249,24 +238,31 @@ func waitNewline(r *os.File) bool {
 }
 
 // startHealth probes a ready incarnation every interval until it ends.
+// The probe is built here, on the loop, with the incarnation's own
+// environment and folder, and handed to the watcher as a value: the
+// watcher reads nothing that the loop may change (a reload changes the
+// definition while the old incarnation's probe still runs).
 func (rd *readiness) startHealth(inc int, r *running) {
 	d := rd.s.def
 	interval := d.HealthIntervalOrDefault()
 	timeout := max(min(interval, definition.ProbeTimeout), time.Second)
+	p := rd.health
+	p.Env, p.Dir = r.env, r.dir
+	ctx, inbox := r.ctx, &rd.s.inbox
 	go func() {
 		t := time.NewTicker(interval)
 		defer t.Stop()
 		fails := 0
 		for {
 			select {
-			case <-r.ctx.Done():
+			case <-ctx.Done():
 				return
 			case <-t.C:
 			}
-			ctx, cancel := context.WithTimeout(r.ctx, timeout)
-			res, err := rd.health.Check(ctx)
+			c, cancel := context.WithTimeout(ctx, timeout)
+			res, err := p.Check(c)
 			cancel()
-			if r.ctx.Err() != nil {
+			if ctx.Err() != nil {
 				return
 			}
 			pr := &status.ProbeResult{At: time.Now(), OK: err == nil, Result: res}
@@ -276,20 +272,25 @@ func (rd *readiness) startHealth(inc int, r *running) {
 			} else {
 				fails = 0
 			}
-			rd.s.inbox.post(healthResult{inc: inc, result: pr})
+			inbox.post(healthResult{inc: inc, result: pr})
 		}
 	}()
 }
 
-// serveNotify hands the daemon's sd_notify messages to the loop until the
-// socket is closed.
+// serveNotify hands the daemon's sd_notify messages, and those dropped, to
+// the loop until the socket is closed.
 func (rd *readiness) serveNotify() {
 	for {
 		dg, err := rd.notify.Receive()
-		if err != nil {
+		var dropped *notify.DroppedError
+		switch {
+		case errors.As(err, &dropped):
+			rd.s.inbox.post(notifyDropped{dropped})
+		case err != nil:
 			return
+		default:
+			rd.s.inbox.post(notifyMsg{dg})
 		}
-		rd.s.inbox.post(notifyMsg{dg})
 	}
 }
 
@@ -298,21 +299,23 @@ func (rd *readiness) close() {
 	if rd.notify != nil {
 		rd.notify.Close()
 	}
-	for _, ln := range rd.socks {
-		ln.Close()
-	}
-	for _, f := range rd.files {
+	for _, f := range rd.socks {
 		f.Close()
+	}
+	for _, path := range rd.unlink {
+		os.Remove(path)
 	}
 }
 
 // errNotReady is the verdict when the supervisor shut down first.
 var errNotReady = errors.New("the supervisor shut down before the daemon was ready")
 
-// notified applies an sd_notify message from one of the current
-// incarnation's processes: READY=1 makes it ready (with --ready notify),
-// WATCHDOG=1 keeps it alive, WATCHDOG=trigger restarts it, MAINPID= names
-// its main process; the rest is shown by status.
+// notified applies an sd_notify message from one of the daemon's
+// processes to their incarnation: READY=1 makes it ready (with --ready
+// notify), WATCHDOG=1 keeps it alive, WATCHDOG_USEC= sets its watchdog
+// interval (its own: the next incarnation starts from --watchdog again),
+// EXTEND_TIMEOUT_USEC= gives it more time, WATCHDOG=trigger restarts it,
+// MAINPID= names its main process; the rest is shown by status.
 func (s *Supervisor) notified(dg notify.Datagram) {
 	in, inc := s.holding(dg.PID)
 	if in == nil {
@@ -348,11 +351,11 @@ func (s *Supervisor) notified(dg notify.Datagram) {
 			s.step(in, event{kind: evAdopted, at: now, inc: inc.id, main: id, how: "MAINPID"})
 		}
 	}
-	if m.WatchdogUSec != 0 {
-		in.m.cfg.watchdog = time.Duration(m.WatchdogUSec) * time.Microsecond
-	}
 	if m.Watchdog || m.WatchdogUSec != 0 {
-		s.step(in, event{kind: evPing, at: now, inc: inc.id})
+		s.step(in, event{kind: evPing, at: now, inc: inc.id, interval: usec(m.WatchdogUSec)})
+	}
+	if m.ExtendTimeoutUSec != 0 {
+		s.step(in, event{kind: evExtend, at: now, inc: inc.id, interval: usec(m.ExtendTimeoutUSec)})
 	}
 	if m.WatchdogTrigger {
 		s.step(in, event{kind: evFault, at: now, inc: inc.id, how: "the daemon triggered its watchdog (WATCHDOG=trigger)"})
@@ -360,6 +363,29 @@ func (s *Supervisor) notified(dg notify.Datagram) {
 	if m.Ready && s.readying.mode.Kind == definition.ReadyNotify {
 		s.step(in, event{kind: evReady, at: now, inc: inc.id})
 	}
+}
+
+// notifyDropped tells the event log of a datagram that the notify socket
+// dropped: the daemon (or a stranger) sent something that tend, like
+// systemd, does not take.
+func (s *Supervisor) notifyDropped(e *notify.DroppedError) {
+	sender := "unknown"
+	if e.PID > 0 {
+		sender = "not the daemon's"
+		if in, _ := s.holding(e.PID); in != nil {
+			sender = "the daemon's"
+		}
+	}
+	s.events.Warn("notify: dropped a message", "pid", e.PID, "sender", sender, "bytes", e.Size, "why", e.Why)
+}
+
+// usec converts microseconds from an sd_notify message, capped where a
+// Duration ends.
+func usec(n uint64) time.Duration {
+	if n > uint64(math.MaxInt64/int64(time.Microsecond)) {
+		return math.MaxInt64
+	}
+	return time.Duration(n) * time.Microsecond
 }
 
 // healthChecked records a health probe's result and lets the machine
@@ -378,21 +404,6 @@ func (s *Supervisor) healthChecked(h healthResult) {
 	s.stepInc(event{kind: evHealth, at: h.result.At, inc: h.inc, ok: h.result.OK, result: h.result.Result})
 }
 
-// fileKind names a kind of file for errors.
-func fileKind(m os.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "directory"
-	case m&os.ModeSymlink != 0:
-		return "symbolic link"
-	case m&os.ModeNamedPipe != 0:
-		return "FIFO"
-	case m&os.ModeDevice != 0:
-		return "device"
-	}
-	return "file"
-}
-
 // reserved are the variables that the supervisor sets in the daemon's
 // environment, whatever the caller's says.
 var reserved = []string{"NOTIFY_SOCKET", "LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES", "WATCHDOG_USEC", "WATCHDOG_PID",
@@ -401,13 +412,6 @@ var reserved = []string{"NOTIFY_SOCKET", "LISTEN_PID", "LISTEN_FDS", "LISTEN_FDN
 // InstanceEnv names the variable that tells each instance of a daemon
 // which it is: 0 to N-1 (see --instances).
 const InstanceEnv = "TEND_INSTANCE"
-
-// rebuildEnv works out every incarnation's environment from the
-// definition's (sp.env) and what the supervisor adds.
-func (rd *readiness) rebuildEnv(sp spawner) {
-	rd.env = rd.envFor(sp)
-	rd.health.Env, rd.health.Dir = rd.env, sp.dir
-}
 
 // envFor is an incarnation's environment: the definition's (sp.env),
 // without what the supervisor sets, and what the supervisor sets.

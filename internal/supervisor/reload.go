@@ -130,6 +130,14 @@ func (m *machine) onNext(ev event) {
 		m.reloadFailed(ev.at, ev.exit.Description)
 	case evReady:
 		m.nextReady(ev.at)
+	case evPing:
+		if ev.interval > 0 {
+			inc.watchdog = ev.interval // its watchdog starts when it serves
+		}
+	case evExtend:
+		if later(&inc.readyBy, ev.at.Add(ev.interval)) {
+			inc.extended = true
+		}
 	case evNotReady:
 		m.retire(inc, ev.at)
 		m.next = nil
@@ -180,8 +188,8 @@ func (m *machine) nextReady(now time.Time) {
 	m.state = stUp
 	m.reloads++
 	m.err = ""
-	if m.cfg.watchdog > 0 {
-		inc.watchdogBy = now.Add(m.cfg.watchdog)
+	if d := m.watchdogOf(inc); d > 0 {
+		inc.watchdogBy = now.Add(d)
 	}
 	m.log(slog.LevelInfo, "reloaded: the new incarnation is ready; the old one stops",
 		"pid", inc.main.PID, "old", old.main.PID, "after", now.Sub(inc.startedAt).Round(time.Millisecond).String())
@@ -240,6 +248,9 @@ func (m *machine) onRetiree(ev event) {
 			return
 		}
 	case evEmpty:
+	case evExtend:
+		later(&r.deadline, ev.at.Add(ev.interval))
+		return
 	case evTimer:
 		if r.step+1 < len(m.cfg.schedule) {
 			r.step++

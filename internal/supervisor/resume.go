@@ -2,7 +2,6 @@ package supervisor
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"time"
 
@@ -106,20 +105,22 @@ func (s *Supervisor) kept(key string) []*os.File {
 }
 
 // listener is bindListener for the n-th --listen socket, or the socket
-// kept for it.
-func (s *Supervisor) listener(n int, l definition.ListenSocket) (net.Listener, *os.File, error) {
+// kept for it, still listening.
+func (s *Supervisor) listener(n int, l definition.ListenSocket, own ownership) (*os.File, error) {
 	key := fmt.Sprintf("listen/%d", n)
 	if kept := s.kept(key); len(kept) == 1 {
-		if ln, err := net.FileListener(kept[0]); err == nil {
-			return ln, kept[0], nil
+		// Not net.FileListener: it would make the socket, which the
+		// daemon shares, non-blocking.
+		if on, err := unix.GetsockoptInt(int(kept[0].Fd()), unix.SOL_SOCKET, unix.SO_ACCEPTCONN); err == nil && on == 1 {
+			return kept[0], nil
 		}
 		kept[0].Close()
 	}
-	ln, f, err := bindListener(l)
+	f, err := bindListener(l, own)
 	if err == nil {
 		s.keep(key, f)
 	}
-	return ln, f, err
+	return f, err
 }
 
 // notifySocket is listenNotify, or the socket kept for the daemon:

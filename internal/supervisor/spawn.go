@@ -103,6 +103,7 @@ func (s *Supervisor) startProcess(in *instance, inc int) (proc.Identity, error) 
 		path = shim[0]
 	}
 	env := append(s.readying.envFor(sp), InstanceEnv+"="+strconv.Itoa(in.index))
+	r.env, r.dir = env, sp.dir
 	if path, argv, env, err = limited(sp.limits, path, argv, env); err != nil {
 		return proc.Identity{}, err
 	}
@@ -167,7 +168,6 @@ type reloadDone struct{ ok bool }
 func (s *Supervisor) reloadDone(d reloadDone) {
 	if d.ok && s.candidate != nil {
 		s.def, s.spawner = s.candidateDef, *s.candidate
-		s.readying.rebuildEnv(s.spawner)
 		s.rec.Command = s.def.Command
 	}
 	s.candidate, s.candidateDef = nil, nil

@@ -61,6 +61,8 @@ type unit struct {
 	Listen                     []string // ListenStream= values
 	FDName                     string
 	SocketNotes                []string
+	SocketMode                 string // SocketMode=, SocketUser=, SocketGroup=, or ""
+	SocketUser, SocketGroup    string
 }
 
 // The unit templates are parsed when a unit is rendered, not when tend
@@ -143,6 +145,15 @@ Description={{.SocketDescription}}
 ListenStream={{.}}
 {{- end}}
 FileDescriptorName={{.FDName}}
+{{- if .SocketMode}}
+SocketMode={{.SocketMode}}
+{{- end}}
+{{- if .SocketUser}}
+SocketUser={{.SocketUser}}
+{{- end}}
+{{- if .SocketGroup}}
+SocketGroup={{.SocketGroup}}
+{{- end}}
 Service={{.Name}}.service
 
 [Install]
@@ -363,6 +374,15 @@ func (u *unit) listen(def *definition.Definition) error {
 	}
 	if differ {
 		u.Notes = append(u.Notes, splitNote)
+	}
+	if def.SocketMode != "" {
+		u.SocketMode = fmt.Sprintf("%04o", def.SocketFileMode())
+	}
+	if u.SocketUser, err = value("--socket-user", def.SocketUser); err != nil {
+		return err
+	}
+	if u.SocketGroup, err = value("--socket-group", def.SocketGroup); err != nil {
+		return err
 	}
 	if len(socks) > 0 {
 		if !fdName(socks[0].Name) {

@@ -34,8 +34,9 @@ func definitions() map[string]*definition.Definition {
 			StartLimitBurst: 3, StartLimitInterval: 30 * time.Second,
 			StopSchedule: "INT/20/KILL/5",
 			Ready:        "notify", Watchdog: 30 * time.Second,
-			Health: "http://127.0.0.1:8080/health",
-			Listen: []string{"tcp://127.0.0.1:8080", "unix:///run/full.sock"},
+			Health:     "http://127.0.0.1:8080/health",
+			Listen:     []string{"tcp://127.0.0.1:8080", "unix:///run/full.sock"},
+			SocketMode: "660", SocketUser: "www-data", SocketGroup: "www-data",
 		},
 		"oddschedule": {
 			Name: "oddschedule", Command: []string{"/bin/true"}, Restart: "never", ClearEnv: true,
@@ -154,6 +155,11 @@ func TestParseBack(t *testing.T) {
 	}
 	if got := sock["Socket/FileDescriptorName"]; len(got) != 1 || got[0] != "full" {
 		t.Errorf("FileDescriptorName = %q", got)
+	}
+	for k, want := range map[string]string{"SocketMode": "0660", "SocketUser": "www-data", "SocketGroup": "www-data"} {
+		if got := sock["Socket/"+k]; len(got) != 1 || got[0] != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
 	}
 }
 
@@ -325,7 +331,9 @@ func TestEveryOptionExported(t *testing.T) {
 		StartLimitBurst: 3, StartLimitInterval: time.Minute, StopSignal: "INT", StopSchedule: "TERM/5/KILL/5",
 		PIDFile: "/run/every.pid", Log: "/var/log/every.log", LogMaxSize: 1 << 20, LogMaxFiles: 2, LogCompress: true,
 		NoTimestamps: true, Ready: "tcp:127.0.0.1:80", ReadyTimeout: time.Minute, Watchdog: time.Minute,
-		Health: "tcp:127.0.0.1:80", HealthInterval: time.Second, HealthThreshold: 2, Listen: []string{"tcp://127.0.0.1:80"},
+		Health: "tcp:127.0.0.1:80", HealthInterval: time.Second, HealthThreshold: 2,
+		Listen:     []string{"tcp://127.0.0.1:80", "unix:///run/every.sock"},
+		SocketMode: "0600", SocketUser: "nobody", SocketGroup: "nogroup",
 		Instances: 2, ReloadSignal: "HUP", Limits: []string{"nofile=1024"}, MemoryMax: 1 << 30, CPUMax: "50%",
 		PidsMax: 64, Critical: true,
 	}
