@@ -12,8 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	sddaemon "github.com/coreos/go-systemd/v22/daemon"
-
 	"github.com/tendhq/tend/daemon"
 )
 
@@ -36,8 +34,8 @@ func helperReady([]string) int {
 		fmt.Fprintln(os.Stderr, "fatal: bad config at line 3")
 		return 3
 	case "notify":
-		// A go-systemd client, as any Go service that supports systemd.
-		if ok, err := sddaemon.SdNotify(false, "STATUS=serving\nREADY=1"); !ok || err != nil {
+		// A go-systemd client (gosystemd_test.go), as any Go service that supports systemd.
+		if ok, err := goSystemdNotify("STATUS=serving\nREADY=1"); !ok || err != nil {
 			fmt.Fprintln(os.Stderr, "sd_notify:", ok, err)
 			return 1
 		}
@@ -74,16 +72,16 @@ func helperReady([]string) int {
 	case "file":
 		os.WriteFile(os.Getenv("TEST_FILE"), nil, 0o600)
 	case "watchdog":
-		usec, err := sddaemon.SdWatchdogEnabled(false) // checks WATCHDOG_PID too
+		usec, err := goSystemdWatchdog() // checks WATCHDOG_PID too
 		if err != nil || usec == 0 {
 			fmt.Fprintln(os.Stderr, "watchdog not enabled:", usec, err)
 			return 9
 		}
-		sddaemon.SdNotify(false, "READY=1")
+		goSystemdNotify("READY=1")
 		n, _ := strconv.Atoi(os.Getenv("TEST_PINGS"))
 		for i := 0; i < n; i++ {
 			time.Sleep(usec / 4)
-			sddaemon.SdNotify(false, "WATCHDOG=1")
+			goSystemdNotify("WATCHDOG=1")
 		}
 		note("stopped pinging %d", os.Getpid())
 	case "listen":
@@ -123,7 +121,7 @@ func serveListeners() int {
 			}
 		}()
 	}
-	sddaemon.SdNotify(false, "READY=1")
+	goSystemdNotify("READY=1")
 	<-term
 	for _, ln := range lns {
 		ln.Close()
