@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -558,5 +559,87 @@ func TestExtraFilesAndUmask(t *testing.T) {
 	testexec.WaitFor(t, 10*time.Second, "extra file line", func() bool { return fileContains(logPath, `extra file says "hello"`) })
 	if got := statusField(readStatus(t, "/proc/"+strconv.Itoa(pid)+"/status"), "Umask"); got != "0027" {
 		t.Errorf("umask %s, want 0027", got)
+	}
+}
+
+// TestDetachStrayDescriptors opens a descriptor without O_CLOEXEC before
+// Detach, in every stage (the code before Detach runs in each): the daemon
+// holds its own, and none of the launcher's or the session leader's, whose
+// stray descriptors would otherwise cross their fork and exec. It also
+// holds exactly what it should besides: stdio, the pidfile and
+// Config.ExtraFiles.
+func TestDetachStrayDescriptors(t *testing.T) {
+	for _, mode := range []struct {
+		name          string
+		skip, unclean bool
+	}{
+		{name: "two-stage"},
+		{name: "skip-second-fork", skip: true},
+		{name: "two-stage/ignored-32", unclean: true}, // the daemon stage re-executes in place
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			dir := t.TempDir()
+			pidPath, logPath, extraPath := filepath.Join(dir, "d.pid"), filepath.Join(dir, "d.log"), filepath.Join(dir, "extra")
+			if err := os.WriteFile(extraPath, []byte("extra"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command("/proc/self/exe")
+			cmd.Args = []string{"testd"}
+			cmd.Env = testexec.Environ("blocked-exec", "TEST_PIDFILE="+pidPath, "TEST_LOG="+logPath,
+				"TEST_STRAY_DIR="+dir, "TEST_EXTRA_FILE="+extraPath)
+			if mode.skip {
+				cmd.Env = append(cmd.Env, "TEST_SKIP_SECOND_FORK=1")
+			}
+			if mode.unclean {
+				cmd.Env = append(cmd.Env, "TEST_IGNORE_32=1")
+			}
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("launcher: %v\n%s", err, out)
+			}
+			pid := daemonPID(t, pidPath)
+			defer stop(t, pid)
+			strays, _ := filepath.Glob(filepath.Join(dir, "stray-*"))
+			want := 3 // launcher, session leader, daemon; with ignored-32 the daemon twice
+			if mode.skip {
+				want = 2
+			}
+			if mode.unclean {
+				want = 4
+			}
+			if len(strays) != want {
+				t.Fatalf("test setup: %d stages opened a stray descriptor (%v), want %d", len(strays), strays, want)
+			}
+
+			own := "stray-" + strconv.Itoa(pid) + "-"
+			var held []string
+			fds, _ := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/fd")
+			for _, e := range fds {
+				target, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/fd/" + e.Name())
+				fd, _ := strconv.Atoi(e.Name())
+				held = append(held, e.Name()+" -> "+target)
+				switch {
+				case fd == 0 && target == "/dev/null":
+				case (fd == 1 || fd == 2) && target == logPath:
+				case fd == 4 && target == pidPath, fd == 5 && target == extraPath: // the layout's
+				case fd > 5 && target == extraPath:
+					// The daemon's own open of it, before Detach, in its
+					// own run: a program's descriptor, not an inherited one.
+				case fd > 2 && strings.HasPrefix(filepath.Base(target), "stray-"):
+					if !strings.HasPrefix(filepath.Base(target), own) {
+						t.Errorf("descriptor %d -> %s: another stage's stray descriptor reached the daemon (pid %d)", fd, target, pid)
+					}
+				case fd > 2 && (strings.HasPrefix(target, "anon_inode:") || strings.HasPrefix(target, "/sys/fs/cgroup/")):
+					// the Go runtime's own: netpoller, cgroup CPU limit files
+				default:
+					t.Errorf("unexpected descriptor %d -> %s", fd, target)
+				}
+			}
+			if n := strings.Count(strings.Join(held, "\n"), own); n != 1 {
+				t.Errorf("daemon holds %d stray descriptors of its own, want the 1 it opened: %q", n, held)
+			}
+			if !slices.Contains(held, "4 -> "+pidPath) || !slices.Contains(held, "5 -> "+extraPath) {
+				t.Errorf("daemon lacks the pidfile on fd 4 or the extra file on fd 5: %q", held)
+			}
+		})
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tendhq/tend/internal/pidfile"
+	"github.com/tendhq/tend/internal/proc"
 )
 
 // The stages a detaching program goes through. Each is the same program,
@@ -44,6 +45,14 @@ func (s stage) String() string {
 		p = 1
 	}
 	return fmt.Sprintf("%s %d %d", s.name, p, s.extra)
+}
+
+// inherited is how many descriptors the stage gets from fd 4 on.
+func (s stage) inherited() int {
+	if s.pidfile {
+		return s.extra + 1
+	}
+	return s.extra
 }
 
 func parseStage(v string) (stage, bool) {
@@ -164,11 +173,7 @@ func withoutStage(env []string) []string {
 // fd 4 on (the pidfile, then the extra files). Only descriptors that the
 // caller keeps get an *os.File, whose finalizer would otherwise close them.
 func inheritedFiles(st stage) []*os.File {
-	n := st.extra
-	if st.pidfile {
-		n++
-	}
-	files := make([]*os.File, n)
+	files := make([]*os.File, st.inherited())
 	for i := range files {
 		files[i] = os.NewFile(uintptr(fdFirstFree+i), "fd"+strconv.Itoa(fdFirstFree+i))
 	}
@@ -179,7 +184,13 @@ func inheritedFiles(st stage) []*os.File {
 // descriptors, and a clean signal state (see cleanFork). A final stage that
 // cannot be started clean is started as the daemon stage instead, which
 // cleans itself and re-executes in place: one more start of the program.
+//
+// Every other descriptor is marked close-on-exec first: in the launcher,
+// those it inherited without the flag; in the session stage, those that
+// the program's code before Detach opened without it in that stage (a C
+// library, a raw syscall.Open), which would otherwise reach the daemon.
 func startStage(path string, argv, env []string, files []*os.File, st stage, setsid bool) (*child, error) {
+	closeStrayOnExec(files)
 	c := beginCleanFork()
 	defer c.end()
 	if st.name == stageFinal && !c.clean() {
@@ -231,6 +242,13 @@ func runStage(cfg Config, st stage) (*Daemon, error) {
 		status.Write([]byte("P " + strconv.Itoa(os.Getpid()) + "\n"))
 		next := st
 		next.name = stageFinal
+		// What this stage's code before Detach opened must not cross the
+		// exec in place (see startStage).
+		keep := map[int]bool{}
+		for fd := range fdFirstFree + st.inherited() {
+			keep[fd] = true
+		}
+		proc.CloseOnExecExcept(keep)
 		// Started with a signal state that its parent could not clean:
 		// signal masks and ignored signals survive exec, so the daemon
 		// execs in place from a thread whose mask and dispositions it

@@ -43,9 +43,10 @@
 //     caught signals to their default action): Go's own fork would hand the
 //     launcher's mask and ignored signals, under nohup say, to the daemon
 //     and every process it starts.
-//  2. The session leader, forking the same way, re-executes itself without
-//     setsid and exits, so the daemon is not a session leader and can never
-//     acquire a controlling terminal (the second fork).
+//  2. The session leader, forking the same way (every descriptor but its
+//     layout marked close-on-exec), re-executes itself without setsid and
+//     exits, so the daemon is not a session leader and can never acquire a
+//     controlling terminal (the second fork).
 //     Config.SkipSecondFork omits this stage.
 //  3. The final daemon names itself after its program (a process executed as
 //     /proc/self/exe would be "exe" to ps -C, pgrep -x and
@@ -84,6 +85,9 @@
 // # Caveats
 //
 // Code before Detach runs once per stage: keep it free of side effects.
+// A descriptor it opens stays in that stage's process only (the
+// launcher and the session leader mark theirs close-on-exec before they
+// start the next stage): the daemon holds the ones its own run opened.
 // Every stage runs in the launcher's working directory, so relative paths
 // in the arguments resolve the same in each; the daemon changes to
 // Config.Dir ("/" by default) only as Detach returns, so make paths
