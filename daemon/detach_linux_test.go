@@ -2,6 +2,7 @@ package daemon_test
 
 import (
 	"bytes"
+	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -16,6 +17,7 @@ import (
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
 
+	"github.com/tendhq/tend/daemon"
 	"github.com/tendhq/tend/internal/pidfile"
 
 	"github.com/tendhq/tend/internal/testexec"
@@ -538,6 +540,110 @@ func TestForegroundByEnv(t *testing.T) {
 			cmd.Process.Signal(syscall.SIGTERM)
 			cmd.Wait()
 		})
+	}
+}
+
+// TestServiceManagerForking: under systemd (INVOCATION_ID, and
+// NOTIFY_SOCKET where the unit has NotifyAccess=) the program stays in
+// the foreground, unless TEND_FOREGROUND=0 says the unit is of
+// Type=forking: then it detaches, and tells NOTIFY_SOCKET the daemon's
+// pid. Config.Foreground (the program's own -foreground) still wins.
+func TestServiceManagerForking(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		env    []string
+		notify bool // with NOTIFY_SOCKET
+		detach bool
+	}{
+		{"INVOCATION_ID", []string{"INVOCATION_ID=abc"}, false, false},
+		{"INVOCATION_ID+TEND_FOREGROUND=0", []string{"INVOCATION_ID=abc", "TEND_FOREGROUND=0"}, false, true},
+		{"NOTIFY_SOCKET+TEND_FOREGROUND=0", []string{"INVOCATION_ID=abc", "TEND_FOREGROUND=0"}, true, true},
+		{"TEND_FOREGROUND=0+Config.Foreground", []string{"INVOCATION_ID=abc", "TEND_FOREGROUND=0", "TEST_FOREGROUND=1"}, false, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			pidPath := filepath.Join(dir, "d.pid")
+			env := append([]string{"TEST_PIDFILE=" + pidPath}, tt.env...)
+			var conn *net.UnixConn
+			if tt.notify {
+				var err error
+				sockPath := filepath.Join(dir, "notify.sock")
+				if conn, err = unixgramListen(sockPath); err != nil {
+					t.Fatal(err)
+				}
+				defer conn.Close()
+				env = append(env, "NOTIFY_SOCKET="+sockPath)
+			}
+			cmd := launcher(env...)
+			if !tt.detach {
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				testexec.WaitFor(t, 10*time.Second, "pidfile", func() bool { _, err := pidfile.Read(pidPath); return err == nil })
+				if pid := daemonPID(t, pidPath); pid != cmd.Process.Pid {
+					t.Errorf("detached: pid %d, started %d", pid, cmd.Process.Pid)
+				}
+				cmd.Process.Signal(syscall.SIGTERM)
+				cmd.Wait()
+				return
+			}
+			// What systemd's Type=forking waits for: the process it
+			// started exits 0, and the pidfile names the daemon.
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("launcher did not exit 0 with the daemon ready: %v\n%s", err, out.String())
+				}
+			case <-time.After(20 * time.Second):
+				cmd.Process.Kill()
+				<-done
+				t.Fatalf("launcher still runs after 20s: it stayed in the foreground\n%s", out.String())
+			}
+			pid := daemonPID(t, pidPath)
+			defer stop(t, pid)
+			if pid == cmd.Process.Pid || !strings.Contains(out.String(), "ready pid "+strconv.Itoa(pid)) {
+				t.Errorf("pidfile names %d, launcher was %d, said %q", pid, cmd.Process.Pid, out.String())
+			}
+			if st := readStat(t, pid); st.session == pid || st.session == cmd.Process.Pid {
+				t.Errorf("daemon %d not detached: session %d", pid, st.session)
+			}
+			if conn != nil {
+				conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+				buf := make([]byte, 256)
+				n, err := conn.Read(buf)
+				if want := "READY=1\nMAINPID=" + strconv.Itoa(pid); err != nil || string(buf[:n]) != want {
+					t.Errorf("notification %q (%v), want %q", buf[:n], err, want)
+				}
+			}
+		})
+	}
+}
+
+// TestForegroundReasonOverride: TEND_FOREGROUND=0 overrides the service
+// manager's variables, not handed sockets, where the detached daemon
+// would not find them.
+func TestForegroundReasonOverride(t *testing.T) {
+	t.Setenv("TEND_FOREGROUND", "0")
+	t.Setenv("INVOCATION_ID", "abc")
+	t.Setenv("NOTIFY_SOCKET", "/run/systemd/notify")
+	if r := daemon.ForegroundReason(daemon.Config{}); r != "" {
+		t.Errorf("with TEND_FOREGROUND=0 under systemd: %q, want to detach", r)
+	}
+	t.Setenv("LISTEN_PID", strconv.Itoa(os.Getpid()))
+	if r := daemon.ForegroundReason(daemon.Config{}); r == "" {
+		t.Errorf("handed sockets, with TEND_FOREGROUND=0: detaches, want the foreground")
+	}
+	t.Setenv("INVOCATION_ID", "")
+	t.Setenv("NOTIFY_SOCKET", "")
+	if r := daemon.ForegroundReason(daemon.Config{}); !strings.Contains(r, "LISTEN_PID") {
+		t.Errorf("handed sockets, with TEND_FOREGROUND=0: %q, want the foreground for LISTEN_PID", r)
 	}
 }
 

@@ -88,8 +88,9 @@ func parseStage(v string) (stage, bool) {
 // the daemon at all (bad config, unwritable log, pidfile already locked).
 //
 // In the daemon it returns the handle. It also returns the handle, without
-// detaching, when Config.Foreground is set, when TEND_FOREGROUND is set,
-// under systemd (NOTIFY_SOCKET or INVOCATION_ID set), when handed sockets
+// detaching, when Config.Foreground is set, when TEND_FOREGROUND is set
+// (and not "0"), under systemd (NOTIFY_SOCKET or INVOCATION_ID set, unless
+// TEND_FOREGROUND is "0": see ForegroundEnv), when handed sockets
 // (LISTEN_PID is this process: see Listeners), or as PID 1.
 //
 // Everything main does before Detach runs again in each stage, so call it
@@ -110,18 +111,23 @@ func Detach(cfg Config) (*Daemon, error) {
 // ForegroundReason says why Detach would not detach with cfg in this
 // process, or "" when it would.
 func ForegroundReason(cfg Config) string {
+	fg := os.Getenv(ForegroundEnv)
+	sockets := os.Getenv("LISTEN_PID") == strconv.Itoa(os.Getpid())
+	pid1 := os.Getpid() == 1
 	switch {
 	case cfg.Foreground:
 		return "foreground requested"
-	case os.Getenv(ForegroundEnv) != "" && os.Getenv(ForegroundEnv) != "0":
+	case fg != "" && fg != "0":
 		return ForegroundEnv + " is set"
+	case fg == "0" && !sockets && !pid1:
+		return "" // asked to detach even under a service manager (Type=forking)
 	case os.Getenv("NOTIFY_SOCKET") != "":
 		return "started by a service manager (NOTIFY_SOCKET is set)"
 	case os.Getenv("INVOCATION_ID") != "":
 		return "started by systemd (INVOCATION_ID is set)"
-	case os.Getenv("LISTEN_PID") == strconv.Itoa(os.Getpid()):
+	case sockets:
 		return "handed sockets by a service manager (LISTEN_PID is set; see Listeners)"
-	case os.Getpid() == 1:
+	case pid1:
 		return "running as PID 1"
 	}
 	return ""
@@ -274,6 +280,13 @@ func runFinal(cfg Config, st stage, status *os.File) (*Daemon, error) {
 		dir = "/"
 	}
 	d := &Daemon{name: cfg.name(), status: status, relaying: true}
+	if sock := os.Getenv("NOTIFY_SOCKET"); sock != "" {
+		// Detached under a service manager (TEND_FOREGROUND=0): Ready
+		// tells it the daemon's pid, and the daemon's children do not
+		// notify in its name.
+		d.notify = sock
+		os.Unsetenv("NOTIFY_SOCKET")
+	}
 	// Until Ready, stderr is a pipe to the launcher. If the launcher is gone
 	// (interrupted), a write there must not kill the daemon with SIGPIPE.
 	d.sigpipe = make(chan os.Signal, 1)

@@ -70,9 +70,13 @@
 //
 // Detach returns at once, without detaching, when Config.Foreground is set,
 // when TEND_FOREGROUND is set (and not "0"), under a service manager
-// (NOTIFY_SOCKET or INVOCATION_ID set), or as PID 1 of a container. Ready
-// then sends READY=1 and MAINPID to NOTIFY_SOCKET when it is set, so one
-// binary is ready-aware under a shell, systemd and tend alike.
+// (NOTIFY_SOCKET or INVOCATION_ID set), when handed sockets (LISTEN_PID),
+// or as PID 1 of a container. Ready then sends READY=1 and MAINPID to
+// NOTIFY_SOCKET when it is set, so one binary is ready-aware under a
+// shell, systemd and tend alike. TEND_FOREGROUND=0 makes it detach under
+// a service manager all the same, for a systemd unit of Type=forking (see
+// ForegroundEnv); a daemon detached so sends READY=1 and its own pid as
+// MAINPID when NOTIFY_SOCKET is set.
 //
 // # Environment
 //

@@ -189,7 +189,7 @@ func Options() []*Option {
 		{Flag: "reload-signal", Arg: "SIGNAL", Kind: String, Group: GroupStop, Systemd: "ExecReload=",
 			Help:  "what tend reload sends to the main process of a program that reloads itself (nginx: HUP), instead of starting a new incarnation beside it",
 			field: func(d *Definition) any { return &d.ReloadSignal }},
-		{Flag: "pidfile", Arg: "FILE", Kind: String, Group: GroupStop, Systemd: "Type=forking, PIDFile=",
+		{Flag: "pidfile", Arg: "FILE", Kind: String, Group: GroupStop, Systemd: "Type=forking, PIDFile=, Environment=TEND_FOREGROUND=0",
 			Help:  "for a command that daemonizes itself: the file where it writes its main pid",
 			field: func(d *Definition) any { return &d.PIDFile }},
 
