@@ -130,7 +130,7 @@ func Options() []*Option {
 			Default: "022",
 			Help:    "file mode creation mask, octal",
 			field:   func(d *Definition) any { return &d.Umask }},
-		{Flag: "instances", Arg: "N", Kind: Int, Group: GroupRun, Systemd: "a template unit, NAME@.service, with TEND_INSTANCE=%i",
+		{Flag: "instances", Arg: "N", Kind: Int, Group: GroupRun, Systemd: "a template unit, NAME@.service, with TEND_INSTANCE=%i; with --listen, one NAME.service of one instance",
 			Default: "1",
 			Help:    "run N copies of the command (TEND_INSTANCE=0...N-1 in their environment), sharing the --listen sockets",
 			field:   func(d *Definition) any { return &d.Instances }},
