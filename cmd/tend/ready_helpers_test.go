@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"os/signal"
 	"strconv"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/tendhq/tend/daemon"
+	"github.com/tendhq/tend/internal/testexec"
 )
 
 // helperReady is a daemon for the readiness tests. TEST_HOW says how it
@@ -23,6 +25,7 @@ import (
 //	watchdog  ready over sd_notify, pings TEST_PINGS times, then stops pinging
 //	hang      HTTP server on TEST_ADDR that hangs while the file TEST_FILE exists
 //	listen    serves "hello PID" on the sockets of daemon.Listeners; ready over sd_notify
+//	mainpid   starts a sleep helper and names it the main process (MAINPID=), ready over sd_notify
 func helperReady([]string) int {
 	note("running %d", os.Getpid())
 	fmt.Println("helper starting")
@@ -86,6 +89,20 @@ func helperReady([]string) int {
 		note("stopped pinging %d", os.Getpid())
 	case "listen":
 		return serveListeners()
+	case "mainpid":
+		// A launcher that starts the real server, names it with MAINPID=
+		// and stays: the server is the daemon's main process.
+		self, _ := os.Executable()
+		server := exec.Command(self)
+		server.Env = testexec.Environ("sleep", "TEST_NOTE="+os.Getenv("TEST_NOTE"))
+		if err := server.Start(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		if ok, err := goSystemdNotify(fmt.Sprintf("READY=1\nMAINPID=%d", server.Process.Pid)); !ok || err != nil {
+			fmt.Fprintln(os.Stderr, "sd_notify:", ok, err)
+			return 1
+		}
 	}
 	select {}
 }
