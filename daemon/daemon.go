@@ -102,7 +102,8 @@ type Config struct {
 	// PIDFile, if set, is created (mode 0644, never through a symlink),
 	// locked with flock(2) by the launcher before anything starts, and
 	// holds the daemon's pid for the daemon's whole life. A second start
-	// fails at once with a *pidfile.LockedError naming the running pid.
+	// fails at once with an *AlreadyRunningError naming the running pid
+	// (errors.Is(err, ErrAlreadyRunning)).
 	// Close removes it. Make the path absolute.
 	PIDFile string
 
