@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/tendhq/tend/internal/pidfile"
+	"github.com/tendhq/tend/internal/proc"
 	"github.com/tendhq/tend/internal/supervisor"
 )
 
@@ -171,12 +172,18 @@ func TestRaceManyNames(t *testing.T) {
 func TestStopRacesCrashRestart(t *testing.T) {
 	e := newEnv(t)
 	const rounds = 15
+	var sups []proc.Identity // the supervisor of each round
 	for i := range rounds {
 		r := e.start("crashy", "exit", "--env", "TEST_EXIT=3", "--restart", "always",
 			"--backoff", "1ms", "--backoff-max", "2ms", "--start-limit", "-1")
 		// A command that crashes at once does not start: tend start says
 		// so, and its supervisor goes on restarting it, per --restart.
 		okCode(t, "start", r, "crashy exited with status 3 during its start")
+		if s, _ := e.status("crashy"); s.SupervisorPID != 0 {
+			if id, err := proc.Lookup(s.SupervisorPID); err == nil {
+				sups = append(sups, id)
+			}
+		}
 		want := i + 2
 		eventually(t, "a few crashes", func() bool { return len(e.notedPIDs("exiting")) >= want })
 		okCode(t, "stop", e.tend("stop", "crashy"))
@@ -191,9 +198,14 @@ func TestStopRacesCrashRestart(t *testing.T) {
 		}
 	}
 	n := len(e.notedPIDs("exiting"))
-	time.Sleep(50 * time.Millisecond) // long enough for a dozen restarts, had one been left behind
+	// Only a supervisor starts children: once they have all ended, a
+	// child started after the last stop has noted itself, or still runs.
+	eventually(t, "every supervisor's end", func() bool { return !slices.ContainsFunc(sups, proc.Identity.Alive) })
 	if m := len(e.notedPIDs("exiting")); m != n {
 		t.Errorf("%d children started after the last stop", m-n)
+	}
+	if left := proc.WithEnv("TEST_NOTE", e.note); len(left) > 0 {
+		t.Errorf("children run after the last stop: %v", left)
 	}
 	t.Logf("figures: %d stops racing a crash loop of %d children", rounds, n)
 }
