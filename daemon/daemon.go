@@ -25,8 +25,22 @@ const DefaultUmask fs.FileMode = 0o022
 // Config.ReadyTimeout is zero.
 const DefaultReadyTimeout = 60 * time.Second
 
-// ForegroundEnv is the environment variable that, set to a non-empty value
-// other than "0", makes Detach run in the foreground.
+// ForegroundEnv is the environment variable that overrides where Detach
+// runs. Set to a non-empty value other than "0", it makes Detach run in
+// the foreground.
+//
+// Set to "0", it makes Detach detach even under a service manager
+// (NOTIFY_SOCKET or INVOCATION_ID set), where it would otherwise stay in
+// the foreground. A systemd unit of Type=forking waits for its main
+// process to fork and exit, and a program that stays in the foreground
+// there never starts; the program cannot see its unit's Type= (systemd
+// sets INVOCATION_ID for every type), so the unit says it: tend export
+// systemd writes Environment=TEND_FOREGROUND=0 beside Type=forking, which
+// programs not built on this library (nginx) ignore. It does not override
+// Config.Foreground (the program's own choice, a -foreground flag say),
+// nor the two cases where detaching would break the program: sockets
+// handed to this very process (LISTEN_PID names the launcher, so the
+// daemon would not find them) and PID 1 (the container would end).
 const ForegroundEnv = "TEND_FOREGROUND"
 
 // stageEnv carries the stage marker between re-executions where no memfd
@@ -88,7 +102,8 @@ type Config struct {
 	// PIDFile, if set, is created (mode 0644, never through a symlink),
 	// locked with flock(2) by the launcher before anything starts, and
 	// holds the daemon's pid for the daemon's whole life. A second start
-	// fails at once with a *pidfile.LockedError naming the running pid.
+	// fails at once with an *AlreadyRunningError naming the running pid
+	// (errors.Is(err, ErrAlreadyRunning)).
 	// Close removes it. Make the path absolute.
 	PIDFile string
 

@@ -2,10 +2,12 @@ package daemon_test
 
 import (
 	"bytes"
+	"net"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -15,6 +17,7 @@ import (
 	"github.com/creack/pty"
 	"golang.org/x/sys/unix"
 
+	"github.com/tendhq/tend/daemon"
 	"github.com/tendhq/tend/internal/pidfile"
 
 	"github.com/tendhq/tend/internal/testexec"
@@ -540,6 +543,110 @@ func TestForegroundByEnv(t *testing.T) {
 	}
 }
 
+// TestServiceManagerForking: under systemd (INVOCATION_ID, and
+// NOTIFY_SOCKET where the unit has NotifyAccess=) the program stays in
+// the foreground, unless TEND_FOREGROUND=0 says the unit is of
+// Type=forking: then it detaches, and tells NOTIFY_SOCKET the daemon's
+// pid. Config.Foreground (the program's own -foreground) still wins.
+func TestServiceManagerForking(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		env    []string
+		notify bool // with NOTIFY_SOCKET
+		detach bool
+	}{
+		{"INVOCATION_ID", []string{"INVOCATION_ID=abc"}, false, false},
+		{"INVOCATION_ID+TEND_FOREGROUND=0", []string{"INVOCATION_ID=abc", "TEND_FOREGROUND=0"}, false, true},
+		{"NOTIFY_SOCKET+TEND_FOREGROUND=0", []string{"INVOCATION_ID=abc", "TEND_FOREGROUND=0"}, true, true},
+		{"TEND_FOREGROUND=0+Config.Foreground", []string{"INVOCATION_ID=abc", "TEND_FOREGROUND=0", "TEST_FOREGROUND=1"}, false, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			pidPath := filepath.Join(dir, "d.pid")
+			env := append([]string{"TEST_PIDFILE=" + pidPath}, tt.env...)
+			var conn *net.UnixConn
+			if tt.notify {
+				var err error
+				sockPath := filepath.Join(dir, "notify.sock")
+				if conn, err = unixgramListen(sockPath); err != nil {
+					t.Fatal(err)
+				}
+				defer conn.Close()
+				env = append(env, "NOTIFY_SOCKET="+sockPath)
+			}
+			cmd := launcher(env...)
+			if !tt.detach {
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				testexec.WaitFor(t, 10*time.Second, "pidfile", func() bool { _, err := pidfile.Read(pidPath); return err == nil })
+				if pid := daemonPID(t, pidPath); pid != cmd.Process.Pid {
+					t.Errorf("detached: pid %d, started %d", pid, cmd.Process.Pid)
+				}
+				cmd.Process.Signal(syscall.SIGTERM)
+				cmd.Wait()
+				return
+			}
+			// What systemd's Type=forking waits for: the process it
+			// started exits 0, and the pidfile names the daemon.
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("launcher did not exit 0 with the daemon ready: %v\n%s", err, out.String())
+				}
+			case <-time.After(20 * time.Second):
+				cmd.Process.Kill()
+				<-done
+				t.Fatalf("launcher still runs after 20s: it stayed in the foreground\n%s", out.String())
+			}
+			pid := daemonPID(t, pidPath)
+			defer stop(t, pid)
+			if pid == cmd.Process.Pid || !strings.Contains(out.String(), "ready pid "+strconv.Itoa(pid)) {
+				t.Errorf("pidfile names %d, launcher was %d, said %q", pid, cmd.Process.Pid, out.String())
+			}
+			if st := readStat(t, pid); st.session == pid || st.session == cmd.Process.Pid {
+				t.Errorf("daemon %d not detached: session %d", pid, st.session)
+			}
+			if conn != nil {
+				conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+				buf := make([]byte, 256)
+				n, err := conn.Read(buf)
+				if want := "READY=1\nMAINPID=" + strconv.Itoa(pid); err != nil || string(buf[:n]) != want {
+					t.Errorf("notification %q (%v), want %q", buf[:n], err, want)
+				}
+			}
+		})
+	}
+}
+
+// TestForegroundReasonOverride: TEND_FOREGROUND=0 overrides the service
+// manager's variables, not handed sockets, where the detached daemon
+// would not find them.
+func TestForegroundReasonOverride(t *testing.T) {
+	t.Setenv("TEND_FOREGROUND", "0")
+	t.Setenv("INVOCATION_ID", "abc")
+	t.Setenv("NOTIFY_SOCKET", "/run/systemd/notify")
+	if r := daemon.ForegroundReason(daemon.Config{}); r != "" {
+		t.Errorf("with TEND_FOREGROUND=0 under systemd: %q, want to detach", r)
+	}
+	t.Setenv("LISTEN_PID", strconv.Itoa(os.Getpid()))
+	if r := daemon.ForegroundReason(daemon.Config{}); r == "" {
+		t.Errorf("handed sockets, with TEND_FOREGROUND=0: detaches, want the foreground")
+	}
+	t.Setenv("INVOCATION_ID", "")
+	t.Setenv("NOTIFY_SOCKET", "")
+	if r := daemon.ForegroundReason(daemon.Config{}); !strings.Contains(r, "LISTEN_PID") {
+		t.Errorf("handed sockets, with TEND_FOREGROUND=0: %q, want the foreground for LISTEN_PID", r)
+	}
+}
+
 func TestExtraFilesAndUmask(t *testing.T) {
 	dir := t.TempDir()
 	extra := filepath.Join(dir, "extra")
@@ -558,5 +665,87 @@ func TestExtraFilesAndUmask(t *testing.T) {
 	testexec.WaitFor(t, 10*time.Second, "extra file line", func() bool { return fileContains(logPath, `extra file says "hello"`) })
 	if got := statusField(readStatus(t, "/proc/"+strconv.Itoa(pid)+"/status"), "Umask"); got != "0027" {
 		t.Errorf("umask %s, want 0027", got)
+	}
+}
+
+// TestDetachStrayDescriptors opens a descriptor without O_CLOEXEC before
+// Detach, in every stage (the code before Detach runs in each): the daemon
+// holds its own, and none of the launcher's or the session leader's, whose
+// stray descriptors would otherwise cross their fork and exec. It also
+// holds exactly what it should besides: stdio, the pidfile and
+// Config.ExtraFiles.
+func TestDetachStrayDescriptors(t *testing.T) {
+	for _, mode := range []struct {
+		name          string
+		skip, unclean bool
+	}{
+		{name: "two-stage"},
+		{name: "skip-second-fork", skip: true},
+		{name: "two-stage/ignored-32", unclean: true}, // the daemon stage re-executes in place
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			dir := t.TempDir()
+			pidPath, logPath, extraPath := filepath.Join(dir, "d.pid"), filepath.Join(dir, "d.log"), filepath.Join(dir, "extra")
+			if err := os.WriteFile(extraPath, []byte("extra"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command("/proc/self/exe")
+			cmd.Args = []string{"testd"}
+			cmd.Env = testexec.Environ("blocked-exec", "TEST_PIDFILE="+pidPath, "TEST_LOG="+logPath,
+				"TEST_STRAY_DIR="+dir, "TEST_EXTRA_FILE="+extraPath)
+			if mode.skip {
+				cmd.Env = append(cmd.Env, "TEST_SKIP_SECOND_FORK=1")
+			}
+			if mode.unclean {
+				cmd.Env = append(cmd.Env, "TEST_IGNORE_32=1")
+			}
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("launcher: %v\n%s", err, out)
+			}
+			pid := daemonPID(t, pidPath)
+			defer stop(t, pid)
+			strays, _ := filepath.Glob(filepath.Join(dir, "stray-*"))
+			want := 3 // launcher, session leader, daemon; with ignored-32 the daemon twice
+			if mode.skip {
+				want = 2
+			}
+			if mode.unclean {
+				want = 4
+			}
+			if len(strays) != want {
+				t.Fatalf("test setup: %d stages opened a stray descriptor (%v), want %d", len(strays), strays, want)
+			}
+
+			own := "stray-" + strconv.Itoa(pid) + "-"
+			var held []string
+			fds, _ := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/fd")
+			for _, e := range fds {
+				target, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/fd/" + e.Name())
+				fd, _ := strconv.Atoi(e.Name())
+				held = append(held, e.Name()+" -> "+target)
+				switch {
+				case fd == 0 && target == "/dev/null":
+				case (fd == 1 || fd == 2) && target == logPath:
+				case fd == 4 && target == pidPath, fd == 5 && target == extraPath: // the layout's
+				case fd > 5 && target == extraPath:
+					// The daemon's own open of it, before Detach, in its
+					// own run: a program's descriptor, not an inherited one.
+				case fd > 2 && strings.HasPrefix(filepath.Base(target), "stray-"):
+					if !strings.HasPrefix(filepath.Base(target), own) {
+						t.Errorf("descriptor %d -> %s: another stage's stray descriptor reached the daemon (pid %d)", fd, target, pid)
+					}
+				case fd > 2 && (strings.HasPrefix(target, "anon_inode:") || strings.HasPrefix(target, "/sys/fs/cgroup/")):
+					// the Go runtime's own: netpoller, cgroup CPU limit files
+				default:
+					t.Errorf("unexpected descriptor %d -> %s", fd, target)
+				}
+			}
+			if n := strings.Count(strings.Join(held, "\n"), own); n != 1 {
+				t.Errorf("daemon holds %d stray descriptors of its own, want the 1 it opened: %q", n, held)
+			}
+			if !slices.Contains(held, "4 -> "+pidPath) || !slices.Contains(held, "5 -> "+extraPath) {
+				t.Errorf("daemon lacks the pidfile on fd 4 or the extra file on fd 5: %q", held)
+			}
+		})
 	}
 }

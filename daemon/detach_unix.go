@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tendhq/tend/internal/pidfile"
+	"github.com/tendhq/tend/internal/proc"
 )
 
 // The stages a detaching program goes through. Each is the same program,
@@ -44,6 +45,14 @@ func (s stage) String() string {
 		p = 1
 	}
 	return fmt.Sprintf("%s %d %d", s.name, p, s.extra)
+}
+
+// inherited is how many descriptors the stage gets from fd 4 on.
+func (s stage) inherited() int {
+	if s.pidfile {
+		return s.extra + 1
+	}
+	return s.extra
 }
 
 func parseStage(v string) (stage, bool) {
@@ -79,8 +88,9 @@ func parseStage(v string) (stage, bool) {
 // the daemon at all (bad config, unwritable log, pidfile already locked).
 //
 // In the daemon it returns the handle. It also returns the handle, without
-// detaching, when Config.Foreground is set, when TEND_FOREGROUND is set,
-// under systemd (NOTIFY_SOCKET or INVOCATION_ID set), when handed sockets
+// detaching, when Config.Foreground is set, when TEND_FOREGROUND is set
+// (and not "0"), under systemd (NOTIFY_SOCKET or INVOCATION_ID set, unless
+// TEND_FOREGROUND is "0": see ForegroundEnv), when handed sockets
 // (LISTEN_PID is this process: see Listeners), or as PID 1.
 //
 // Everything main does before Detach runs again in each stage, so call it
@@ -101,18 +111,23 @@ func Detach(cfg Config) (*Daemon, error) {
 // ForegroundReason says why Detach would not detach with cfg in this
 // process, or "" when it would.
 func ForegroundReason(cfg Config) string {
+	fg := os.Getenv(ForegroundEnv)
+	sockets := os.Getenv("LISTEN_PID") == strconv.Itoa(os.Getpid())
+	pid1 := os.Getpid() == 1
 	switch {
 	case cfg.Foreground:
 		return "foreground requested"
-	case os.Getenv(ForegroundEnv) != "" && os.Getenv(ForegroundEnv) != "0":
+	case fg != "" && fg != "0":
 		return ForegroundEnv + " is set"
+	case fg == "0" && !sockets && !pid1:
+		return "" // asked to detach even under a service manager (Type=forking)
 	case os.Getenv("NOTIFY_SOCKET") != "":
 		return "started by a service manager (NOTIFY_SOCKET is set)"
 	case os.Getenv("INVOCATION_ID") != "":
 		return "started by systemd (INVOCATION_ID is set)"
-	case os.Getenv("LISTEN_PID") == strconv.Itoa(os.Getpid()):
+	case sockets:
 		return "handed sockets by a service manager (LISTEN_PID is set; see Listeners)"
-	case os.Getpid() == 1:
+	case pid1:
 		return "running as PID 1"
 	}
 	return ""
@@ -164,11 +179,7 @@ func withoutStage(env []string) []string {
 // fd 4 on (the pidfile, then the extra files). Only descriptors that the
 // caller keeps get an *os.File, whose finalizer would otherwise close them.
 func inheritedFiles(st stage) []*os.File {
-	n := st.extra
-	if st.pidfile {
-		n++
-	}
-	files := make([]*os.File, n)
+	files := make([]*os.File, st.inherited())
 	for i := range files {
 		files[i] = os.NewFile(uintptr(fdFirstFree+i), "fd"+strconv.Itoa(fdFirstFree+i))
 	}
@@ -179,7 +190,13 @@ func inheritedFiles(st stage) []*os.File {
 // descriptors, and a clean signal state (see cleanFork). A final stage that
 // cannot be started clean is started as the daemon stage instead, which
 // cleans itself and re-executes in place: one more start of the program.
+//
+// Every other descriptor is marked close-on-exec first: in the launcher,
+// those it inherited without the flag; in the session stage, those that
+// the program's code before Detach opened without it in that stage (a C
+// library, a raw syscall.Open), which would otherwise reach the daemon.
 func startStage(path string, argv, env []string, files []*os.File, st stage, setsid bool) (*child, error) {
+	closeStrayOnExec(files)
 	c := beginCleanFork()
 	defer c.end()
 	if st.name == stageFinal && !c.clean() {
@@ -231,6 +248,13 @@ func runStage(cfg Config, st stage) (*Daemon, error) {
 		status.Write([]byte("P " + strconv.Itoa(os.Getpid()) + "\n"))
 		next := st
 		next.name = stageFinal
+		// What this stage's code before Detach opened must not cross the
+		// exec in place (see startStage).
+		keep := map[int]bool{}
+		for fd := range fdFirstFree + st.inherited() {
+			keep[fd] = true
+		}
+		proc.CloseOnExecExcept(keep)
 		// Started with a signal state that its parent could not clean:
 		// signal masks and ignored signals survive exec, so the daemon
 		// execs in place from a thread whose mask and dispositions it
@@ -256,6 +280,13 @@ func runFinal(cfg Config, st stage, status *os.File) (*Daemon, error) {
 		dir = "/"
 	}
 	d := &Daemon{name: cfg.name(), status: status, relaying: true}
+	if sock := os.Getenv("NOTIFY_SOCKET"); sock != "" {
+		// Detached under a service manager (TEND_FOREGROUND=0): Ready
+		// tells it the daemon's pid, and the daemon's children do not
+		// notify in its name.
+		d.notify = sock
+		os.Unsetenv("NOTIFY_SOCKET")
+	}
 	// Until Ready, stderr is a pipe to the launcher. If the launcher is gone
 	// (interrupted), a write there must not kill the daemon with SIGPIPE.
 	d.sigpipe = make(chan os.Signal, 1)

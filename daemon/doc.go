@@ -43,9 +43,10 @@
 //     caught signals to their default action): Go's own fork would hand the
 //     launcher's mask and ignored signals, under nohup say, to the daemon
 //     and every process it starts.
-//  2. The session leader, forking the same way, re-executes itself without
-//     setsid and exits, so the daemon is not a session leader and can never
-//     acquire a controlling terminal (the second fork).
+//  2. The session leader, forking the same way (every descriptor but its
+//     layout marked close-on-exec), re-executes itself without setsid and
+//     exits, so the daemon is not a session leader and can never acquire a
+//     controlling terminal (the second fork).
 //     Config.SkipSecondFork omits this stage.
 //  3. The final daemon names itself after its program (a process executed as
 //     /proc/self/exe would be "exe" to ps -C, pgrep -x and
@@ -69,9 +70,13 @@
 //
 // Detach returns at once, without detaching, when Config.Foreground is set,
 // when TEND_FOREGROUND is set (and not "0"), under a service manager
-// (NOTIFY_SOCKET or INVOCATION_ID set), or as PID 1 of a container. Ready
-// then sends READY=1 and MAINPID to NOTIFY_SOCKET when it is set, so one
-// binary is ready-aware under a shell, systemd and tend alike.
+// (NOTIFY_SOCKET or INVOCATION_ID set), when handed sockets (LISTEN_PID),
+// or as PID 1 of a container. Ready then sends READY=1 and MAINPID to
+// NOTIFY_SOCKET when it is set, so one binary is ready-aware under a
+// shell, systemd and tend alike. TEND_FOREGROUND=0 makes it detach under
+// a service manager all the same, for a systemd unit of Type=forking (see
+// ForegroundEnv); a daemon detached so sends READY=1 and its own pid as
+// MAINPID when NOTIFY_SOCKET is set.
 //
 // # Environment
 //
@@ -84,6 +89,9 @@
 // # Caveats
 //
 // Code before Detach runs once per stage: keep it free of side effects.
+// A descriptor it opens stays in that stage's process only (the
+// launcher and the session leader mark theirs close-on-exec before they
+// start the next stage): the daemon holds the ones its own run opened.
 // Every stage runs in the launcher's working directory, so relative paths
 // in the arguments resolve the same in each; the daemon changes to
 // Config.Dir ("/" by default) only as Detach returns, so make paths

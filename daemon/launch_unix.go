@@ -141,7 +141,6 @@ func launch(cfg Config) (*launcher, error) {
 	if err != nil {
 		return fail(fmt.Errorf("daemon: find own executable: %w", err))
 	}
-	closeStrayOnExec(files)
 	becomeSubreaper() // to learn how the daemon died if it dies before Ready
 	// The stages keep the launcher's working directory, so that they
 	// resolve relative paths in their arguments as the launcher did; the

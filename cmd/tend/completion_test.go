@@ -115,7 +115,11 @@ func TestCompletionZsh(t *testing.T) {
 	}
 	// Tab completes the daemon's name; Enter runs what it completed.
 	io.WriteString(f, "wor\t")
-	time.Sleep(500 * time.Millisecond)
+	// zsh redraws the line as it completes ("tend status \b worker "):
+	// the whole name, with the space after a completed word.
+	if !waitFor("worker ") {
+		return
+	}
 	io.WriteString(f, "\r")
 	waitFor("worker: running")
 }

@@ -241,6 +241,24 @@ restart = "never"
 	}
 }
 
+// TestForegroundFailureProcfile: a Procfile has no critical key, so the
+// failure message of its daemon names the option that applies to it.
+func TestForegroundFailureProcfile(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "Procfile"), "db: sleep 1001\njob: sleep 0.3; exit 4\n")
+	p := e.startForeground(dir, nil, tendBin, "up", "--foreground")
+	defer func() {
+		p.cmd.Process.Signal(syscall.SIGTERM)
+		p.wait(t, 10*time.Second)
+	}()
+	const want = "the others run on (tend up --exit-on-failure brings them down; a Procfile cannot mark one daemon critical, a tend.toml can)"
+	eventually(t, "job's failure to be told", func() bool { return strings.Contains(p.stderr.String(), want) })
+	if strings.Contains(p.stderr.String(), "critical = true") {
+		t.Errorf("a Procfile's daemon is told to set critical = true: %q", p.stderr.String())
+	}
+}
+
 // TestForegroundFailurePolicy: by default a daemon that fails for good
 // leaves the others running, and says so; with --exit-on-failure it
 // brings them down; when none is left, tend up exits.

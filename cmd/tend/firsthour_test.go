@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,7 +24,7 @@ import (
 // and what tend answers (issue 14).
 
 // tendPTY runs tend on a pseudo-terminal, as from a shell, writing input to
-// it, and returns what it printed and its exit status.
+// it once it asks ([y/N]), and returns what it printed and its exit status.
 func (e *env) tendPTY(dir string, extra []string, input string, args ...string) (string, int) {
 	e.t.Helper()
 	cmd := exec.Command(tendBin, args...)
@@ -36,16 +35,32 @@ func (e *env) tendPTY(dir string, extra []string, input string, args ...string) 
 		e.t.Fatal(err)
 	}
 	defer f.Close()
-	if input != "" {
-		go func() {
-			time.Sleep(200 * time.Millisecond) // let it ask first
-			f.Write([]byte(input))
-		}()
-	}
-	var out bytes.Buffer
+	out := new(testexec.Buffer)
 	done := make(chan struct{})
-	go func() { io.Copy(&out, f); close(done) }() // EIO once tend is gone
-	err = cmd.Wait()
+	go func() { io.Copy(out, f); close(done) }() // EIO once tend is gone
+	exited := make(chan struct{})
+	var werr error
+	go func() { werr = cmd.Wait(); close(exited) }()
+	if input != "" {
+		// Answer the question once it is asked, as a user does; a tend
+		// that exits without asking gets no answer.
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
+	ask:
+		for {
+			select {
+			case <-exited:
+				break ask
+			case <-tick.C:
+				if strings.Contains(out.String(), "[y/N]") {
+					f.Write([]byte(input))
+					break ask
+				}
+			}
+		}
+	}
+	<-exited
+	err = werr
 	select {
 	case <-done:
 	case <-time.After(2 * time.Second):

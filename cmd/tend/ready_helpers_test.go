@@ -6,15 +6,15 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"os/signal"
 	"strconv"
 	"sync"
 	"syscall"
 	"time"
 
-	sddaemon "github.com/coreos/go-systemd/v22/daemon"
-
 	"github.com/tendhq/tend/daemon"
+	"github.com/tendhq/tend/internal/testexec"
 )
 
 // helperReady is a daemon for the readiness tests. TEST_HOW says how it
@@ -27,13 +27,14 @@ import (
 //	listen    serves "hello PID" on the sockets of daemon.Listeners; ready over sd_notify
 //	dial      connects to the unix socket TEST_ADDR, prints "dial: " and the line it reads, or the error
 //	extend    asks for more time (EXTEND_TIMEOUT_USEC=2000000) every 300 ms of TEST_DELAY, then says READY=1
+//	mainpid   starts a sleep helper and names it the main process (MAINPID=), ready over sd_notify
 func helperReady([]string) int {
 	note("running %d", os.Getpid())
 	fmt.Println("helper starting")
 	delay, _ := time.ParseDuration(os.Getenv("TEST_DELAY"))
 	how := os.Getenv("TEST_HOW")
 	for end := time.Now().Add(delay); how == "extend" && time.Now().Before(end); time.Sleep(300 * time.Millisecond) {
-		sddaemon.SdNotify(false, "EXTEND_TIMEOUT_USEC=2000000")
+		goSystemdNotify("EXTEND_TIMEOUT_USEC=2000000")
 	}
 	if how != "extend" {
 		time.Sleep(delay)
@@ -41,13 +42,13 @@ func helperReady([]string) int {
 	addr := os.Getenv("TEST_ADDR")
 	switch how {
 	case "extend":
-		sddaemon.SdNotify(false, "READY=1")
+		goSystemdNotify("READY=1")
 	case "die":
 		fmt.Fprintln(os.Stderr, "fatal: bad config at line 3")
 		return 3
 	case "notify":
-		// A go-systemd client, as any Go service that supports systemd.
-		if ok, err := sddaemon.SdNotify(false, "STATUS=serving\nREADY=1"); !ok || err != nil {
+		// A go-systemd client (gosystemd_test.go), as any Go service that supports systemd.
+		if ok, err := goSystemdNotify("STATUS=serving\nREADY=1"); !ok || err != nil {
 			fmt.Fprintln(os.Stderr, "sd_notify:", ok, err)
 			return 1
 		}
@@ -84,16 +85,16 @@ func helperReady([]string) int {
 	case "file":
 		os.WriteFile(os.Getenv("TEST_FILE"), nil, 0o600)
 	case "watchdog":
-		usec, err := sddaemon.SdWatchdogEnabled(false) // checks WATCHDOG_PID too
+		usec, err := goSystemdWatchdog() // checks WATCHDOG_PID too
 		if err != nil || usec == 0 {
 			fmt.Fprintln(os.Stderr, "watchdog not enabled:", usec, err)
 			return 9
 		}
-		sddaemon.SdNotify(false, "READY=1")
+		goSystemdNotify("READY=1")
 		n, _ := strconv.Atoi(os.Getenv("TEST_PINGS"))
 		for i := 0; i < n; i++ {
 			time.Sleep(usec / 4)
-			sddaemon.SdNotify(false, "WATCHDOG=1")
+			goSystemdNotify("WATCHDOG=1")
 		}
 		note("stopped pinging %d", os.Getpid())
 	case "listen":
@@ -109,6 +110,20 @@ func helperReady([]string) int {
 		line, err := bufio.NewReader(c).ReadString('\n')
 		fmt.Printf("dial: %q %v\n", line, err)
 		return 0
+	case "mainpid":
+		// A launcher that starts the real server, names it with MAINPID=
+		// and stays: the server is the daemon's main process.
+		self, _ := os.Executable()
+		server := exec.Command(self)
+		server.Env = testexec.Environ("sleep", "TEST_NOTE="+os.Getenv("TEST_NOTE"))
+		if err := server.Start(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		if ok, err := goSystemdNotify(fmt.Sprintf("READY=1\nMAINPID=%d", server.Process.Pid)); !ok || err != nil {
+			fmt.Fprintln(os.Stderr, "sd_notify:", ok, err)
+			return 1
+		}
 	}
 	select {}
 }
@@ -144,7 +159,7 @@ func serveListeners() int {
 			}
 		}()
 	}
-	sddaemon.SdNotify(false, "READY=1")
+	goSystemdNotify("READY=1")
 	<-term
 	for _, ln := range lns {
 		ln.Close()

@@ -195,6 +195,36 @@ func TestWatchdogRestart(t *testing.T) {
 	}
 }
 
+// TestNotifyMainPID: MAINPID= over sd_notify names the daemon's main
+// process, as a pidfile does: tend start and status name it, a signal
+// reaches it, and its end is the incarnation's (restarted).
+func TestNotifyMainPID(t *testing.T) {
+	e := newEnv(t)
+	pid := e.mustStart("mp", "ready", "--ready", "notify", "--env", "TEST_HOW=mainpid")
+	var pids []int
+	eventually(t, "the launcher and the server", func() bool { pids = e.readyHelperPIDs(); return len(pids) == 2 })
+	if len(pids) != 2 {
+		t.FailNow()
+	}
+	launcher, server := pids[0], pids[1]
+	if pid != server {
+		t.Errorf("tend start named pid %d, want the server %d (its launcher %d sent MAINPID=)", pid, server, launcher)
+	}
+	if r := e.tend("status", "mp"); !strings.Contains(r.stdout, fmt.Sprintf("main process: pid %d, adopted: MAINPID", server)) {
+		t.Errorf("status does not name the server as adopted by MAINPID:\n%s", r.stdout)
+	}
+	if r := e.tend("signal", "mp", "TERM"); r.code != 0 || !strings.Contains(r.stdout, fmt.Sprintf("(pid %d)", server)) {
+		t.Fatalf("signal: %v, want it sent to the server %d", r, server)
+	}
+	eventually(t, "a restart after the server's end", func() bool {
+		s, _ := e.status("mp")
+		return s.Restarts == 1 && s.State == "running" && s.PID != server && s.PID != 0
+	})
+	if alive(server) || alive(launcher) {
+		t.Errorf("the first incarnation's processes still run: server %v, launcher %v", alive(server), alive(launcher))
+	}
+}
+
 // TestHealthRestartsHungServer: an HTTP server that hangs fails its health
 // probes and is restarted; status shows the verdict.
 func TestHealthRestartsHungServer(t *testing.T) {

@@ -98,9 +98,12 @@ type statusOut struct {
 	State         string `json:"state"`
 	PID           int    `json:"pid"`
 	SupervisorPID int    `json:"supervisor_pid"`
-	Restarts      int    `json:"restarts"`
-	Error         string `json:"error"`
-	LastExit      *struct {
+	// SupervisorAlive: a supervisor runs it, in the host or a process
+	// of its own.
+	SupervisorAlive bool   `json:"supervisor_alive"`
+	Restarts        int    `json:"restarts"`
+	Error           string `json:"error"`
+	LastExit        *struct {
 		Code        int    `json:"code"`
 		Description string `json:"description"`
 	} `json:"last_exit"`

@@ -33,17 +33,38 @@ func probes(t *testing.T, lines []string) []probe {
 		if !strings.HasPrefix(l, "start=") {
 			continue
 		}
-		p := probe{}
-		for _, f := range strings.Fields(l) {
-			k, v, ok := strings.Cut(f, "=")
-			if !ok {
-				t.Fatalf("field %q without =, in %q", f, l)
-			}
-			p[k] = v
-		}
-		ps = append(ps, p)
+		ps = append(ps, parseProbe(t, l))
 	}
 	return ps
+}
+
+// parseProbe parses one probe line: space-separated key=value fields, a
+// value either a bare word or a Go quoted string (error="write ip4
+// 0.0.0.0->127.0.0.1: i/o timeout"), as probeLine.String writes them.
+func parseProbe(t *testing.T, l string) probe {
+	t.Helper()
+	p := probe{}
+	for rest := l; rest != ""; {
+		k, v, ok := strings.Cut(rest, "=")
+		if !ok || k == "" || strings.ContainsRune(k, ' ') {
+			t.Fatalf("field %q without =, in %q", rest, l)
+		}
+		if strings.HasPrefix(v, `"`) {
+			q, err := strconv.QuotedPrefix(v)
+			if err != nil {
+				t.Fatalf("%s: bad quoted value in %q: %v", k, l, err)
+			}
+			p[k], _ = strconv.Unquote(q)
+			rest = v[len(q):]
+			if rest != "" && rest[0] != ' ' {
+				t.Fatalf("%s: text after the quoted value in %q", k, l)
+			}
+			rest = strings.TrimPrefix(rest, " ")
+		} else {
+			p[k], rest, _ = strings.Cut(v, " ")
+		}
+	}
+	return p
 }
 
 // checkSeqs checks that the probes are numbered 1, 2, 3, ... and returns

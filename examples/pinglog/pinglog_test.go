@@ -47,15 +47,22 @@ func TestNoLeaks(t *testing.T) {
 	}
 	ps := probes(t, readLines(t, log))
 	n := checkSeqs(t, ps)
+	timeouts := 0
 	for _, p := range ps {
-		if p["result"] != "ok" && p["result"] != "refused-but-up" {
-			t.Errorf("probe %s: result=%s", p["seq"], p["result"])
+		switch p["result"] {
+		case "ok", "refused-but-up":
+		case "timeout":
+			// A loaded machine can run a 20 ms probe past its deadline:
+			// an answer, not a leak. An error is a fault, though.
+			timeouts++
+		default:
+			t.Errorf("probe %s: result=%s error=%q", p["seq"], p["result"], p["error"])
 		}
 		if p["goroutines"] != ps[0]["goroutines"] {
 			t.Fatalf("goroutines=%s at probe 1, %s at probe %s", ps[0]["goroutines"], p["goroutines"], p["seq"])
 		}
 	}
-	t.Logf("%d probes; fds %d, threads %d, goroutines %s", n, fds200, threads200, ps[0]["goroutines"])
+	t.Logf("%d probes (%d timed out); fds %d, threads %d, goroutines %s", n, timeouts, fds200, threads200, ps[0]["goroutines"])
 }
 
 // TestHangupReopensLog renames the log as logrotate does, sends SIGHUP, and

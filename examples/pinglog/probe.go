@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"time"
 )
 
@@ -74,12 +75,17 @@ func newProber(method string, addr netip.Addr, port int) (Prober, string, error)
 	return newTCPProber(addr, port), fmt.Sprintf("tcp (connect to port %d; %v)", port, err), nil
 }
 
-// resultOf classifies the error of a probe whose context is ctx.
+// resultOf classifies the error of a probe whose context is ctx. The
+// socket's deadline is ctx's own: when it falls just before ctx's timer
+// fires (a busy machine runs the probe late), the read, or the write
+// itself, fails with os.ErrDeadlineExceeded while ctx.Err() is still nil,
+// and that is a timeout too, not an error.
 func resultOf(ctx context.Context, err error) Result {
 	switch {
 	case errors.Is(ctx.Err(), context.Canceled):
 		return Result{Status: StatusCancelled}
-	case errors.Is(ctx.Err(), context.DeadlineExceeded), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(ctx.Err(), context.DeadlineExceeded), errors.Is(err, context.DeadlineExceeded),
+		errors.Is(err, os.ErrDeadlineExceeded):
 		return Result{Status: StatusTimeout}
 	}
 	return Result{Status: StatusError, Err: err}

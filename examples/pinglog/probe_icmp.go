@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -106,9 +105,6 @@ func (p *icmpProber) Probe(ctx context.Context) Result {
 	for {
 		n, peer, err := p.conn.ReadFrom(p.buf)
 		if err != nil {
-			if errors.Is(err, os.ErrDeadlineExceeded) && ctx.Err() == nil {
-				return Result{Status: StatusTimeout} // the deadline fell just before ctx's own timer
-			}
 			return resultOf(ctx, err)
 		}
 		if p.isReply(p.buf[:n], peer, payload) {

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -78,6 +80,37 @@ func TestProbeLine(t *testing.T) {
 		want := "start=2026-11-23T19:40:03.000123Z end=2026-11-23T19:40:03.001123Z target=127.0.0.1 method=icmp seq=2 " + tc.want
 		if got := l.String(); got != want {
 			t.Errorf("got  %s\nwant %s", got, want)
+		}
+		// The tests' parser reads it back, quoted values and all.
+		p := parseProbe(t, l.String())
+		if p["result"] != tc.res.Status.String() || p["seq"] != "2" || tc.res.Err != nil && p["error"] != tc.res.Err.Error() {
+			t.Errorf("%s parses back as %q", l, p)
+		}
+	}
+}
+
+// TestResultOf: a socket deadline that falls just before ctx's own timer
+// (the probe ran late on a busy machine) is a timeout, on the write as
+// on the read; cancellation and other errors are what they are.
+func TestResultOf(t *testing.T) {
+	live, cancelLive := context.WithTimeout(context.Background(), time.Hour)
+	defer cancelLive()
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	late := &net.OpError{Op: "write", Net: "ip4:icmp", Err: os.ErrDeadlineExceeded}
+	for _, tc := range []struct {
+		ctx  context.Context
+		err  error
+		want Status
+	}{
+		{live, late, StatusTimeout},
+		{live, &net.OpError{Op: "read", Net: "ip4:icmp", Err: os.ErrDeadlineExceeded}, StatusTimeout},
+		{live, context.DeadlineExceeded, StatusTimeout},
+		{cancelled, late, StatusCancelled},
+		{live, &net.OpError{Op: "write", Net: "ip4:icmp", Err: syscall.ENETUNREACH}, StatusError},
+	} {
+		if got := resultOf(tc.ctx, tc.err); got.Status != tc.want {
+			t.Errorf("resultOf(%v): %v, want %v", tc.err, got.Status, tc.want)
 		}
 	}
 }

@@ -130,7 +130,7 @@ func Options() []*Option {
 			Default: "022",
 			Help:    "file mode creation mask, octal",
 			field:   func(d *Definition) any { return &d.Umask }},
-		{Flag: "instances", Arg: "N", Kind: Int, Group: GroupRun, Systemd: "a template unit, NAME@.service, with TEND_INSTANCE=%i",
+		{Flag: "instances", Arg: "N", Kind: Int, Group: GroupRun, Systemd: "a template unit, NAME@.service, with TEND_INSTANCE=%i; with --listen, one NAME.service of one instance",
 			Default: "1",
 			Help:    "run N copies of the command (TEND_INSTANCE=0...N-1 in their environment), sharing the --listen sockets",
 			field:   func(d *Definition) any { return &d.Instances }},
@@ -189,7 +189,7 @@ func Options() []*Option {
 		{Flag: "reload-signal", Arg: "SIGNAL", Kind: String, Group: GroupStop, Systemd: "ExecReload=",
 			Help:  "what tend reload sends to the main process of a program that reloads itself (nginx: HUP), instead of starting a new incarnation beside it",
 			field: func(d *Definition) any { return &d.ReloadSignal }},
-		{Flag: "pidfile", Arg: "FILE", Kind: String, Group: GroupStop, Systemd: "Type=forking, PIDFile=",
+		{Flag: "pidfile", Arg: "FILE", Kind: String, Group: GroupStop, Systemd: "Type=forking, PIDFile=, Environment=TEND_FOREGROUND=0",
 			Help:  "for a command that daemonizes itself: the file where it writes its main pid",
 			field: func(d *Definition) any { return &d.PIDFile }},
 

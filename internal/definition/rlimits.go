@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // Limit is one resource limit of the daemon's processes (--limit
@@ -19,6 +21,27 @@ type Limit struct {
 
 // Unlimited is RLIM_INFINITY, written "unlimited".
 const Unlimited = math.MaxUint64
+
+// Rlimit is l as setrlimit(2) takes it on this system: Unlimited, and
+// any value above the system's RLIM_INFINITY, become RLIM_INFINITY
+// (2^64-1 on Linux, 2^63-1 on the BSDs and macOS).
+func (l Limit) Rlimit() unix.Rlimit {
+	var r unix.Rlimit
+	setRlim(&r.Cur, l.Soft)
+	setRlim(&r.Max, l.Hard)
+	return r
+}
+
+// setRlim stores v in a field of unix.Rlimit, which is a uint64 on most
+// systems and an int64 on FreeBSD: one function for both, rather than a
+// file per system.
+func setRlim[T int64 | uint64](field *T, v uint64) {
+	inf := uint64(unix.RLIM_INFINITY)
+	if v > inf {
+		v = inf
+	}
+	*field = T(v)
+}
 
 // ParseLimits parses --limit values: comma-separated NAME=SOFT[:HARD],
 // each a number or "unlimited"; one value sets both.

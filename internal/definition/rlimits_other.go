@@ -1,11 +1,11 @@
-//go:build !linux
+//go:build !linux && !openbsd
 
 package definition
 
 import "golang.org/x/sys/unix"
 
 // limitNames maps --limit names to their resources, with systemd's
-// directive for the export: the ones every Unix has.
+// directive for the export: the ones every Unix has, and RLIMIT_AS.
 var limitNames = map[string]struct {
 	resource int
 	systemd  string

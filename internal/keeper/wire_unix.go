@@ -47,7 +47,7 @@ type conn struct {
 // newPair makes a connected SOCK_SEQPACKET socket pair: the keeper's end,
 // and the host's as a file to pass.
 func newPair() (*conn, *os.File, error) {
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	fds, err := cloexecSocketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET, 0)
 	if err != nil {
 		return nil, nil, fmt.Errorf("keeper: socket pair: %w", err)
 	}

@@ -65,7 +65,8 @@ func ExecLimited() {
 		fail(err)
 	}
 	for _, l := range limits {
-		if err := unix.Setrlimit(l.Resource, &unix.Rlimit{Cur: l.Soft, Max: l.Hard}); err != nil {
+		r := l.Rlimit()
+		if err := unix.Setrlimit(l.Resource, &r); err != nil {
 			fail(fmt.Errorf("%s: %w", l, err))
 		}
 	}

@@ -22,6 +22,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/tendhq/tend/daemon"
 	"github.com/tendhq/tend/internal/definition"
 	"github.com/tendhq/tend/internal/proc"
 )
@@ -279,6 +280,14 @@ func Render(def *definition.Definition, command []string) (Units, error) {
 			return Units{}, err
 		}
 		u.Type = "forking"
+		// A program built on tend's daemon library stays in the
+		// foreground under systemd unless told otherwise, and
+		// Type=forking would wait for a fork that never comes (see
+		// daemon.ForegroundEnv); other programs ignore the variable.
+		if !envSets(def.Env, daemon.ForegroundEnv) {
+			u.Environment = append([]string{daemon.ForegroundEnv + "=0"}, u.Environment...)
+			u.Notes = append(u.Notes, daemon.ForegroundEnv+"=0 makes a program built on tend's daemon library detach, as Type=forking expects; other programs ignore it.")
+		}
 	}
 	if def.ReloadSignal != "" {
 		sig, err := proc.ParseSignal(def.ReloadSignal)
@@ -332,6 +341,16 @@ func Render(def *definition.Definition, command []string) (Units, error) {
 		out.Socket = b.String()
 	}
 	return out, nil
+}
+
+// envSets reports whether the KEY=VALUE list env sets key.
+func envSets(env []string, key string) bool {
+	for _, kv := range env {
+		if k, _, _ := strings.Cut(kv, "="); k == key {
+			return true
+		}
+	}
+	return false
 }
 
 // notCarried lists the options set in def that no setting of the units

@@ -42,6 +42,12 @@ func definitions() map[string]*definition.Definition {
 			Name: "oddschedule", Command: []string{"/bin/true"}, Restart: "never", ClearEnv: true,
 			StopSchedule: "HUP/1/TERM/2/KILL/3", StartLimitBurst: -1, Ready: "tcp:127.0.0.1:9000",
 		},
+		// A program that daemonizes itself, such as pinglog: Type=forking,
+		// and TEND_FOREGROUND=0 for a program built on tend's library.
+		"forking": {
+			Name: "forking", Command: []string{"/usr/local/bin/pinglog", "-pidfile", "/run/pinglog.pid"},
+			PIDFile: "/run/pinglog.pid", ClearEnv: true, Env: []string{"TARGET=127.0.0.1"},
+		},
 		// A name that systemd takes only escaped, sockets that it takes
 		// only rewritten, and values that must not break a line.
 		"oddname": {
@@ -189,13 +195,16 @@ func TestSystemdAnalyzeVerify(t *testing.T) {
 }
 
 // cloneForVerify points what verify checks on this machine (the working
-// directory, env files) at things that exist.
+// directory, env files, the program) at things that exist.
 func cloneForVerify(def *definition.Definition) *definition.Definition {
 	d := *def
 	if d.Dir != "" {
 		d.Dir = "/tmp"
 	}
 	d.EnvFiles = nil
+	if _, err := os.Stat(d.Command[0]); err != nil {
+		d.Command = append([]string{"/bin/true"}, d.Command[1:]...) // verify checks that it is executable
+	}
 	if d.User != "" {
 		d.User, d.Group = "root", "root" // verify warns about nobody
 	}
@@ -356,5 +365,42 @@ func TestEveryOptionExported(t *testing.T) {
 				t.Errorf("--%s maps to %s, which the units do not set:\n%s", o.Flag, w, units)
 			}
 		}
+	}
+}
+
+// TestRenderForking: a --pidfile daemon is Type=forking with
+// TEND_FOREGROUND=0, so that a program built on tend's daemon library
+// detaches under systemd (it stays in the foreground otherwise), unless
+// --env sets TEND_FOREGROUND itself; a --ready notify one is Type=notify,
+// where the foreground is right.
+func TestRenderForking(t *testing.T) {
+	def := definitions()["forking"]
+	svc := parseUnit(t, render(t, def).Service)
+	if got := strings.Join(svc["Service/Type"], "|"); got != "forking" {
+		t.Errorf("Type=%s, want forking", got)
+	}
+	if got := strings.Join(svc["Service/PIDFile"], "|"); got != "/run/pinglog.pid" {
+		t.Errorf("PIDFile=%s", got)
+	}
+	var env []string
+	for _, e := range svc["Service/Environment"] {
+		env = append(env, splitExec(t, e)...)
+	}
+	if want := "TEND_FOREGROUND=0\x00TARGET=127.0.0.1"; strings.Join(env, "\x00") != want {
+		t.Errorf("Environment reads back as %q, want %q", env, strings.Split(want, "\x00"))
+	}
+
+	own := *def
+	own.Env = []string{"TEND_FOREGROUND=1"}
+	svc = parseUnit(t, render(t, &own).Service)
+	if got := svc["Service/Environment"]; len(got) != 1 || got[0] != `"TEND_FOREGROUND=1"` {
+		t.Errorf("with --env TEND_FOREGROUND=1: Environment=%q, want only that", got)
+	}
+
+	notify := *def
+	notify.Ready = "notify"
+	u := render(t, &notify)
+	if svc = parseUnit(t, u.Service); strings.Join(svc["Service/Type"], "") != "notify" || strings.Contains(u.Service, "TEND_FOREGROUND") {
+		t.Errorf("with --ready notify: want Type=notify without TEND_FOREGROUND:\n%s", u.Service)
 	}
 }

@@ -22,6 +22,16 @@ import (
 // daemonMain is the program under test: a small daemon configured by TEST_*
 // environment variables.
 func daemonMain([]string) int {
+	if dir := os.Getenv("TEST_STRAY_DIR"); dir != "" {
+		// A descriptor opened without O_CLOEXEC before Detach, as a C
+		// library or a raw syscall.Open would: every stage opens its own,
+		// named after its pid and the time, and keeps it open.
+		name := fmt.Sprintf("stray-%d-%d", os.Getpid(), time.Now().UnixNano())
+		if _, err := unix.Open(filepath.Join(dir, name), unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, 0o600); err != nil {
+			fmt.Fprintln(os.Stderr, "stray descriptor:", err)
+			return 2
+		}
+	}
 	if path := os.Getenv("TEST_LAUNCHER_FACTS"); path != "" {
 		// Only the first process (the launcher) creates it.
 		if f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
