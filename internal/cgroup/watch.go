@@ -43,7 +43,7 @@ func (g *Group) WatchWith(watcher *watch.Watcher) (*Watch, error) {
 		return g.Watch()
 	}
 	c := make(chan struct{}, 1)
-	x, err := watcher.Changes(filepath.Join(g.path, "cgroup.events"), c)
+	x, err := watcher.Changes(filepath.Join(g.path, "cgroup.events"), watch.Signal(c))
 	if err != nil {
 		return nil, g.fail("watch", err)
 	}

@@ -150,7 +150,6 @@ func (h *Host) resume(name string, r *supervisor.Resumption) error {
 	}
 	h.reg.settle(name, sup, lock)
 	go h.watch(dir, sup, lock)
-	go h.follow(name, sup)
 	h.logf("%s: taken over (pid %d)", name, sup.Record().PID)
 	return nil
 }

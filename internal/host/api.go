@@ -98,6 +98,7 @@ func (h *Host) routes() http.Handler {
 // stopped or busy, and nobody waits for the answer any more.
 func (h *Host) inTime(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.release.Busy()
 		late := ""
 		if d, err := time.Parse(time.RFC3339Nano, r.Header.Get(api.DeadlineHeader)); err == nil && time.Now().After(d) {
 			late = fmt.Sprintf("came %v after its client's deadline", time.Since(d).Round(time.Millisecond))

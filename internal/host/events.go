@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/tendhq/tend/internal/api"
-	"github.com/tendhq/tend/internal/supervisor"
 )
 
 // subscriberBuffer is how many events a subscriber may be behind; one
@@ -64,20 +63,6 @@ func (b *broker) unsubscribe(s *subscriber) {
 		close(s.c)
 	}
 	b.mu.Unlock()
-}
-
-// follow publishes every change of a supervisor's record, until it ends.
-func (h *Host) follow(name string, sup *supervisor.Supervisor) {
-	for {
-		changed := sup.Changed()
-		select {
-		case <-changed:
-			h.publish(name)
-		case <-sup.Done():
-			h.publish(name)
-			return
-		}
-	}
 }
 
 // publish sends a daemon's view as it is now.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/tendhq/tend/internal/keeper"
 	"github.com/tendhq/tend/internal/proc"
+	"github.com/tendhq/tend/internal/quiet"
 	"github.com/tendhq/tend/internal/state"
 	"github.com/tendhq/tend/internal/supervisor"
 	"github.com/tendhq/tend/internal/watch"
@@ -52,6 +53,7 @@ type Host struct {
 	reg     *registry
 	watcher *watch.Watcher // every daemon's folder, and the socket
 	events  *broker
+	release *quiet.Releaser // gives memory back after a burst of requests
 	srv     *http.Server
 	began   time.Time
 	version string
@@ -72,7 +74,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	h := &Host{store: cfg.Store, keeper: cfg.Keeper, self: self, logf: cfg.Logf, reg: newRegistry(), events: newBroker(),
+	h := &Host{store: cfg.Store, keeper: cfg.Keeper, self: self, logf: cfg.Logf, reg: newRegistry(), events: newBroker(), release: quiet.New(2 * time.Second),
 		began: time.Now(), quit: make(chan struct{}), upgrade: make(chan struct{}, 1), version: cfg.Version}
 	h.reaper = supervisor.NewReaper(newKeeperProcesses(cfg.Keeper))
 	if h.watcher, err = watch.New(); err != nil {
@@ -178,7 +180,7 @@ func (h *Host) stopAll() {
 func (h *Host) keepSocket() {
 	changed := make(chan struct{}, 1)
 	for {
-		w, err := h.watcher.Add(h.store.Root(), []string{SocketName}, changed)
+		w, err := h.watcher.Add(h.store.Root(), []string{SocketName}, watch.Signal(changed))
 		if err != nil {
 			h.logf("cannot watch %s: %v; the socket is not put back if it is removed", h.socketPath(), err)
 			return

@@ -61,7 +61,6 @@ func (h *Host) start(ctx context.Context, def *definition.Definition) (status.Re
 	}
 	h.reg.settle(def.Name, sup, lock)
 	go h.watch(dir, sup, lock)
-	go h.follow(def.Name, sup)
 	verdict := make(chan error, 1)
 	go func() {
 		err := sup.WaitReady(context.Background())
@@ -84,9 +83,19 @@ func (h *Host) start(ctx context.Context, def *definition.Definition) (status.Re
 	}
 }
 
-// watch forgets a supervisor once it has ended, and lets go of its lock.
+// watch publishes every change of a supervisor's record (see events.go),
+// and once it has ended, forgets it and lets go of its lock.
 func (h *Host) watch(dir state.Dir, sup *supervisor.Supervisor, lock *pidfile.File) {
-	<-sup.Done()
+	for {
+		changed := sup.Changed()
+		select {
+		case <-changed:
+			h.publish(dir.Name)
+			continue
+		case <-sup.Done():
+		}
+		break
+	}
 	h.reg.release(dir.Name, sup)
 	lock.Remove()
 	h.publish(dir.Name) // as the record on disk says now

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/tendhq/tend/internal/proc"
+	"github.com/tendhq/tend/internal/quiet"
 )
 
 // Config is what a keeper runs.
@@ -46,6 +47,10 @@ type Config struct {
 // started again only after this long, so that a host that cannot start
 // does not spin.
 const hostRestartQuiet = time.Second
+
+// releaseAfter is how long the keeper waits after its last work before it
+// gives free memory back (see package quiet).
+const releaseAfter = 2 * time.Second
 
 // maxHosts bounds the hosts a hello names: enough to recognise the
 // records of the last ones (a record names the host that wrote it).
@@ -113,7 +118,9 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	done := ctx.Done()
 	var restart <-chan time.Time
+	release := quiet.New(releaseAfter)
 	for {
+		release.Busy()
 		select {
 		case batch := <-k.r.exits:
 			if err := k.reaped(batch); err != nil {

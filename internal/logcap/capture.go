@@ -28,7 +28,7 @@ type capture struct {
 }
 
 // startBuffer is the size of a capture's first buffers.
-const startBuffer = 16 << 10
+const startBuffer = 4 << 10
 
 func newCapture(l *Log, stream string) *capture {
 	const nbuf = 3 // one being filled, one at the writer, one spare

@@ -38,13 +38,23 @@ func newJanitor(path string, compress bool, now func() time.Time, onEvent func(E
 
 // start starts the background goroutine and asks it for a pass, to finish
 // work an earlier run left behind.
+//
+// Only compression is done in the background: without it there is no
+// goroutine at all (a host runs a log per daemon).
 func (j *janitor) start() {
+	if !j.compress {
+		close(j.done)
+		return
+	}
 	go j.run()
 	j.kick()
 }
 
 // kick asks for a pass; it never blocks.
 func (j *janitor) kick() {
+	if !j.compress {
+		return
+	}
 	select {
 	case j.kickc <- struct{}{}:
 	default:

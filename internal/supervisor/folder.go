@@ -15,80 +15,102 @@ import (
 // finish before the supervisor restores it.
 const folderSettle = 200 * time.Millisecond
 
-// folderWatcher runs while the supervisor does, and has the loop put the
+// folderWatch runs while the supervisor does, and has the loop put the
 // daemon's folder back when someone removes it (rm -rf of the state
 // directory), or the control socket when someone removes that (a cleaner
 // of /tmp): without them the daemon would run on unreachable, and a new
 // `tend start` of the name would find the name free and start a second
-// copy. On Linux it waits on inotify: an idle supervisor does not wake up
-// for it.
-type folderWatcher struct {
-	quit, done chan struct{}
+// copy. The Watcher (inotify, on Linux) calls it back; the loop does the
+// rest, so that a watch costs no goroutine of its own: an idle
+// supervisor does not wake up for it.
+type folderWatch struct {
+	watcher *watch.Watcher
+	own     bool // the watcher is the supervisor's own, closed with it
+	w       *watch.Watch
+	settle  *time.Timer // a removal seen: the restoration waits folderSettle
+	broken  bool        // it could not be restored: the watch is over
 }
 
-// folderChanged asks the loop to look at the folder; ack says whether
-// the folder watch should go on.
-type folderChanged struct{ ack chan bool }
+// Messages of the folder watch.
+type (
+	// folderChanged: something of the folder was removed, maybe.
+	folderChanged struct{}
+	// folderSettled: the moment given to a removal is over.
+	folderSettled struct{}
+)
 
-func watchFolder(s *Supervisor) *folderWatcher {
-	fw := &folderWatcher{quit: make(chan struct{}), done: make(chan struct{})}
-	dir := s.cfg.Dir
-	watcher := s.cfg.Watcher
-	if watcher == nil {
+// watchFolder starts the folder watch; the loop then owns it.
+func watchFolder(s *Supervisor) *folderWatch {
+	fw := &folderWatch{watcher: s.cfg.Watcher}
+	if fw.watcher == nil {
 		w, err := watch.New()
 		if err != nil {
 			s.events.Warn("the daemon's folder is not watched: a removal of it is not undone", "err", err.Error())
-			close(fw.done)
-			return fw
+			return nil
 		}
-		watcher = w
+		fw.watcher, fw.own = w, true
 	}
-	go func() {
-		defer close(fw.done)
-		if s.cfg.Watcher == nil {
-			defer watcher.Close()
-		}
-		changed := make(chan struct{}, 1)
-		for {
-			names := []string{filepath.Base(dir.SupervisorPIDFile())}
-			if s.server != nil {
-				names = append(names, filepath.Base(dir.Socket()))
-			}
-			w, err := watcher.Add(dir.Path, names, changed)
-			if err == nil {
-				intact := exists(dir.SupervisorPIDFile()) && (s.server == nil || exists(dir.Socket()))
-				if intact {
-					select {
-					case <-changed:
-						w.Remove()
-						continue // look again, with a new watch
-					case <-fw.quit:
-						w.Remove()
-						return
-					}
-				}
-				w.Remove()
-			}
-			// Let a removal (rm -rf) finish before restoring, so that
-			// the removal and the restoration do not race.
-			select {
-			case <-fw.quit:
-				return
-			case <-time.After(folderSettle):
-			}
-			ack := make(chan bool, 1)
-			s.inbox.post(folderChanged{ack})
-			select {
-			case <-fw.quit:
-				return
-			case ok := <-ack:
-				if !ok {
-					return
-				}
-			}
-		}
-	}()
+	s.rewatch(fw)
 	return fw
+}
+
+// rewatch watches the folder anew (a removal of the folder ends its
+// watch), and looks at once at what is missing.
+func (s *Supervisor) rewatch(fw *folderWatch) {
+	if fw.w != nil {
+		fw.w.Remove()
+		fw.w = nil
+	}
+	dir := s.cfg.Dir
+	names := []string{filepath.Base(dir.SupervisorPIDFile())}
+	if s.server != nil {
+		names = append(names, filepath.Base(dir.Socket()))
+	}
+	if w, err := fw.watcher.Add(dir.Path, names, func() { s.inbox.post(folderChanged{}) }); err == nil {
+		fw.w = w
+	}
+	s.folderChanged()
+}
+
+// folderChanged looks at the folder: something missing is put back once
+// a removal has had folderSettle to finish, so that the removal and the
+// restoration do not race.
+func (s *Supervisor) folderChanged() {
+	fw := s.watch
+	if fw == nil || fw.broken || fw.settle != nil {
+		return
+	}
+	dir := s.cfg.Dir
+	if fw.w != nil && exists(dir.SupervisorPIDFile()) && (s.server == nil || exists(dir.Socket())) {
+		return
+	}
+	fw.settle = time.AfterFunc(folderSettle, func() { s.inbox.post(folderSettled{}) })
+}
+
+// folderSettled restores what was removed, and watches again.
+func (s *Supervisor) folderSettled() {
+	fw := s.watch
+	if fw == nil {
+		return
+	}
+	fw.settle = nil
+	if !s.keepFolder() {
+		fw.broken = true
+		return
+	}
+	s.rewatch(fw)
+}
+
+func (fw *folderWatch) close() {
+	if fw.settle != nil {
+		fw.settle.Stop()
+	}
+	if fw.w != nil {
+		fw.w.Remove()
+	}
+	if fw.own {
+		fw.watcher.Close()
+	}
 }
 
 func exists(path string) bool {
@@ -96,32 +118,26 @@ func exists(path string) bool {
 	return !errors.Is(err, os.ErrNotExist)
 }
 
-func (fw *folderWatcher) close() {
-	close(fw.quit)
-	<-fw.done
-}
-
-// keepFolder restores what was removed of the daemon's folder.
-func (s *Supervisor) keepFolder(ack chan bool) {
+// keepFolder restores what was removed of the daemon's folder, and says
+// whether it could.
+func (s *Supervisor) keepFolder() bool {
 	dir := s.cfg.Dir
 	switch {
 	case !exists(dir.SupervisorPIDFile()):
 		if err := s.restoreFolder(); err != nil {
 			s.events.Error("the daemon's folder was removed and cannot be restored; "+
 				"tend no longer reaches this daemon: stop it by its pid", "folder", dir.Path, "err", err)
-			ack <- false
-			return
+			return false
 		}
 		s.events.Warn("the daemon's folder was removed; restored it", "folder", dir.Path)
 	case s.server != nil && !exists(dir.Socket()):
 		if err := s.relisten(); err != nil {
 			s.events.Error("the control socket was removed and cannot be made again", "socket", dir.Socket(), "err", err)
-			ack <- false
-			return
+			return false
 		}
 		s.events.Warn("the control socket was removed; made it again", "socket", dir.Socket())
 	}
-	ack <- true
+	return true
 }
 
 // restoreFolder recreates the folder and everything that makes the daemon

@@ -69,7 +69,9 @@ func (s *Supervisor) handle(msg any) {
 		pid, n, err := s.signalAll(m.sig, m.all)
 		m.reply <- signalResult{pid, n, err}
 	case folderChanged:
-		s.keepFolder(m.ack)
+		s.folderChanged()
+	case folderSettled:
+		s.folderSettled()
 	case processesRequest:
 		s.processes(m)
 	case logChanged:

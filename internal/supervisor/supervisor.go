@@ -96,7 +96,7 @@ type Supervisor struct {
 	rec          status.Record
 	server       *control.Server
 	serving      sync.WaitGroup // the control servers, until their requests are answered
-	watch        *folderWatcher
+	watch        *folderWatch
 	pidf         *pidfile.File
 	finished     bool
 	answers      []any // replies and verdicts to deliver once the record is written

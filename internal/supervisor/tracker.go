@@ -90,7 +90,8 @@ type cgroupTracker struct {
 
 type cgroupInc struct {
 	g    *cgroup.Group
-	w    *cgroup.Watch
+	w    *cgroup.Watch // a watch of its own, with a goroutine
+	stop func()        // ends a watch on the shared Watcher
 	quit chan struct{} // ends the watch's goroutine
 }
 
@@ -118,7 +119,12 @@ func (t *cgroupTracker) takeOver(inc int) {
 // the loop.
 func (t *cgroupTracker) watch(inc int, sub *cgroup.Group) {
 	ci := &cgroupInc{g: sub, quit: make(chan struct{})}
-	if w, err := sub.WatchWith(t.s.cfg.Watcher); err == nil {
+	if watcher := t.s.cfg.Watcher; watcher != nil {
+		// The shared watcher calls back: no goroutine per incarnation.
+		if x, err := watcher.Changes(filepath.Join(sub.Path(), "cgroup.events"), func() { t.s.inbox.post(groupChanged{inc}) }); err == nil {
+			ci.stop = x.Remove
+		}
+	} else if w, err := sub.Watch(); err == nil {
 		ci.w = w
 		go func() {
 			for {
@@ -181,6 +187,9 @@ func (t *cgroupTracker) end(inc int) {
 	}
 	delete(t.incs, inc)
 	close(ci.quit)
+	if ci.stop != nil {
+		ci.stop()
+	}
 	if ci.w != nil {
 		ci.w.Close()
 	}

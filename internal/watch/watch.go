@@ -8,8 +8,9 @@ package watch
 
 import "sync"
 
-// Watch is one folder watched; its channel gets a value (without
-// blocking: one pending at most) at each removal that matters.
+// Watch is one folder (or file) watched; its function is called at each
+// event that matters, on the Watcher's goroutine: it must not block (it
+// sends a message, say).
 type Watch struct {
 	w     *Watcher
 	path  string
@@ -17,15 +18,20 @@ type Watch struct {
 	// any: every event of the watch matters (a file watched for its
 	// changes).
 	any bool
-	c   chan<- struct{}
+	f   func()
 	id  int32 // the inotify watch descriptor
 }
 
-// notify signals the watch's channel without blocking.
-func (x *Watch) notify() {
-	select {
-	case x.c <- struct{}{}:
-	default:
+func (x *Watch) notify() { x.f() }
+
+// Signal returns a function for Add and Changes that sends a value on c
+// without blocking (one waits in c at most: changes fold into it).
+func Signal(c chan<- struct{}) func() {
+	return func() {
+		select {
+		case c <- struct{}{}:
+		default:
+		}
 	}
 }
 

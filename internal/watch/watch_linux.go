@@ -36,9 +36,9 @@ const watchMask = unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_DELETE | uni
 // Add watches the folder at path for its own removal or renaming, and for
 // the removal or renaming of the files named in it (a daemon's lock,
 // which rm -rf removes before the folder; a socket): each sends a value
-// on c. It fails when the folder is not there. A folder that is removed
+// (f is called). It fails when the folder is not there. A folder that is removed
 // ends its watches (after their signal): Add again once it is back.
-func (w *Watcher) Add(path string, names []string, c chan<- struct{}) (*Watch, error) {
+func (w *Watcher) Add(path string, names []string, f func()) (*Watch, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	// IN_MASK_ADD: a second watch of the same folder shares the
@@ -47,22 +47,22 @@ func (w *Watcher) Add(path string, names []string, c chan<- struct{}) (*Watch, e
 	if err != nil {
 		return nil, err
 	}
-	x := &Watch{w: w, path: path, names: names, c: c, id: int32(id)}
+	x := &Watch{w: w, path: path, names: names, f: f, id: int32(id)}
 	w.byID[x.id] = append(w.byID[x.id], x)
 	return x, nil
 }
 
 // Changes watches the file at path for changes (a cgroup's
 // cgroup.events, which the kernel rewrites when the group empties): each
-// sends a value on c.
-func (w *Watcher) Changes(path string, c chan<- struct{}) (*Watch, error) {
+// calls f.
+func (w *Watcher) Changes(path string, f func()) (*Watch, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	id, err := unix.InotifyAddWatch(w.sys.fd, path, unix.IN_MODIFY|unix.IN_MASK_ADD)
 	if err != nil {
 		return nil, &os.PathError{Op: "inotify_add_watch", Path: path, Err: err}
 	}
-	x := &Watch{w: w, path: path, any: true, c: c, id: int32(id)}
+	x := &Watch{w: w, path: path, any: true, f: f, id: int32(id)}
 	w.byID[x.id] = append(w.byID[x.id], x)
 	return x, nil
 }

@@ -22,20 +22,20 @@ func New() (*Watcher, error) {
 
 // Add watches the folder at path: here every watch is signalled once a
 // second, and its owner looks. It fails when the folder is not there.
-func (w *Watcher) Add(path string, names []string, c chan<- struct{}) (*Watch, error) {
+func (w *Watcher) Add(path string, names []string, f func()) (*Watch, error) {
 	if _, err := os.Lstat(path); err != nil {
 		return nil, err
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	x := &Watch{w: w, path: path, names: names, c: c}
+	x := &Watch{w: w, path: path, names: names, f: f}
 	w.byID[0] = append(w.byID[0], x)
 	return x, nil
 }
 
 // Changes watches the file at path: here once a second.
-func (w *Watcher) Changes(path string, c chan<- struct{}) (*Watch, error) {
-	return w.Add(path, nil, c)
+func (w *Watcher) Changes(path string, f func()) (*Watch, error) {
+	return w.Add(path, nil, f)
 }
 
 func (w *Watcher) remove(x *Watch) {
