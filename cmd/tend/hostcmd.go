@@ -58,7 +58,7 @@ func runHostCommand(args []string) int {
 		}
 		fmt.Printf("host: running\n  pid:     %d (its keeper: %d)\n  uptime:  %s (since %s)\n  socket:  %s\n  log:     %s\n  daemons: %d\n",
 			info.PID, info.KeeperPID, time.Since(info.StartedAt).Round(time.Second), info.StartedAt.Local().Format("2006-01-02 15:04:05"),
-			filepath.Join(root, host.SocketName), client.HostConfig(root).LogFile, len(info.Daemons))
+			filepath.Join(root, host.SocketName), client.HostConfig(root).LogFile, info.Daemons)
 		return exitOK
 	case "stop":
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
@@ -88,7 +88,8 @@ func runHostCommand(args []string) int {
 		if err != nil {
 			return fail(err)
 		}
-		fmt.Printf("upgraded the host to %s (pid %d, its keeper %d); %d daemons taken over\n", self, info.PID, info.KeeperPID, len(info.Daemons))
+		fmt.Printf("upgraded the host to %s (pid %d, its keeper %d); %s taken over\n", self, info.PID, info.KeeperPID,
+			plural(info.Daemons, "1 daemon", fmt.Sprintf("%d daemons", info.Daemons)))
 		return exitOK
 	}
 	return fail(usageErr("host", "unknown host command %q: tend host status|stop|upgrade", p.args[0]))

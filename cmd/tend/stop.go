@@ -62,11 +62,16 @@ func runStop(args []string) int {
 	}
 	code = exitOK
 	stopped := 0
-	for _, name := range names {
-		c, didStop := stopOne(name, !all)
-		code = max(code, c)
-		if didStop {
-			stopped++
+	if client.UseHost() && (all || len(names) > 1) {
+		// One request: the host stops them all at once.
+		code, stopped = stopMany(names, all)
+	} else {
+		for _, name := range names {
+			c, didStop := stopOne(name, !all)
+			code = max(code, c)
+			if didStop {
+				stopped++
+			}
 		}
 	}
 	if all && stopped == 0 && code == exitOK {
@@ -98,6 +103,46 @@ func stopOne(name string, tell bool) (int, bool) {
 	}
 	fmt.Printf("stopped %s: %s\n", dir.Name, how)
 	return exitOK, true
+}
+
+// stopMany stops the daemons named (with all: every daemon) in one request
+// to the host, which stops them all at once, and says what became of each
+// in the order given; it returns the exit status and how many it stopped.
+func stopMany(names []string, all bool) (code, stopped int) {
+	store, err := openStore()
+	if err != nil {
+		return fail(err), 0
+	}
+	var full []string
+	for _, n := range names {
+		dir, err := findDaemon(store, n)
+		if err != nil {
+			code = max(code, fail(err))
+			continue
+		}
+		full = append(full, dir.Name)
+	}
+	if !all && len(full) == 0 {
+		return code, 0
+	}
+	got, hows, errs, err := client.StopMany(context.Background(), store.Root(), full, all)
+	if err != nil {
+		return max(code, fail(fmt.Errorf("stop: %w", err))), 0
+	}
+	for i, name := range got {
+		switch err := errs[i]; {
+		case errors.Is(err, client.ErrNotRunning):
+			if !all {
+				fmt.Printf("%s is not running\n", name)
+			}
+		case err != nil:
+			code = max(code, fail(fmt.Errorf("stop %s: %w", name, err)))
+		default:
+			fmt.Printf("stopped %s: %s\n", name, hows[i])
+			stopped++
+		}
+	}
+	return code, stopped
 }
 
 // allDaemons names every daemon that tend knows: those in tend list.

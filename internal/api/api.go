@@ -5,7 +5,8 @@
 //
 // Routes:
 //
-//	GET    /v1/host                        HostInfo
+//	GET    /v1/host[?stats=1]              HostInfo
+//	POST   /v1/stop                        StopRequest; []StopOutcome, once every one is stopped (all at once)
 //	POST   /v1/host/upgrade                UpgradeRequest: the host re-executes, its daemons run on
 //	GET    /v1/daemons                     []View, every daemon
 //	POST   /v1/daemons                     start a definition.Definition; 201 and its status.Record once ready
@@ -125,13 +126,30 @@ type HostInfo struct {
 	KeeperPID int       `json:"keeper_pid"`
 	StartedAt time.Time `json:"started_at"`
 	Version   string    `json:"version,omitzero"`
-	Daemons   []string  `json:"daemons"`
-	// The host's own Go figures: goroutines, and bytes of heap in use,
-	// of stacks, and obtained from the system.
-	Goroutines int    `json:"goroutines"`
-	HeapInuse  uint64 `json:"heap_inuse"`
-	StackInuse uint64 `json:"stack_inuse"`
-	Sys        uint64 `json:"sys"`
+	// Daemons is how many daemons it runs.
+	Daemons int `json:"daemons"`
+	// The host's own Go figures, with ?stats=1 (reading them stops the
+	// world a moment): goroutines, and bytes of heap in use, of stacks,
+	// and obtained from the system.
+	Goroutines int    `json:"goroutines,omitzero"`
+	HeapInuse  uint64 `json:"heap_inuse,omitzero"`
+	StackInuse uint64 `json:"stack_inuse,omitzero"`
+	Sys        uint64 `json:"sys,omitzero"`
+}
+
+// StopRequest asks to stop several daemons at once (POST /v1/stop):
+// those named, or with All every daemon that runs.
+type StopRequest struct {
+	Names []string `json:"names,omitzero"`
+	All   bool     `json:"all,omitzero"`
+}
+
+// StopOutcome is what became of one daemon of a StopRequest: how it
+// ended, or why it could not be stopped (Error, with Code).
+type StopOutcome struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitzero"`
+	Error       *Error `json:"error,omitzero"`
 }
 
 // UpgradeRequest asks the host to execute Path (the tend binary now on

@@ -182,3 +182,25 @@ func Events(ctx context.Context, root, project string) (<-chan api.Event, error)
 	}()
 	return out, nil
 }
+
+// StopMany has the host stop the daemons named (or with all, every one
+// that runs), all at once; it returns what became of each, with an error
+// (a *HostError) for those it could not stop.
+func StopMany(ctx context.Context, root string, names []string, all bool) ([]string, []string, []error, error) {
+	h, err := DialHost(ctx, root)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var out []api.StopOutcome
+	if err := h.call(ctx, http.MethodPost, "/v1/stop", api.StopRequest{Names: names, All: all}, &out); err != nil {
+		return nil, nil, nil, err
+	}
+	got, hows, errs := make([]string, len(out)), make([]string, len(out)), make([]error, len(out))
+	for i, o := range out {
+		got[i], hows[i] = o.Name, o.Description
+		if o.Error != nil {
+			errs[i] = &HostError{Body: *o.Error}
+		}
+	}
+	return got, hows, errs, nil
+}

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/tendhq/tend/internal/api"
@@ -34,6 +36,7 @@ func (h *Host) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/host", h.getHost)
 	mux.HandleFunc("POST /v1/host/upgrade", h.postUpgrade)
+	mux.HandleFunc("POST /v1/stop", h.postStop)
 	mux.HandleFunc("GET /v1/events", h.getEvents)
 	mux.HandleFunc("GET /v1/daemons", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, h.views())
@@ -115,11 +118,43 @@ func (h *Host) inTime(next http.Handler) http.Handler {
 }
 
 func (h *Host) getHost(w http.ResponseWriter, r *http.Request) {
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	writeJSON(w, http.StatusOK, api.HostInfo{PID: os.Getpid(), KeeperPID: h.keeper.KeeperPID(), StartedAt: h.began,
-		Version: h.version, Daemons: h.reg.names(), Goroutines: runtime.NumGoroutine(),
-		HeapInuse: ms.HeapInuse, StackInuse: ms.StackInuse, Sys: ms.Sys})
+	info := api.HostInfo{PID: os.Getpid(), KeeperPID: h.keeper.KeeperPID(), StartedAt: h.began,
+		Version: h.version, Daemons: len(h.reg.names())}
+	if r.URL.Query().Get("stats") == "1" {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		info.Goroutines, info.HeapInuse, info.StackInuse, info.Sys = runtime.NumGoroutine(), ms.HeapInuse, ms.StackInuse, ms.Sys
+	}
+	writeJSON(w, http.StatusOK, info)
+}
+
+// postStop stops the daemons the request names (or every one that runs),
+// all at once, and answers once each has stopped or failed to.
+func (h *Host) postStop(w http.ResponseWriter, r *http.Request) {
+	var req api.StopRequest
+	if err := readJSON(r, &req); err != nil {
+		writeError(w, err)
+		return
+	}
+	names := req.Names
+	if req.All {
+		names = h.reg.names() // in the store's order: d2 before d10
+		slices.SortFunc(names, state.CompareNames)
+	}
+	out := make([]api.StopOutcome, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Go(func() {
+			how, err := h.stop(r.Context(), name)
+			out[i] = api.StopOutcome{Name: name, Description: how}
+			if err != nil {
+				e, _ := errorBody(err)
+				out[i].Error = &e
+			}
+		})
+	}
+	wg.Wait()
+	writeJSON(w, http.StatusOK, out)
 }
 
 // postUpgrade has the keeper execute the program the request names in
@@ -197,6 +232,12 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 // writeError answers with err as an api.Error, and the status that fits
 // it.
 func writeError(w http.ResponseWriter, err error) {
+	e, code := errorBody(err)
+	writeJSON(w, code, e)
+}
+
+// errorBody is err as an api.Error, with the HTTP status that fits it.
+func errorBody(err error) (api.Error, int) {
 	e := api.Error{Message: err.Error(), Code: api.CodeInternal}
 	code := http.StatusInternalServerError
 	var busy *errBusy
@@ -223,5 +264,5 @@ func writeError(w http.ResponseWriter, err error) {
 	case errors.Is(err, errHostStopping):
 		code, e.Code = http.StatusServiceUnavailable, api.CodeHostStopping
 	}
-	writeJSON(w, code, e)
+	return e, code
 }
