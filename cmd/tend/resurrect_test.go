@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/tendhq/tend/internal/proc"
 )
 
 // crash marks a running daemon's processes for reboot to kill, as a power
@@ -30,7 +32,7 @@ func (e *env) reboot() {
 	keeper, _ := strconv.Atoi(strings.TrimSpace(string(b)))
 	var host []int
 	if keeper > 0 {
-		host, _ = childrenOf(keeper)
+		host, _ = proc.Children(keeper)
 		syscall.Kill(keeper, syscall.SIGKILL)
 	}
 	all := append(host, e.crashed...)

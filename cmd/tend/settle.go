@@ -7,6 +7,7 @@ import (
 
 	"github.com/tendhq/tend/internal/client"
 	"github.com/tendhq/tend/internal/definition"
+	"github.com/tendhq/tend/internal/proc"
 	"github.com/tendhq/tend/internal/state"
 	"github.com/tendhq/tend/internal/status"
 )
@@ -142,8 +143,8 @@ func watchStart(dir state.Dir, def *definition.Definition, pid int) (started, er
 			if time.Since(incBegin) > settleWindow || time.Since(begin) > settleMax {
 				return out, nil // busy, but running
 			}
-			switch settledNow(v.PID) {
-			case settledYes, settledUnknown:
+			switch yes, known := proc.Settled(v.PID, settleQuiet, settleCPU); {
+			case yes, !known:
 				return out, nil
 			}
 		}
@@ -176,42 +177,4 @@ func crashedAtStart(dir state.Dir, v *client.View, tries int, verdict string) er
 	}
 	e.stderr = lastStderr(v.Log, 20, v.StartedAt)
 	return e
-}
-
-// settled is what settledNow found.
-type settled int
-
-const (
-	settledNo      settled = iota // busy, or gone: look again
-	settledYes                    // asleep, and stays so
-	settledUnknown                // /proc cannot tell
-)
-
-// settledNow looks at pid twice, settleQuiet apart: it has settled if
-// all its threads sleep both times, using next to no CPU in between, and
-// its descendants (a shell's command, a wrapper's program, which it may
-// wait for in wait4 or in a read of their output) sleep too. Finding the
-// descendants may mean reading every process's stat, which is why it is
-// done only once the main process looks asleep.
-func settledNow(pid int) settled {
-	first, rt1, state := threadsSleeping(pid)
-	switch {
-	case state == procUnknown:
-		return settledUnknown
-	case state == procGone || !first:
-		return settledNo
-	}
-	begin := time.Now()
-	time.Sleep(settleQuiet)
-	second, rt2, state := threadsSleeping(pid)
-	window := time.Since(begin)
-	if state != procThere || !second || rt2 < rt1 || float64(rt2-rt1) > settleCPU*float64(window) {
-		return settledNo
-	}
-	for _, c := range descendantsOf(pid) {
-		if asleep, _, state := threadsSleeping(c); state == procThere && !asleep {
-			return settledNo
-		}
-	}
-	return settledYes
 }

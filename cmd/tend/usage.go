@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tendhq/tend/internal/client"
+	"github.com/tendhq/tend/internal/proc"
 )
 
 // CPU and memory of daemons, as pm2 list shows them, read from /proc by
@@ -53,7 +54,7 @@ func measureUsage(views []*client.View) []usage {
 	for i, v := range views {
 		procs[i] = daemonProcesses(t, v)
 		for _, pid := range procs[i] {
-			if _, rt, state := threadsSleeping(pid); state == procThere {
+			if _, rt, p := proc.ThreadsSleeping(pid); p == proc.There {
 				before[pid] = rt
 				any = true
 			}
@@ -69,8 +70,8 @@ func measureUsage(views []*client.View) []usage {
 		u := &out[i]
 		for _, pid := range procs[i] {
 			b, ok := before[pid]
-			_, rt, state := threadsSleeping(pid)
-			if !ok || state != procThere {
+			_, rt, p := proc.ThreadsSleeping(pid)
+			if !ok || p != proc.There {
 				continue
 			}
 			u.known = true
