@@ -144,7 +144,13 @@ func (u *upper) bringUp(d *config.Daemon, want *definition.Definition) error {
 					// Only the number of instances (-m): scale.
 					return u.scale(name, dir, want)
 				}
-				if len(why) > 0 && len(other) == 0 && len(want.Listen) > 0 && !u.noReload {
+				reload := len(why) > 0 && len(other) == 0 && len(want.Listen) > 0 && !u.noReload
+				if client.UseHost() && len(why)+len(other) > 0 {
+					// The host applies the change only if the new version
+					// works: otherwise the old one runs (again).
+					return u.replace(name, dir, want, append(why, other...), reload)
+				}
+				if reload {
 					// Only the command or its environment changed, and it
 					// serves sockets: the new one is ready before the old
 					// one goes.
@@ -197,6 +203,31 @@ func (u *upper) scale(name string, dir state.Dir, want *definition.Definition) e
 	} else {
 		u.report(name, "scaled to %d instances", n)
 	}
+	return nil
+}
+
+// replace has the host bring a running daemon to want: with reload, the
+// new version serves before the old one goes; otherwise the old one stops
+// first. A new version that does not become ready (settled, by default)
+// changes nothing: the old one runs (again), with its definition, and
+// the next tend up tries again.
+func (u *upper) replace(name string, dir state.Dir, want *definition.Definition, why []string, reload bool) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*client.ReadyVerdictTimeout(want)*time.Duration(want.InstanceCount()))
+	defer cancel()
+	pid, err := client.Replace(ctx, dir, launchable(want), reload)
+	if err != nil {
+		var he *client.HostError
+		if errors.As(err, &he) && he.Body.Log != "" {
+			logTail(name, he.Body.Log)
+		}
+		return err
+	}
+	action := "restarted"
+	if reload {
+		action = "reloaded"
+	}
+	u.report(name, "%s (pid %d; changed: %s)", action, pid, strings.Join(why, ", "))
+	bufferingHint(want, u.file.Path)
 	return nil
 }
 

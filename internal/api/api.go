@@ -15,6 +15,7 @@
 //	POST   /v1/daemons/{name}/stop         StopResult, once nothing of it runs
 //	POST   /v1/daemons/{name}/restart      RestartResult, once the new incarnation is ready
 //	POST   /v1/daemons/{name}/reload       RestartResult, once the new incarnation serves
+//	POST   /v1/daemons/{name}/replace      ReplaceRequest; RestartResult, once the new version runs (or why not: the old one does)
 //	POST   /v1/daemons/{name}/scale        ScaleRequest; once the instances are there
 //	POST   /v1/daemons/{name}/signal       SignalRequest; SignalResult
 //	POST   /v1/daemons/{name}/log/rotate   rotate its output log now
@@ -27,6 +28,7 @@
 package api
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/tendhq/tend/internal/proc"
@@ -115,6 +117,7 @@ const (
 	CodeStopping       = "stopping"
 	CodeNotStarted     = "not-started"
 	CodeReloadFailed   = "reload-failed"
+	CodeReplaceFailed  = "replace-failed"
 	CodeHostStopping   = "host-stopping"
 	CodeExpired        = "expired"
 	CodeInternal       = "internal"
@@ -206,4 +209,16 @@ type SignalRequest struct {
 type SignalResult struct {
 	PID       int `json:"pid"`
 	Processes int `json:"processes"`
+}
+
+// ReplaceRequest brings a running daemon to a new definition (tend up,
+// after a change): POST /v1/daemons/{name}/replace. With Reload the new
+// version starts beside the old one, which goes once the new one is
+// ready; otherwise the old one stops first. Either way, a new version
+// that does not become ready (settled, by default) leaves the old one
+// running (reload) or running again (restart), the stored definition as
+// it was, and the request fails (422, CodeReplaceFailed).
+type ReplaceRequest struct {
+	Definition json.RawMessage `json:"definition"`
+	Reload     bool            `json:"reload,omitzero"`
 }

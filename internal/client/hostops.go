@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/tendhq/tend/internal/api"
+	"github.com/tendhq/tend/internal/definition"
 	"github.com/tendhq/tend/internal/proc"
 	"github.com/tendhq/tend/internal/state"
 	"github.com/tendhq/tend/internal/status"
@@ -68,7 +69,7 @@ func hostDo(ctx context.Context, dir state.Dir, op string, body, out any) error 
 		return err
 	}
 	switch op {
-	case "restart", "reload":
+	case "restart", "reload", "replace":
 		return settled(ctx, h, dir, op, out)
 	}
 	err = h.call(ctx, http.MethodPost, daemonPath(dir, op), body, out)
@@ -203,4 +204,18 @@ func StopMany(ctx context.Context, root string, names []string, all bool) ([]str
 		}
 	}
 	return got, hows, errs, nil
+}
+
+// Replace has the host bring a running daemon to def (see
+// api.ReplaceRequest), and returns its new main pid. A new version that
+// did not become ready is a *HostError whose Body.Log names the log that
+// says why; the old version runs.
+func Replace(ctx context.Context, dir state.Dir, def *definition.Definition, reload bool) (int, error) {
+	b, err := json.Marshal(def)
+	if err != nil {
+		return 0, err
+	}
+	var res api.RestartResult
+	err = hostDo(ctx, dir, "replace", api.ReplaceRequest{Definition: b, Reload: reload}, &res)
+	return res.PID, err
 }

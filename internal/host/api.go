@@ -61,6 +61,20 @@ func (h *Host) routes() http.Handler {
 		pid, err := h.reload(r.Context(), r.PathValue("name"))
 		answer(w, api.RestartResult{PID: pid}, err)
 	})
+	mux.HandleFunc("POST /v1/daemons/{name}/replace", func(w http.ResponseWriter, r *http.Request) {
+		var req api.ReplaceRequest
+		var def definition.Definition
+		if err := readJSON(r, &req); err != nil {
+			writeError(w, err)
+			return
+		}
+		if err := json.Unmarshal(req.Definition, &def); err != nil || def.Name != r.PathValue("name") {
+			writeError(w, fmt.Errorf("%w: the definition is not %s's: %v", errBadRequest, r.PathValue("name"), err))
+			return
+		}
+		pid, err := h.replace(r.Context(), &def, req.Reload)
+		answer(w, api.RestartResult{PID: pid}, err)
+	})
 	mux.HandleFunc("POST /v1/daemons/{name}/scale", func(w http.ResponseWriter, r *http.Request) {
 		var req api.ScaleRequest
 		if err := readJSON(r, &req); err != nil {
@@ -242,6 +256,7 @@ func errorBody(err error) (api.Error, int) {
 	code := http.StatusInternalServerError
 	var busy *errBusy
 	var se *startError
+	var re *replaceError
 	switch {
 	case errors.Is(err, errBadRequest), errors.Is(err, definition.ErrUsage), errors.Is(err, state.ErrBadName):
 		code, e.Code = http.StatusBadRequest, api.CodeBadRequest
@@ -257,6 +272,8 @@ func errorBody(err error) (api.Error, int) {
 		code, e.Code = http.StatusConflict, api.CodeStopping
 	case errors.Is(err, errElsewhere):
 		code, e.Code = http.StatusConflict, api.CodeAlreadyRunning
+	case errors.As(err, &re):
+		code, e.Code, e.Log = http.StatusUnprocessableEntity, api.CodeReplaceFailed, re.log
 	case errors.Is(err, supervisor.ErrReloadFailed):
 		code, e.Code = http.StatusUnprocessableEntity, api.CodeReloadFailed
 	case errors.As(err, &se):

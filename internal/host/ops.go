@@ -37,12 +37,13 @@ func (h *Host) stop(ctx context.Context, name string) (string, error) {
 		return "", err
 	}
 	if sup != nil {
+		gone := h.reg.gone(name, sup)
 		how, err := sup.Stop(ctx)
 		if err != nil {
 			return "", err
 		}
 		select {
-		case <-sup.Done():
+		case <-gone: // ended, and the name free again
 		case <-ctx.Done():
 			return "", ctx.Err()
 		}
@@ -141,7 +142,7 @@ func (h *Host) restart(ctx context.Context, name string) (int, error) {
 		}
 		// It is on its way out: once it is gone, start it anew.
 		select {
-		case <-sup.Done():
+		case <-h.reg.gone(name, sup):
 		case <-ctx.Done():
 			return 0, ctx.Err()
 		}

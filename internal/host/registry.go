@@ -19,6 +19,9 @@ type registry struct {
 type entry struct {
 	sup  *supervisor.Supervisor
 	lock *pidfile.File // the daemon's lock, held while its supervisor runs
+	// gone is closed once the supervisor has ended and the registry has
+	// forgotten it: the name is free for the next start.
+	gone chan struct{}
 }
 
 func newRegistry() *registry {
@@ -70,7 +73,23 @@ func (r *registry) claim(name string) (err error) {
 
 // settle records the supervisor of a claimed name.
 func (r *registry) settle(name string, sup *supervisor.Supervisor, lock *pidfile.File) {
-	r.do(func(m map[string]*entry) { m[name] = &entry{sup: sup, lock: lock} })
+	r.do(func(m map[string]*entry) { m[name] = &entry{sup: sup, lock: lock, gone: make(chan struct{})} })
+}
+
+// gone returns a channel closed once name's supervisor sup is forgotten
+// (closed already when it is not sup any more).
+func (r *registry) gone(name string, sup *supervisor.Supervisor) (c <-chan struct{}) {
+	r.do(func(m map[string]*entry) {
+		if e, ok := m[name]; ok && e.sup == sup && e.gone != nil {
+			c = e.gone
+		}
+	})
+	if c == nil {
+		closed := make(chan struct{})
+		close(closed)
+		c = closed
+	}
+	return c
 }
 
 // release forgets name if its supervisor is sup (nil: a claim that came
@@ -79,6 +98,9 @@ func (r *registry) release(name string, sup *supervisor.Supervisor) {
 	r.do(func(m map[string]*entry) {
 		if e, ok := m[name]; ok && e.sup == sup {
 			delete(m, name)
+			if e.gone != nil {
+				close(e.gone)
+			}
 		}
 	})
 }

@@ -96,7 +96,7 @@ func (h *Host) watch(dir state.Dir, sup *supervisor.Supervisor, lock *pidfile.Fi
 		}
 		break
 	}
-	h.reg.release(dir.Name, sup)
 	lock.Remove()
-	h.publish(dir.Name) // as the record on disk says now
+	h.reg.release(dir.Name, sup) // after the lock: a start that waits for it finds the name free
+	h.publish(dir.Name)          // as the record on disk says now
 }

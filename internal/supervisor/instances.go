@@ -2,6 +2,7 @@ package supervisor
 
 import (
 	"fmt"
+	"github.com/tendhq/tend/internal/definition"
 	statedir "github.com/tendhq/tend/internal/state"
 	"syscall"
 	"time"
@@ -192,13 +193,15 @@ type instanceRequest struct {
 	index int
 	kind  eventKind
 	w     *waiter
-	// refresh reads the stored definition and env files again first.
-	refresh bool
+	// refresh reads the stored definition and env files again first,
+	// or takes candidate when not nil.
+	refresh   bool
+	candidate *definition.Definition
 }
 
 func (s *Supervisor) instanceRequest(r instanceRequest) {
 	if r.refresh {
-		if err := s.refreshDefinition(); err != nil {
+		if err := s.refreshDefinition(r.candidate); err != nil {
 			r.w.c <- result{err: err}
 			return
 		}

@@ -93,6 +93,10 @@ func (s *Supervisor) apply(in *instance, effects []any) {
 			effects = append(effects, in.m.step(ev)...)
 		case doSignal:
 			s.sendStep(in, e)
+		case doSettle:
+			if r := s.incs[e.inc]; r != nil {
+				go watchSettle(r.ctx, e.main, func() { s.inbox.post(event{kind: evReady, at: time.Now(), inc: e.inc}) })
+			}
 		case doAdopt:
 			if ev, ok := s.adopt(e.inc); ok {
 				effects = append(effects, in.m.step(ev)...)

@@ -134,6 +134,13 @@ type (
 	// doAdopt looks for the incarnation's new main process after the
 	// old one exited 0 leaving others; the answer is evAdopted.
 	doAdopt struct{ inc int }
+	// doSettle watches a new incarnation until its processes have
+	// settled (they sleep, waiting for work; at most settleMax), and
+	// then says evReady.
+	doSettle struct {
+		inc  int
+		main proc.Identity
+	}
 	// doHealth starts probing a ready incarnation's health.
 	doHealth struct{ inc int }
 	// doEnd releases what the ended incarnation held.
@@ -203,6 +210,11 @@ type machineConfig struct {
 	// READY=1 again.
 	reloadSignal syscall.Signal
 	readyNotify  bool
+	// settle: the default readiness, exec, then settled (see
+	// definition.Readiness.Settle). A reload's new incarnation waits to
+	// settle before the old one goes (doSettle); a start's, tend start
+	// watches.
+	settle bool
 }
 
 func newMachineConfig(d *definition.Definition) machineConfig {
@@ -223,6 +235,7 @@ func newMachineConfig(d *definition.Definition) machineConfig {
 	case definition.ReadyExec:
 		c.readyOnAdopt = d.PIDFile != ""
 		c.readyAtExec = !c.readyOnAdopt
+		c.settle = r.Settle
 	case definition.ReadyAfter:
 		c.readyAfter = r.After
 	case definition.ReadyNotify:

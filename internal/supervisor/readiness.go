@@ -16,6 +16,7 @@ import (
 	"github.com/tendhq/tend/internal/definition"
 	"github.com/tendhq/tend/internal/notify"
 	"github.com/tendhq/tend/internal/probe"
+	"github.com/tendhq/tend/internal/proc"
 	statedir "github.com/tendhq/tend/internal/state"
 	"github.com/tendhq/tend/internal/status"
 )
@@ -421,4 +422,44 @@ func (rd *readiness) envFor(sp spawner) []string {
 		return slices.Contains(reserved, k)
 	})
 	return append(env, rd.extra...)
+}
+
+// The settle watch (doSettle): a reload's new version must show that it
+// works before the old one goes, as supervisord's startsecs asks: it must
+// still run settleMin after its start (a broken version that fails after
+// a moment of setup fails the reload), and then have settled (its
+// processes sleep, waiting for work) or, still busy, be taken as ready
+// at settleMax.
+const (
+	settleMin   = time.Second
+	settleMax   = 2 * time.Second
+	settleQuiet = 3 * time.Millisecond
+	settleCPU   = 0.05
+	settlePoll  = 5 * time.Millisecond
+)
+
+// watchSettle calls ready once main has run settleMin and settled, or
+// settleMax has passed with it still there, unless ctx ends first (the
+// incarnation ended: its exit tells the machine).
+func watchSettle(ctx context.Context, main proc.Identity, ready func()) {
+	begin := time.Now()
+	for {
+		if !main.Alive() {
+			return
+		}
+		if time.Since(begin) >= settleMin {
+			yes, known := proc.Settled(main.PID, settleQuiet, settleCPU)
+			if yes || !known || time.Since(begin) >= settleMax {
+				if main.Alive() {
+					ready()
+				}
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(settlePoll):
+		}
+	}
 }

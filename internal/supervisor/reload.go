@@ -117,6 +117,10 @@ func (m *machine) onNext(ev event) {
 		inc.main = ev.main
 		m.log(slog.LevelInfo, "started", "pid", ev.main.PID, "incarnation", inc.id, "beside", m.cur.main.PID)
 		switch {
+		case m.cfg.readyAtExec && m.cfg.settle:
+			// The old one goes only once the new one has settled: one
+			// that fails at once (a broken new version) leaves it serving.
+			m.emit(doSettle{inc: inc.id, main: ev.main})
 		case m.cfg.readyAtExec:
 			m.nextReady(ev.at)
 			return
@@ -170,6 +174,8 @@ func (m *machine) onNext(ev event) {
 		switch {
 		case ev.main.PID != 0 && m.cfg.readyOnAdopt:
 			m.nextReady(ev.at)
+		case ev.main.PID != 0 && m.cfg.readyAtExec && m.cfg.settle && !inc.ready:
+			m.emit(doSettle{inc: inc.id, main: ev.main}) // it daemonized itself: the one it left settles
 		case ev.main.PID == 0 && m.cfg.readyOnAdopt:
 			m.retire(inc, ev.at)
 			m.next = nil

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/tendhq/tend/internal/definition"
 	"github.com/tendhq/tend/internal/proc"
 	"syscall"
 )
@@ -43,7 +44,14 @@ func (s *Supervisor) Restart(ctx context.Context) (int, error) {
 // ones serve on, and the error says why. With --reload-signal, the signal
 // goes to each main process instead. It returns the first instance's new
 // main pid.
-func (s *Supervisor) Reload(ctx context.Context) (int, error) {
+func (s *Supervisor) Reload(ctx context.Context) (int, error) { return s.ReloadTo(ctx, nil) }
+
+// ReloadTo is Reload to the definition def rather than the stored one
+// (nil: the stored one, its env files read again): only what a reload
+// can apply may differ (the command, its environment and user). The
+// stored definition becomes def only once the reload has succeeded: a new
+// version that does not become ready changes nothing.
+func (s *Supervisor) ReloadTo(ctx context.Context, def *definition.Definition) (int, error) {
 	n := s.Record().InstanceCount
 	pid := 0
 	for i := range max(n, 1) {
@@ -53,7 +61,7 @@ func (s *Supervisor) Reload(ctx context.Context) (int, error) {
 			return 0, ErrStopped
 		default:
 		}
-		s.inbox.post(instanceRequest{index: i, kind: evReload, w: w, refresh: i == 0})
+		s.inbox.post(instanceRequest{index: i, kind: evReload, w: w, refresh: i == 0, candidate: def})
 		r, err := s.await(ctx, w, result{err: ErrStopped})
 		if err == nil {
 			err = r.err
@@ -69,7 +77,7 @@ func (s *Supervisor) Reload(ctx context.Context) (int, error) {
 			pid = r.pid
 		}
 	}
-	s.inbox.post(reloadDone{ok: true})
+	s.inbox.post(reloadDone{ok: true, store: def != nil})
 	return pid, nil
 }
 

@@ -137,9 +137,18 @@ func execExit(err error, at time.Time) *status.Exit {
 // the reload's new incarnations start from it, and it becomes the
 // daemon's (for restarts, new instances) once the reload has succeeded
 // (reloadDone).
-func (s *Supervisor) refreshDefinition() error {
+func (s *Supervisor) refreshDefinition(given *definition.Definition) error {
 	def := s.def
-	if s.stateful() {
+	if given != nil {
+		if err := given.Validate(); err != nil {
+			return fmt.Errorf("reload %s: %w", s.def.Name, err)
+		}
+		if _, what := s.def.Changes(given); len(what) > 0 {
+			return fmt.Errorf("reload %s: %s changed, which a reload cannot apply: use tend restart %s",
+				s.def.Name, strings.Join(what, ", "), s.def.Name)
+		}
+		def = given
+	} else if s.stateful() {
 		var stored definition.Definition
 		if err := statedir.ReadJSON(s.cfg.Dir.DefinitionFile(), &stored); err != nil {
 			return fmt.Errorf("reload %s: %w", s.def.Name, err)
@@ -162,13 +171,20 @@ func (s *Supervisor) refreshDefinition() error {
 }
 
 // reloadDone ends a reload: a successful one makes the candidate
-// definition the daemon's; a failed one forgets it.
-type reloadDone struct{ ok bool }
+// definition the daemon's (and, with store, the stored one: a definition
+// given with the request is stored only once it works); a failed one
+// forgets it.
+type reloadDone struct{ ok, store bool }
 
 func (s *Supervisor) reloadDone(d reloadDone) {
 	if d.ok && s.candidate != nil {
 		s.def, s.spawner = s.candidateDef, *s.candidate
 		s.rec.Command = s.def.Command
+		if d.store && s.stateful() {
+			if err := statedir.WriteJSON(s.cfg.Dir.DefinitionFile(), s.def, 0o600); err != nil {
+				s.events.Error("store the reloaded definition", "err", err)
+			}
+		}
 	}
 	s.candidate, s.candidateDef = nil, nil
 }
