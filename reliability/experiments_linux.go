@@ -140,5 +140,10 @@ func experiments() []*experiment {
 			Checks: "nobody plants `victim/` (a record naming root's process) and `planted/` (its own command) while TEND_HOME is world-writable; after chmod go-w: `stop victim` refused, process alive; `resurrect` exits 1 naming the folder, planted command never runs; `list` names both",
 			Try:    tryForeignFolder,
 		},
+		{
+			Name: "host-loss", Issue: "20.4", Tries: 120, ShortTries: 6, Deadline: 45 * time.Second,
+			Checks: "kill -9 of the host 0-60 ms into a `start`, `stop`, `restart`, `reload`, `scale 2` or `up` (20 tries each) of a daemon writing numbered lines every 5 ms: a new host answers within 2 s; the daemon then runs as asked (the command given again if it failed), no copy doubled or lost, every line of every writer in the log, in order",
+			Timed:  "a new host answers", Try: tryHostLoss,
+		},
 	}
 }
