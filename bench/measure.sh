@@ -248,6 +248,47 @@ logfloor() {
   rm -rf "$d"
 }
 
+# bulk: tend up of a tend.toml of 200 daemons (until every child runs), then, with 800 more started
+# (untimed), tend stop --all of the 1,000 (until every child is gone); beside it, 200 and 1,000
+# fork+exec+wait of /bin/true one after the other (the floor: what creating the processes costs).
+bulk() {
+  local tool=tend i d=$S/bulk t0 t1 pid
+  load_tool "$tool"; t_setup
+  rm -rf "$d"; mkdir -p "$d/ready"
+  for i in $(seq 1 200); do
+    printf '[b%s]\ncommand = ["%s", "target", "%s/ready/b%s"]\nlog = "%s/b%s.log"\nlog_max_size = -1\n\n' "$i" "$BH" "$d" "$i" "$d" "$i"
+  done > "$d/tend.toml"
+  now_us; t0=$REPLY
+  "$TEND" up -f "$d/tend.toml" -p bulk >/dev/null 2>>"$S/errors" || fail "up200_ms stopall1000_ms" "tend up of 200 failed$(last_err)"
+  for i in $(seq 1 200); do "$BH" waitfile "$d/ready/b$i" 30000 || fail "up200_ms stopall1000_ms" "b$i not running 30 s after up"; done
+  now_us; t1=$REPLY
+  echo $((t1 - t0)) | stats | us_to_ms | record "$tool" up200_ms "tend up -f FILE of 200 daemons, until every child runs"
+  for i in $(seq 201 1000); do
+    t_start "c$i" "$d/c$i.log" "$BH" target "$d/ready/c$i" >/dev/null 2>>"$S/errors" || fail "stopall1000_ms" "start c$i failed$(last_err)"
+  done
+  for i in $(seq 201 1000); do "$BH" waitfile "$d/ready/c$i" 30000 || fail "stopall1000_ms" "c$i not running"; done
+  for f in "$d"/ready/*; do stamp_pid "$f"; done > "$d/pids"
+  # The host's wake-ups with 1,000 daemons idle, over IDLE1000 s (10 by default): as with one.
+  sleep 2
+  local c0 c1 procs rss pss ticks
+  read -r procs rss pss ticks c0 < <(t_pids | sort -u | pid_totals)
+  sleep "${IDLE1000:-10}"
+  read -r procs rss pss ticks c1 < <(t_pids | sort -u | pid_totals)
+  echo $(( (c1 - c0) * ${IDLE:-60} / ${IDLE1000:-10} )) | stats | record "$tool" idle_ctxsw_1000 "context switches of the keeper and host with 1,000 sleeping daemons, over ${IDLE1000:-10} s, scaled to the idle window"
+  now_us; t0=$REPLY
+  "$TEND" stop --all >/dev/null 2>>"$S/errors" || fail "stopall1000_ms" "tend stop --all failed$(last_err)"
+  while read -r pid; do "$BH" waitgone "$pid" 30000 || fail "stopall1000_ms" "child $pid alive after stop --all"; done < "$d/pids"
+  now_us; t1=$REPLY
+  echo $((t1 - t0)) | stats | us_to_ms | record "$tool" stopall1000_ms "tend stop --all of 1,000 daemons, until every child is gone"
+  t_teardown; rm -rf "$d"
+  for n in 200 1000; do
+    "$BIN/spawnfloor" "$n" /bin/true | grep '^fork+execve' | while IFS=$'\t' read -r m med mi ma c; do
+      awk -v n="$n" -v m="$med" 'BEGIN { printf "%.2f %.2f %.2f %d\n", n * m / 1000, n * m / 1000, n * m / 1000, 1 }' |
+        record "floor:fork+execve" "spawn${n}_ms" "$n x the median fork+execve+wait of /bin/true"
+    done
+  done
+}
+
 spawnfloor() {
   local n=$1 line
   "$BIN/spawnfloor" "$n" /bin/true | while IFS=$'\t' read -r m med mi ma c; do

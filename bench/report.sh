@@ -174,6 +174,38 @@ END {
       mv("floor:file", m), mv("gofloor-pipe", m), ratio2(t, m, "floor:file", m), want, verdict(c, lacking(t " floor:file", m))
   }
   print ""
+  print "## The targets of the host (issue 20)"
+  print ""
+  print "| target | tend | against | ratio | verdict |"
+  print "|---|---|---|---|---|"
+  m = "pss_kb_100"
+  printf "| PSS per daemon, 100 sleeping daemons <= libslack daemon | %s MiB | daemon %s MiB | %s | %s |\n",
+    (has("tend", m) ? sprintf("%.3f", v("tend", m) / 102400) : nofig("tend", m)),
+    (has("daemon", m) ? sprintf("%.3f", v("daemon", m) / 102400) : "-"), ratio("tend", "daemon", m),
+    verdict(has("tend", m) && v("tend", m) <= v("daemon", m), lacking("tend daemon", m))
+  m = "pss_kb_1000"
+  printf "| PSS per daemon, 1,000 sleeping daemons <= 64 KiB | %s KiB | daemon %s KiB | %s | %s |\n",
+    (has("tend", m) ? sprintf("%.1f", v("tend", m) / 1000) : nofig("tend", m)),
+    (has("daemon", m) ? sprintf("%.1f", v("daemon", m) / 1000) : "-"), ratio("tend", "daemon", m),
+    verdict(has("tend", m) && v("tend", m) / 1000 <= 64, lacking("tend", m))
+  m = "start_ms"
+  printf "| start <= libslack daemon and runit sv up | %s ms | daemon %s, runit %s | %s, %s | %s |\n",
+    mv("tend", m), mv("daemon", m), mv("runit", m), ratio("tend", "daemon", m), ratio("tend", "runit", m),
+    verdict(has("tend", m) && v("tend", m) <= v("daemon", m) && v("tend", m) <= v("runit", m), lacking("tend daemon runit", m))
+  m = "stop_ms"
+  printf "| stop <= 1.25x libslack daemon | %s ms | daemon %s | %s | %s |\n", mv("tend", m), mv("daemon", m),
+    ratio("tend", "daemon", m), verdict(has("tend", m) && v("tend", m) <= 1.25 * v("daemon", m), lacking("tend daemon", m))
+  m = "restart_ms"; b = best(m, -1)
+  printf "| first restart <= the best peer | %s ms | %s %s | %s | %s |\n", mv("tend", m), b, mv(b, m),
+    ratio("tend", b, m), verdict(has("tend", m) && v("tend", m) <= v(b, m), lacking("tend " b, m))
+  printf "| tend up of 200 daemons, beside 200 fork+execs | %s ms | %s ms | %s | (timed) |\n",
+    mv("tend", "up200_ms"), mv("floor:fork+execve", "spawn200_ms"), ratio2("tend", "up200_ms", "floor:fork+execve", "spawn200_ms")
+  printf "| tend stop --all of 1,000 daemons, beside 1,000 fork+execs | %s ms | %s ms | %s | (timed) |\n",
+    mv("tend", "stopall1000_ms"), mv("floor:fork+execve", "spawn1000_ms"), ratio2("tend", "stopall1000_ms", "floor:fork+execve", "spawn1000_ms")
+  printf "| idle wake-ups of the host, 1 daemon / 1,000 daemons (the same, the Go runtime aside) | %s / %s | - | - | %s |\n",
+    mv("tend", "idle_ctxsw"), mv("tend", "idle_ctxsw_1000"),
+    verdict(has("tend", "idle_ctxsw_1000") && v("tend", "idle_ctxsw_1000") <= v("tend", "idle_ctxsw") + 2, lacking("tend", "idle_ctxsw_1000"))
+  print ""
   print "## Every tool (median [min-max])"
   print ""
   print "Latencies in ms (n runs each, see raw/); memory summed over the resident processes, children excluded;"
