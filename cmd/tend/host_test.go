@@ -143,7 +143,9 @@ func TestReloadBrokenScript(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stdout+r.stderr, "exited with status 3") {
 		t.Errorf("reload to a broken script: %v; want exit 1 naming how it failed", r)
 	}
-	if now := httpGet(addr); now != before {
+	var now string
+	eventually(t, "an answer after the failed reload", func() bool { now = httpGet(addr); return now != "" })
+	if now != before {
 		t.Errorf("after the failed reload %q serves, where %q did", now, before)
 	}
 }
