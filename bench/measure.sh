@@ -252,8 +252,9 @@ logfloor() {
 # (untimed), tend stop --all of the 1,000 (until every child is gone); beside it, 200 and 1,000
 # fork+exec+wait of /bin/true one after the other (the floor: what creating the processes costs).
 bulk() {
-  local tool=tend i d=$S/bulk t0 t1 pid
+  local tool=tend i d t0 t1 pid
   load_tool "$tool"; t_setup
+  d=$S/bulk
   rm -rf "$d"; mkdir -p "$d/ready"
   for i in $(seq 1 200); do
     printf '[b%s]\ncommand = ["%s", "target", "%s/ready/b%s"]\nlog = "%s/b%s.log"\nlog_max_size = -1\n\n' "$i" "$BH" "$d" "$i" "$d" "$i"

@@ -27,6 +27,10 @@ type capture struct {
 	out     []byte // batch being filled by the copying path; nil if none
 }
 
+// defaultPipe is the size of a new pipe's buffer (Linux): a capture grows
+// it only past that.
+const defaultPipe = 64 << 10
+
 // startBuffer is the size of a capture's first buffers.
 const startBuffer = 4 << 10
 
@@ -50,7 +54,7 @@ func (c *capture) grow(rb []byte, n int) []byte {
 		return rb
 	}
 	c.size = min(2*c.size, c.maxSize)
-	if c.pipe != nil {
+	if c.pipe != nil && c.size > defaultPipe {
 		growPipe(c.pipe, c.size)
 	}
 	bigger := make([]byte, c.size)
@@ -60,8 +64,7 @@ func (c *capture) grow(rb []byte, n int) []byte {
 
 func (c *capture) run(r io.Reader) error {
 	if f, ok := r.(*os.File); ok {
-		c.pipe = f
-		growPipe(f, c.size)
+		c.pipe = f // grown with the buffers, from the kernel's 64 KiB (see grow)
 	}
 	raw := c.pre.raw()
 	var rb []byte
