@@ -133,6 +133,7 @@ func (h *Host) resume(name string, r *supervisor.Resumption) error {
 	if err := def.Validate(); err != nil {
 		return fmt.Errorf("its stored definition: %w", err)
 	}
+	intern(&def)
 	if err := h.reg.claim(name); err != nil {
 		return err
 	}
@@ -142,14 +143,14 @@ func (h *Host) resume(name string, r *supervisor.Resumption) error {
 		return err
 	}
 	lock.Write(os.Getpid())
-	sup, err := supervisor.Start(supervisor.Config{Definition: &def, Dir: dir, Reaper: h.reaper, Keeper: h.kept, Resume: r, NoControl: true, Watcher: h.watcher})
+	sup, err := supervisor.Start(supervisor.Config{Definition: &def, Dir: dir, Reaper: h.reaper, Keeper: h.kept, Resume: r,
+		NoControl: true, Watcher: h.watcher, OnChange: h.onChange(name)})
 	if err != nil {
 		lock.Remove()
 		h.reg.release(name, nil)
 		return err
 	}
-	h.reg.settle(name, sup, lock)
-	go h.watch(dir, sup, lock)
+	h.settle(name, sup, lock)
 	h.logf("%s: taken over (pid %d)", name, sup.Record().PID)
 	return nil
 }

@@ -48,6 +48,13 @@ func (b *broker) publish(ev api.Event) {
 	}
 }
 
+// listened reports whether a stream listens.
+func (b *broker) listened() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.subs) > 0
+}
+
 func (b *broker) subscribe(filter func(api.Event) bool) *subscriber {
 	s := &subscriber{c: make(chan api.Event, subscriberBuffer), filter: filter}
 	b.mu.Lock()
@@ -65,8 +72,11 @@ func (b *broker) unsubscribe(s *subscriber) {
 	b.mu.Unlock()
 }
 
-// publish sends a daemon's view as it is now.
+// publish sends a daemon's view as it is now, when a stream listens.
 func (h *Host) publish(name string) {
+	if !h.events.listened() {
+		return
+	}
 	v, _, err := h.view(name)
 	if err != nil {
 		h.events.publish(api.Event{Type: api.EventRemoved, Time: time.Now(), Name: name})

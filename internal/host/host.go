@@ -44,19 +44,20 @@ type Config struct {
 
 // Host runs the supervisors of every daemon of a state folder.
 type Host struct {
-	store   *state.Store
-	keeper  *keeper.Client
-	reaper  *supervisor.Reaper
-	kept    *kept
-	self    proc.Identity
-	logf    func(format string, args ...any)
-	reg     *registry
-	watcher *watch.Watcher // every daemon's folder, and the socket
-	events  *broker
-	release *quiet.Releaser // gives memory back after a burst of requests
-	srv     *http.Server
-	began   time.Time
-	version string
+	store     *state.Store
+	keeper    *keeper.Client
+	reaper    *supervisor.Reaper
+	kept      *kept
+	self      proc.Identity
+	logf      func(format string, args ...any)
+	reg       *registry
+	watcher   *watch.Watcher // every daemon's folder, and the socket
+	events    *broker
+	followers *follower       // the supervisors' changes, to publish and see through
+	release   *quiet.Releaser // gives memory back after a burst of requests
+	srv       *http.Server
+	began     time.Time
+	version   string
 	// quit is closed when Run returns.
 	quit chan struct{}
 	// upgrade ends Run for an upgrade: the host exits, its daemons run
@@ -74,7 +75,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	h := &Host{store: cfg.Store, keeper: cfg.Keeper, self: self, logf: cfg.Logf, reg: newRegistry(), events: newBroker(), release: quiet.New(2 * time.Second),
+	h := &Host{store: cfg.Store, keeper: cfg.Keeper, self: self, logf: cfg.Logf, reg: newRegistry(), events: newBroker(), followers: newFollower(), release: quiet.New(2 * time.Second),
 		began: time.Now(), quit: make(chan struct{}), upgrade: make(chan struct{}, 1), version: cfg.Version}
 	h.reaper = supervisor.NewReaper(newKeeperProcesses(cfg.Keeper))
 	if h.watcher, err = watch.New(); err != nil {
@@ -86,6 +87,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	go h.follow()
 	h.adopt(cfg.Hello)
 	h.srv = &http.Server{Handler: h.routes(), ReadHeaderTimeout: 10 * time.Second}
 	defer close(h.quit)

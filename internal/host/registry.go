@@ -105,6 +105,16 @@ func (r *registry) release(name string, sup *supervisor.Supervisor) {
 	})
 }
 
+// entry returns the supervisor of name and its lock, nils when none.
+func (r *registry) entry(name string) (sup *supervisor.Supervisor, lock *pidfile.File) {
+	r.do(func(m map[string]*entry) {
+		if e := m[name]; e != nil {
+			sup, lock = e.sup, e.lock
+		}
+	})
+	return sup, lock
+}
+
 // get returns the supervisor of name, nil when none runs.
 func (r *registry) get(name string) (sup *supervisor.Supervisor) {
 	r.do(func(m map[string]*entry) {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/tendhq/tend/internal/definition"
 	"github.com/tendhq/tend/internal/pidfile"
-	"github.com/tendhq/tend/internal/state"
 	"github.com/tendhq/tend/internal/status"
 	"github.com/tendhq/tend/internal/supervisor"
 )
@@ -34,6 +33,7 @@ func (h *Host) start(ctx context.Context, def *definition.Definition) (status.Re
 	if err := def.Validate(); err != nil {
 		return status.Record{}, fmt.Errorf("%w: %w", errBadRequest, err)
 	}
+	intern(def)
 	dir, err := h.store.Create(def.Name)
 	if err != nil {
 		return status.Record{}, err
@@ -53,14 +53,14 @@ func (h *Host) start(ctx context.Context, def *definition.Definition) (status.Re
 		return status.Record{}, err
 	}
 	lock.Write(os.Getpid())
-	sup, err := supervisor.Start(supervisor.Config{Definition: def, Dir: dir, Reaper: h.reaper, Keeper: h.kept, NoControl: true, Watcher: h.watcher})
+	sup, err := supervisor.Start(supervisor.Config{Definition: def, Dir: dir, Reaper: h.reaper, Keeper: h.kept, NoControl: true,
+		Watcher: h.watcher, OnChange: h.onChange(def.Name)})
 	if err != nil {
 		lock.Remove()
 		h.reg.release(def.Name, nil)
 		return status.Record{}, &startError{err: err}
 	}
-	h.reg.settle(def.Name, sup, lock)
-	go h.watch(dir, sup, lock)
+	h.settle(def.Name, sup, lock)
 	verdict := make(chan error, 1)
 	go func() {
 		err := sup.WaitReady(context.Background())
@@ -81,22 +81,4 @@ func (h *Host) start(ctx context.Context, def *definition.Definition) (status.Re
 	case <-ctx.Done():
 		return sup.Record(), ctx.Err()
 	}
-}
-
-// watch publishes every change of a supervisor's record (see events.go),
-// and once it has ended, forgets it and lets go of its lock.
-func (h *Host) watch(dir state.Dir, sup *supervisor.Supervisor, lock *pidfile.File) {
-	for {
-		changed := sup.Changed()
-		select {
-		case <-changed:
-			h.publish(dir.Name)
-			continue
-		case <-sup.Done():
-		}
-		break
-	}
-	lock.Remove()
-	h.reg.release(dir.Name, sup) // after the lock: a start that waits for it finds the name free
-	h.publish(dir.Name)          // as the record on disk says now
 }

@@ -53,6 +53,10 @@ type Config struct {
 	// of its own. A program that runs many supervisors shares one: a
 	// user has few inotify instances.
 	Watcher *watch.Watcher
+	// OnChange, when not nil, is called after each change of the record
+	// (on the loop: it must not block, nor call the supervisor back), and
+	// once more when the supervisor has ended: then Done is closed.
+	OnChange func()
 }
 
 // CgroupEnv, set to "off", is Config.NoCgroup for supervisors that tend
@@ -354,6 +358,9 @@ func (s *Supervisor) publish() {
 		s.changed = nil
 	}
 	s.lastMu.Unlock()
+	if s.cfg.OnChange != nil {
+		s.cfg.OnChange()
+	}
 }
 
 // shutdown closes the control socket (after in-flight answers), then the
@@ -376,6 +383,9 @@ func (s *Supervisor) shutdown() {
 	s.serving.Wait()
 	s.release()
 	close(s.done)
+	if s.cfg.OnChange != nil {
+		s.cfg.OnChange()
+	}
 }
 
 // release frees what Start set up.
