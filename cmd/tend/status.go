@@ -134,7 +134,13 @@ func (info *daemonInfo) print(w io.Writer) {
 		row("processes", "%s (running without a supervisor)", pids(v.Leftovers))
 	}
 	if v.SupervisorAlive {
-		row("supervisor", "pid %d", v.Supervisor.PID)
+		how := "the host"
+		if def := info.def; def != nil && def.Isolated {
+			how = "a process of its own: --isolated"
+		} else if v.Elsewhere {
+			how = "a process of its own"
+		}
+		row("supervisor", "pid %d (%s)", v.Supervisor.PID, how)
 	}
 	row("restarts", "%d", v.Restarts)
 	if v.LastExit != nil {

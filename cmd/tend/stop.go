@@ -131,6 +131,13 @@ func stopMany(names []string, all bool) (code, stopped int) {
 	}
 	for i, name := range got {
 		switch err := errs[i]; {
+		case client.Elsewhere(err):
+			// Run by a supervisor of its own (--isolated): ask it.
+			c, didStop := stopOne(name, !all)
+			code = max(code, c)
+			if didStop {
+				stopped++
+			}
 		case errors.Is(err, client.ErrNotRunning):
 			if !all {
 				fmt.Printf("%s is not running\n", name)

@@ -178,6 +178,9 @@ type upper struct {
 	noReload bool
 	// formation (-m) sets the number of instances of some daemons.
 	formation formation
+	// foreground (tend up --foreground): every daemon runs in this
+	// process's host, --isolated ones too, so that none outlives it.
+	foreground bool
 }
 
 func newUpper(path, project string) (*upper, error) {
@@ -232,6 +235,7 @@ func runUp(args []string) int {
 			return fail(err)
 		}
 		defer stopHost()
+		u.foreground = true
 		out = u.showOutput(names)
 		defer out.end()
 	}

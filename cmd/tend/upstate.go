@@ -112,6 +112,11 @@ func (u *upper) notOurs(name, whose string) error {
 
 // bringUp starts, restarts or leaves alone one daemon, and says which.
 func (u *upper) bringUp(d *config.Daemon, want *definition.Definition) error {
+	if u.foreground && want.Isolated {
+		w := *want
+		w.Isolated = false
+		want = &w
+	}
 	name := u.name(d)
 	dir, existed, err := createDir(u.store, name)
 	if err != nil {
@@ -145,7 +150,7 @@ func (u *upper) bringUp(d *config.Daemon, want *definition.Definition) error {
 					return u.scale(name, dir, want)
 				}
 				reload := len(why) > 0 && len(other) == 0 && len(want.Listen) > 0 && !u.noReload
-				if client.UseHost() && len(why)+len(other) > 0 {
+				if client.UseHost() && !old.Isolated && !want.Isolated && len(why)+len(other) > 0 {
 					// The host applies the change only if the new version
 					// works: otherwise the old one runs (again).
 					return u.replace(name, dir, want, append(why, other...), reload)

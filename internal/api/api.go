@@ -67,6 +67,9 @@ type View struct {
 	// Members are the pids of its processes, as its supervisor tracks
 	// them (its cgroup, or its descendants), while a supervisor runs it.
 	Members []int `json:"members,omitzero"`
+	// Elsewhere says that a process other than the host supervises it:
+	// a daemon started --isolated (or by a tend from before the host).
+	Elsewhere bool `json:"elsewhere,omitzero"`
 }
 
 // ExitCode is the LSB status code for the view: 0 running, 1 failed, dead
@@ -119,8 +122,11 @@ const (
 	CodeReloadFailed   = "reload-failed"
 	CodeReplaceFailed  = "replace-failed"
 	CodeHostStopping   = "host-stopping"
-	CodeExpired        = "expired"
-	CodeInternal       = "internal"
+	// CodeElsewhere: another process supervises the daemon (one started
+	// --isolated, or by a tend from before the host); ask it.
+	CodeElsewhere = "supervised-elsewhere"
+	CodeExpired   = "expired"
+	CodeInternal  = "internal"
 )
 
 // HostInfo answers GET /v1/host.

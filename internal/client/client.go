@@ -144,8 +144,10 @@ func broken(err error) bool {
 // tend runs the stop schedule on them itself, also when the supervisor
 // dies during the stop.
 func Stop(ctx context.Context, dir state.Dir) (string, error) {
-	if UseHost() {
-		return hostStop(ctx, dir)
+	if inHost(dir) {
+		if how, err := hostStop(ctx, dir); !errors.Is(err, errElsewhere) {
+			return how, err
+		}
 	}
 	// The record on disk is enough to know whom to ask: a stop does not
 	// need the supervisor's fresher copy, which costs a round trip.
@@ -313,8 +315,10 @@ func markStopped(dir state.Dir, rec status.Record, how string) error {
 // has no main process) to every process of the daemon. It returns the pid
 // it reached (0 for all) and how many processes were signalled.
 func Signal(ctx context.Context, dir state.Dir, sig syscall.Signal, all bool) (pid, n int, err error) {
-	if UseHost() {
-		return hostSignal(ctx, dir, sig, all)
+	if inHost(dir) {
+		if pid, n, err := hostSignal(ctx, dir, sig, all); !errors.Is(err, errElsewhere) {
+			return pid, n, err
+		}
 	}
 	v, err := Inspect(dir)
 	if err != nil {
@@ -348,12 +352,14 @@ func Signal(ctx context.Context, dir state.Dir, sig syscall.Signal, all bool) (p
 // LogRequest asks the supervisor to rotate (control.OpRotate) or reopen
 // (control.OpReopen) the output log.
 func LogRequest(ctx context.Context, dir state.Dir, op string) error {
-	if UseHost() {
+	if inHost(dir) {
 		what := "log/rotate"
 		if op == control.OpReopen {
 			what = "log/reopen"
 		}
-		return hostDo(ctx, dir, what, nil, nil)
+		if err := hostDo(ctx, dir, what, nil, nil); !errors.Is(err, errElsewhere) {
+			return err
+		}
 	}
 	err := call(ctx, dir, control.Request{Op: op}, nil)
 	if errors.Is(err, control.ErrNoServer) {

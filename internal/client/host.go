@@ -20,6 +20,7 @@ import (
 	"github.com/tendhq/tend/internal/host"
 	"github.com/tendhq/tend/internal/pidfile"
 	"github.com/tendhq/tend/internal/proc"
+	"github.com/tendhq/tend/internal/state"
 	"github.com/tendhq/tend/internal/status"
 )
 
@@ -36,6 +37,25 @@ const HostEnv = "TEND_HOST"
 
 // UseHost reports whether daemons start in the host.
 func UseHost() bool { return os.Getenv(HostEnv) != "0" }
+
+// errElsewhere is the host's answer for a daemon that another process
+// supervises: the client then asks that supervisor itself.
+var errElsewhere = errors.New("supervised by a process of its own")
+
+// Elsewhere reports whether err is the host's answer for a daemon that
+// a supervisor process of its own runs (see StopMany).
+func Elsewhere(err error) bool { return errors.Is(err, errElsewhere) }
+
+// inHost reports whether the daemon of dir is the host's to supervise:
+// not when the host is off (HostEnv), nor when its stored definition
+// says isolated (a supervisor process of its own runs it).
+func inHost(dir state.Dir) bool {
+	if !UseHost() {
+		return false
+	}
+	def, err := LoadDefinition(dir)
+	return err != nil || !def.Isolated
+}
 
 // HostConfig is how the keeper detaches: the same in the process that
 // launches it and in the keeper itself. Its pidfile's lock makes it the
@@ -232,6 +252,8 @@ func (e *HostError) Is(target error) bool {
 		return target == ErrStale || target == ErrNotRunning
 	case api.CodeStopping:
 		return target == errStopping
+	case api.CodeElsewhere:
+		return target == errElsewhere
 	}
 	return false
 }

@@ -44,8 +44,17 @@ var ErrUnknown = errors.New("no such daemon")
 // daemon's processes (status.Record.Processes): Lost if some run, Dead if
 // none.
 func Inspect(dir state.Dir) (*View, error) {
-	if UseHost() {
-		if v, err := hostView(dir); !errors.Is(err, errNoHost) {
+	if inHost(dir) {
+		v, err := hostView(dir)
+		if err == nil && v.Elsewhere {
+			// Its own supervisor (tend run --name, a tend from before
+			// the host) knows it best.
+			if own, err := inspect(dir, true); err == nil {
+				own.Elsewhere = own.SupervisorAlive
+				return own, nil
+			}
+		}
+		if !errors.Is(err, errNoHost) {
 			return v, err
 		}
 	}
@@ -60,7 +69,7 @@ func Inspect(dir state.Dir) (*View, error) {
 // full; a caller that watches what the daemon does uses Inspect, whose
 // answer comes from the loop after every event before it.
 func Peek(dir state.Dir) (*View, error) {
-	if UseHost() {
+	if inHost(dir) {
 		return Inspect(dir)
 	}
 	return inspect(dir, false)

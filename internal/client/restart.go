@@ -19,8 +19,10 @@ import (
 // supervisor is started from the stored definition, with the environment
 // it was first started with (env files are read again).
 func Restart(ctx context.Context, dir state.Dir) (int, error) {
-	if UseHost() {
-		return hostRestart(ctx, dir)
+	if inHost(dir) {
+		if pid, err := hostRestart(ctx, dir); !errors.Is(err, errElsewhere) {
+			return pid, err
+		}
 	}
 	v, err := Inspect(dir)
 	if err != nil && !errors.Is(err, ErrUnknown) {
@@ -59,8 +61,10 @@ func Restart(ctx context.Context, dir state.Dir) (int, error) {
 // ErrReloadFailed). It returns the new main pid. A daemon whose supervisor
 // is gone cannot be reloaded: restart it.
 func Reload(ctx context.Context, dir state.Dir) (int, error) {
-	if UseHost() {
-		return hostReload(ctx, dir)
+	if inHost(dir) {
+		if pid, err := hostReload(ctx, dir); !errors.Is(err, errElsewhere) {
+			return pid, err
+		}
 	}
 	v, err := Inspect(dir)
 	if err != nil {
@@ -80,8 +84,10 @@ func Reload(ctx context.Context, dir state.Dir) (int, error) {
 // Scale has the daemon's supervisor run n instances, and returns once the
 // new ones are ready, or the ones above n gone.
 func Scale(ctx context.Context, dir state.Dir, n int) error {
-	if UseHost() {
-		return hostScale(ctx, dir, n)
+	if inHost(dir) {
+		if err := hostScale(ctx, dir, n); !errors.Is(err, errElsewhere) {
+			return err
+		}
 	}
 	v, err := Inspect(dir)
 	if err != nil {

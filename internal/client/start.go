@@ -64,7 +64,7 @@ func ReadyVerdictTimeout(def *definition.Definition) time.Duration {
 // limited in size). A daemon that runs already gives an error wrapping
 // daemon.ErrAlreadyRunning.
 func Start(ctx context.Context, dir state.Dir, def *definition.Definition) (int, error) {
-	if UseHost() {
+	if UseHost() && !def.Isolated {
 		return startInHost(ctx, dir, def)
 	}
 	f, err := definitionFile(def)

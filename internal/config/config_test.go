@@ -66,6 +66,7 @@ socket_mode = "0660"
 socket_user = "www-data"
 socket_group = "www-data"
 tty = true
+isolated = true
 `
 
 // TestEveryFieldMapped fails when definition.Definition gains a field that

@@ -111,6 +111,10 @@ type Definition struct {
 	// TTY runs the command with its stdout and stderr on pseudo-terminals
 	// whose output is captured as a pipe's would be (see tty.go).
 	TTY bool `json:"tty,omitzero"`
+	// Isolated runs the daemon under a supervisor process of its own
+	// rather than in the user's host: it shares no process, and so no
+	// fate, with the other daemons.
+	Isolated bool `json:"isolated,omitzero"`
 
 	// Project and Source say where `tend up` brought the daemon up from:
 	// the project's name (tend up -p, by default the name of the file's

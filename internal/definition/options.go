@@ -149,6 +149,9 @@ func Options() []*Option {
 		{Flag: "tty", Kind: Bool, Group: GroupRun,
 			Help:  "run the command on a pseudo-terminal, so that it line-buffers its output as on a terminal; the output is still captured",
 			field: func(d *Definition) any { return &d.TTY }},
+		{Flag: "isolated", Kind: Bool, Group: GroupRun, Systemd: "(each unit is a service of its own)",
+			Help:  "supervise it in a process of its own rather than in the host, so that it shares no fate with the other daemons (not under tend up --foreground)",
+			field: func(d *Definition) any { return &d.Isolated }},
 
 		{Flag: "critical", Kind: Bool, Group: GroupRestart,
 			Help:  "when it fails for good, tend up --foreground stops the others and exits non-zero (a container's PID 1)",

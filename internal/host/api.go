@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"sync"
 	"time"
 
@@ -152,8 +151,14 @@ func (h *Host) postStop(w http.ResponseWriter, r *http.Request) {
 	}
 	names := req.Names
 	if req.All {
-		names = h.reg.names() // in the store's order: d2 before d10
-		slices.SortFunc(names, state.CompareNames)
+		// Every daemon of the store, not only those the host runs: lost
+		// ones are stopped too, and those another process supervises
+		// answered with CodeElsewhere.
+		var err error
+		if names, err = h.store.List(); err != nil { // in the store's order: d2 before d10
+			writeError(w, err)
+			return
+		}
 	}
 	out := make([]api.StopOutcome, len(names))
 	var wg sync.WaitGroup
@@ -271,7 +276,7 @@ func errorBody(err error) (api.Error, int) {
 	case errors.Is(err, supervisor.ErrStopped):
 		code, e.Code = http.StatusConflict, api.CodeStopping
 	case errors.Is(err, errElsewhere):
-		code, e.Code = http.StatusConflict, api.CodeAlreadyRunning
+		code, e.Code = http.StatusConflict, api.CodeElsewhere
 	case errors.As(err, &re):
 		code, e.Code, e.Log = http.StatusUnprocessableEntity, api.CodeReplaceFailed, re.log
 	case errors.Is(err, supervisor.ErrReloadFailed):

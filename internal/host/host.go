@@ -124,7 +124,7 @@ func (h *Host) listen() (net.Listener, error) {
 		ln, err := net.FileListener(files[0])
 		files[0].Close()
 		if err == nil {
-			return &peerListener{ln.(*net.UnixListener), os.Geteuid(), h.logf}, nil
+			return &peerListener{ln.(*net.UnixListener), os.Geteuid(), h.logf, make(chan struct{}, 16)}, nil
 		}
 		h.logf("the kept socket is not usable (%v); making a new one", err)
 	}
@@ -157,7 +157,7 @@ func (h *Host) listenNew() (net.Listener, error) {
 		h.keeper.Store(socketKey, f)
 		f.Close()
 	}
-	return &peerListener{ln, os.Geteuid(), h.logf}, nil
+	return &peerListener{ln, os.Geteuid(), h.logf, make(chan struct{}, 16)}, nil
 }
 
 // stopAll stops every daemon the host runs, all at once, and waits for

@@ -24,8 +24,8 @@ var errElsewhere = errors.New("supervised by another process")
 
 // elsewhere is the error for a daemon another process supervises.
 func elsewhere(v *api.View) error {
-	return fmt.Errorf("%s: %w (pid %d, a supervisor of a tend from before the host): "+
-		"stop it with: kill -TERM %d; then start it again", v.Name, errElsewhere, v.Supervisor.PID, v.Supervisor.PID)
+	return fmt.Errorf("%s: %w (pid %d): it runs --isolated, or was started by a tend from before the host; "+
+		"tend asks that supervisor itself", v.Name, errElsewhere, v.Supervisor.PID)
 }
 
 // stop stops a daemon and says how its main process ended: through its

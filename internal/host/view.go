@@ -55,10 +55,10 @@ func (h *Host) view(name string) (*api.View, *supervisor.Supervisor, error) {
 	}
 	v := &api.View{Record: rec, Condition: api.Condition(rec.State)}
 	if held, pid, err := pidfile.Locked(dir.SupervisorPIDFile()); err == nil && held && pid != h.self.PID {
-		// Supervised by another process: a supervisor of a tend from
-		// before the host.
+		// Supervised by another process: a daemon started --isolated,
+		// or by a tend from before the host.
 		if id, err := proc.Lookup(pid); err == nil && id.Alive() {
-			v.SupervisorAlive = true
+			v.SupervisorAlive, v.Elsewhere = true, true
 			v.MainAlive = rec.Main().PID > 0 && rec.Main().Alive()
 			return v, nil, nil
 		}

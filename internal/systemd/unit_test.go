@@ -344,7 +344,7 @@ func TestEveryOptionExported(t *testing.T) {
 		Listen:     []string{"tcp://127.0.0.1:80", "unix:///run/every.sock"},
 		SocketMode: "0600", SocketUser: "nobody", SocketGroup: "nogroup",
 		Instances: 2, ReloadSignal: "HUP", Limits: []string{"nofile=1024"}, MemoryMax: 1 << 30, CPUMax: "50%",
-		PidsMax: 64, Critical: true,
+		PidsMax: 64, Critical: true, Isolated: true,
 	}
 	u := render(t, def)
 	units := u.Service + u.Socket
