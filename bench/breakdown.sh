@@ -2,16 +2,17 @@
 # bench/breakdown.sh [N [START FLAGS...]]: where tend's start and stop spend their time, from system calls.
 #
 # Runs N start/stop cycles of `tend start bd FLAGS -- bh target READY` / `tend stop bd` under
-# `perf trace`, which follows every process the cycles start, supervisors included (as root; without
-# perf it says so and exits 0), and prints for each step the median time since the command was
-# invoked (the execve of tend start, resp. tend stop), in ms:
+# `perf trace`, which follows every process the cycles start (as root; without perf it says so and
+# exits 0), with the host (keeper and host processes) already running and traced too, and prints for
+# each step the median time since the command was invoked (the execve of tend start, resp. tend
+# stop), in ms:
 #
-#   start: supervisor execve (the launcher: Go start-up, CLI, definition, lock, fork); the
-#          supervisor's "P pid" on the readiness pipe (its Go start-up); the command's execve (the
-#          supervisor's setup: records, log, cgroup, fork); "R" on the readiness pipe (the command
-#          runs; status written, control socket); tend start's exit_group
-#   stop:  each connect to the control socket (the first: Go start-up, CLI); the stop signal to the
-#          command; the command reaped by the supervisor; the supervisor's exit_group; tend stop's
+#   start: the first connect to tend.sock (the CLI's Go start-up and its own work); the command's
+#          execve (the host: definition, folder, lock, log, cgroup, then the keeper's fork); the
+#          CLI's last connect (its watch of the start: each connect is a question to the host);
+#          tend start's exit_group
+#   stop:  the connect to tend.sock; the stop signal to the command; the command reaped by the
+#          keeper; tend stop's exit_group
 #
 # perf trace slows every system call a little, so the totals are above bench/run's; the split is
 # the point. Environment: TEND (default bench/bin/tend), STATE_ROOT (default /tmp/tendbench), KEEP
@@ -24,11 +25,16 @@ FLAGS=""
 command -v perf >/dev/null && perf trace -e exit_group -o /dev/null -- true 2>/dev/null || { say "breakdown: no perf trace here"; exit 0; }
 TEND=${TEND:-$BIN/tend}
 S=$STATE_ROOT/breakdown
+[ -d "$S/home" ] && TEND_HOME=$S/home "$TEND" host stop >/dev/null 2>&1
 rm -rf "$S"; mkdir -p "$S/home"
 export TEND_HOME=$S/home
+trap '"$TEND" host stop >/dev/null 2>&1' EXIT
+"$TEND" host status >/dev/null 2>&1 || "$TEND" start warm -- "$BH" target "$S/warm" >/dev/null
 T=$S/trace.txt
-EV=execve,exit_group,write,connect,kill,tgkill,pidfd_send_signal,wait4
-perf trace -e "$EV" -o "$T" -- bash -c '
+EV=execve,exit_group,connect,kill,tgkill,pidfd_send_signal,wait4,waitid
+# -a: the whole system while the cycles run, so that the host's and keeper's calls are on the
+# same clock as the CLI's (other processes' calls are left out below, by their names).
+perf trace -a -e "$EV" -o "$T" -- bash -c '
   for i in $(seq '"$N"'); do
     rm -f "'"$S"'/ready"
     "'"$TEND"'" start bd '"$FLAGS"' -- "'"$BH"'" target "'"$S"'/ready" >/dev/null || exit 1
@@ -55,18 +61,18 @@ awk -v tend="$(basename "$TEND")" '
     tend_proc = (comm == tend || comm == "exe")
   }
   # start
-  tend_proc && call ~ /^execve/ && phase == "" { phase = "launch"; s0 = time; next }
-  phase == "launch" && tend_proc && call ~ /^execve/ { put("start: supervisor execve", ms(time - s0)); phase = "sup"; next }
-  phase == "sup" && call ~ /^write\(fd: 3,/ && /count: ([4-9]|10)\)/ { put("start: supervisor says its pid (Go start-up done)", ms(time - s0)); phase = "child"; next }
-  phase == "child" && call ~ /^execve/ { put("start: command execve", ms(time - s0)); phase = "ready"; next }
-  phase == "ready" && call ~ /^write\(fd: 3,/ && /count: 2\)/ { put("start: supervisor says ready (R)", ms(time - s0)); phase = "exit"; next }
-  phase == "exit" && tend_proc && call ~ /^exit_group/ { put("start: tend start exits", ms(time - s0)); phase = "idle"; next }
+  tend_proc && call ~ /^execve/ && phase == "" { phase = "conn"; s0 = time; nconn = 0; next }
+  phase == "conn" && tend_proc && call ~ /^connect/ { put("start: first connect to tend.sock (CLI start-up)", ms(time - s0)); phase = "child"; next }
+  phase == "child" && call ~ /^execve/ { put("start: command execve (host and keeper)", ms(time - s0)); phase = "exit"; last = 0; next }
+  phase == "exit" && tend_proc && call ~ /^connect/ { last = time; nconn++; next }
+  phase == "exit" && tend_proc && call ~ /^exit_group/ {
+    if (last) put("start: last connect to tend.sock (watch of the start)", ms(last - s0))
+    put("start: tend start exits", ms(time - s0)); phase = "idle"; next }
   # stop
-  phase == "idle" && tend_proc && call ~ /^execve/ { phase = "stop"; c0 = time; nconn = 0; next }
-  phase == "stop" && tend_proc && call ~ /^connect/ { nconn++; put("stop: connect " nconn " to the control socket", ms(time - c0)); next }
-  phase == "stop" && (call ~ /^pidfd_send_signal/ || call ~ /^kill/) && /sig: (15|TERM)/ { put("stop: SIGTERM to the command", ms(time - c0)); phase = "reap"; next }
-  phase == "reap" && call ~ /^wait4/ && / = [1-9][0-9]*/ { put("stop: command reaped by the supervisor", ms(time - c0)); phase = "supexit"; next }
-  phase == "supexit" && tend_proc && call ~ /^exit_group/ { put("stop: supervisor exits", ms(time - c0)); phase = "cliexit"; next }
+  phase == "idle" && tend_proc && call ~ /^execve/ { phase = "stop"; c0 = time; next }
+  phase == "stop" && tend_proc && call ~ /^connect/ { put("stop: connect to tend.sock (CLI start-up)", ms(time - c0)); phase = "sig"; next }
+  phase == "sig" && (call ~ /^pidfd_send_signal/ || call ~ /^kill/) && /sig: (15|TERM)/ { put("stop: SIGTERM to the command", ms(time - c0)); phase = "reap"; next }
+  phase == "reap" && (call ~ /^wait4/ || call ~ /^waitid/) && / = [1-9][0-9]*/ { put("stop: command reaped by the keeper", ms(time - c0)); phase = "cliexit"; next }
   phase == "cliexit" && tend_proc && call ~ /^exit_group/ { put("stop: tend stop exits", ms(time - c0)); phase = ""; next }
   END {
     for (k = 1; k <= no; k++) {

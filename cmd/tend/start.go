@@ -107,7 +107,7 @@ func runStart(args []string) int {
 		printNotifyHint(dir, def)
 		return code
 	}
-	fmt.Printf("started %s (pid %d%s)\n", name, pid.pid, pid.note())
+	fmt.Printf("started %s (pid %d%s)\n", name, pid.PID, pid.Note())
 	bufferingHint(def, "")
 	return exitOK
 }
@@ -155,15 +155,12 @@ func createDir(store *state.Store, name string) (state.Dir, bool, error) {
 	return dir, existed, err
 }
 
-// startDaemon launches a supervisor for def in dir and watches the start
-// (see watchStart): the daemon's pid once it runs and has settled, or why
-// it did not start.
+// startDaemon starts def in dir, and the start is watched (see
+// watchStart): the daemon's pid once it runs and has settled, or why it
+// did not start.
 func startDaemon(ctx context.Context, dir state.Dir, def *definition.Definition) (started, error) {
-	pid, err := client.Start(ctx, dir, launchable(def))
-	if err != nil {
-		return started{}, err
-	}
-	return watchStart(dir, def, pid)
+	s, err := client.StartSettled(ctx, dir, launchable(def))
+	return s, asStartError(err)
 }
 
 // failStart reports a start that did not happen. A daemon whose folder

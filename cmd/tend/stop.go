@@ -265,13 +265,17 @@ func restartOne(name string) int {
 		done = waitNotice(dir)
 	}
 	pid, err := client.Restart(ctx, dir)
+	err = asStartError(err)
 	done()
 	if err == nil && !wasRunning {
-		// A new supervisor: watch the start as tend start does.
-		var s started
-		s, err = watchStart(dir, def, pid)
+		// Started anew: the host watched the start as it does tend
+		// start's; a supervisor process of its own did not.
+		s := started{PID: pid}
+		if !client.InHost(dir) {
+			s, err = watchStart(dir, def, pid)
+		}
 		if err == nil {
-			fmt.Printf("started %s (pid %d%s)\n", dir.Name, s.pid, s.note())
+			fmt.Printf("started %s (pid %d%s)\n", dir.Name, s.PID, s.Note())
 			return exitOK
 		}
 	}

@@ -188,7 +188,7 @@ func (u *upper) bringUp(d *config.Daemon, want *definition.Definition) error {
 			}
 			return errors.New(userMessage(err))
 		}
-		u.report(name, "%s (pid %d%s%s)", action, s.pid, detail, s.note())
+		u.report(name, "%s (pid %d%s%s)", action, s.PID, detail, s.Note())
 		bufferingHint(want, u.file.Path)
 		return nil
 	}

@@ -9,7 +9,7 @@
 //	POST   /v1/stop                        StopRequest; []StopOutcome, once every one is stopped (all at once)
 //	POST   /v1/host/upgrade                UpgradeRequest: the host re-executes, its daemons run on
 //	GET    /v1/daemons                     []View, every daemon
-//	POST   /v1/daemons                     start a definition.Definition; 201 and its status.Record once ready
+//	POST   /v1/daemons                     start a definition.Definition; 201 and Started once ready (settled, by default)
 //	GET    /v1/daemons/{name}              View
 //	DELETE /v1/daemons/{name}              forget a daemon that does not run (tend rm)
 //	POST   /v1/daemons/{name}/stop         StopResult, once nothing of it runs
@@ -103,6 +103,22 @@ type Error struct {
 	// Stopped says that the daemon ran and was stopped: its record
 	// stays, for status to show.
 	Stopped bool `json:"stopped,omitzero"`
+	// StartedAt is when the last incarnation of a daemon that crashed
+	// during its start started: its stderr since then in Log says why.
+	StartedAt time.Time `json:"started_at,omitzero"`
+}
+
+// Started is the answer to a start: the daemon's record once it is ready
+// (and, with the default readiness, has settled), and what happened on
+// the way.
+type Started struct {
+	status.Record
+	// CrashesAtStart says how the incarnations that crashed during the
+	// start ended (the supervisor restarted them, per --restart).
+	CrashesAtStart []string `json:"crashes_at_start,omitzero"`
+	// EndedAtStart, for a daemon that already ended cleanly: how, and
+	// why it stays so.
+	EndedAtStart string `json:"ended_at_start,omitzero"`
 }
 
 // DeadlineHeader carries the client's deadline (RFC 3339): a request the
@@ -122,6 +138,9 @@ const (
 	CodeReloadFailed   = "reload-failed"
 	CodeReplaceFailed  = "replace-failed"
 	CodeHostStopping   = "host-stopping"
+	// CodeCrashed: the command ran, and crashed during its start
+	// (Error.Log and Error.StartedAt say where its stderr is).
+	CodeCrashed = "crashed-at-start"
 	// CodeElsewhere: another process supervises the daemon (one started
 	// --isolated, or by a tend from before the host); ask it.
 	CodeElsewhere = "supervised-elsewhere"

@@ -144,7 +144,7 @@ func broken(err error) bool {
 // tend runs the stop schedule on them itself, also when the supervisor
 // dies during the stop.
 func Stop(ctx context.Context, dir state.Dir) (string, error) {
-	if inHost(dir) {
+	if InHost(dir) {
 		if how, err := hostStop(ctx, dir); !errors.Is(err, errElsewhere) {
 			return how, err
 		}
@@ -315,7 +315,7 @@ func markStopped(dir state.Dir, rec status.Record, how string) error {
 // has no main process) to every process of the daemon. It returns the pid
 // it reached (0 for all) and how many processes were signalled.
 func Signal(ctx context.Context, dir state.Dir, sig syscall.Signal, all bool) (pid, n int, err error) {
-	if inHost(dir) {
+	if InHost(dir) {
 		if pid, n, err := hostSignal(ctx, dir, sig, all); !errors.Is(err, errElsewhere) {
 			return pid, n, err
 		}
@@ -352,7 +352,7 @@ func Signal(ctx context.Context, dir state.Dir, sig syscall.Signal, all bool) (p
 // LogRequest asks the supervisor to rotate (control.OpRotate) or reopen
 // (control.OpReopen) the output log.
 func LogRequest(ctx context.Context, dir state.Dir, op string) error {
-	if inHost(dir) {
+	if InHost(dir) {
 		what := "log/rotate"
 		if op == control.OpReopen {
 			what = "log/reopen"

@@ -21,7 +21,6 @@ import (
 	"github.com/tendhq/tend/internal/pidfile"
 	"github.com/tendhq/tend/internal/proc"
 	"github.com/tendhq/tend/internal/state"
-	"github.com/tendhq/tend/internal/status"
 )
 
 // The hidden tend commands of the host: the keeper, which the CLI starts
@@ -46,10 +45,10 @@ var errElsewhere = errors.New("supervised by a process of its own")
 // a supervisor process of its own runs (see StopMany).
 func Elsewhere(err error) bool { return errors.Is(err, errElsewhere) }
 
-// inHost reports whether the daemon of dir is the host's to supervise:
+// InHost reports whether the daemon of dir is the host's to supervise:
 // not when the host is off (HostEnv), nor when its stored definition
 // says isolated (a supervisor process of its own runs it).
-func inHost(dir state.Dir) bool {
+func InHost(dir state.Dir) bool {
 	if !UseHost() {
 		return false
 	}
@@ -307,11 +306,11 @@ func (h *Host) call(ctx context.Context, method, path string, body, out any) err
 }
 
 // Start has the host start def, and returns the daemon's record once it
-// is ready.
-func (h *Host) Start(ctx context.Context, def *definition.Definition) (status.Record, error) {
-	var rec status.Record
-	err := h.call(ctx, http.MethodPost, "/v1/daemons", def, &rec)
-	return rec, err
+// is ready (and, by default, settled).
+func (h *Host) Start(ctx context.Context, def *definition.Definition) (api.Started, error) {
+	var s api.Started
+	err := h.call(ctx, http.MethodPost, "/v1/daemons", def, &s)
+	return s, err
 }
 
 // HostInfo asks the host what it is, without starting one: errNoHost (see

@@ -44,7 +44,7 @@ var ErrUnknown = errors.New("no such daemon")
 // daemon's processes (status.Record.Processes): Lost if some run, Dead if
 // none.
 func Inspect(dir state.Dir) (*View, error) {
-	if inHost(dir) {
+	if InHost(dir) {
 		v, err := hostView(dir)
 		if err == nil && v.Elsewhere {
 			// Its own supervisor (tend run --name, a tend from before
@@ -69,7 +69,7 @@ func Inspect(dir state.Dir) (*View, error) {
 // full; a caller that watches what the daemon does uses Inspect, whose
 // answer comes from the loop after every event before it.
 func Peek(dir state.Dir) (*View, error) {
-	if inHost(dir) {
+	if InHost(dir) {
 		return Inspect(dir)
 	}
 	return inspect(dir, false)

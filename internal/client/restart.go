@@ -19,7 +19,7 @@ import (
 // supervisor is started from the stored definition, with the environment
 // it was first started with (env files are read again).
 func Restart(ctx context.Context, dir state.Dir) (int, error) {
-	if inHost(dir) {
+	if InHost(dir) {
 		if pid, err := hostRestart(ctx, dir); !errors.Is(err, errElsewhere) {
 			return pid, err
 		}
@@ -61,7 +61,7 @@ func Restart(ctx context.Context, dir state.Dir) (int, error) {
 // ErrReloadFailed). It returns the new main pid. A daemon whose supervisor
 // is gone cannot be reloaded: restart it.
 func Reload(ctx context.Context, dir state.Dir) (int, error) {
-	if inHost(dir) {
+	if InHost(dir) {
 		if pid, err := hostReload(ctx, dir); !errors.Is(err, errElsewhere) {
 			return pid, err
 		}
@@ -84,7 +84,7 @@ func Reload(ctx context.Context, dir state.Dir) (int, error) {
 // Scale has the daemon's supervisor run n instances, and returns once the
 // new ones are ready, or the ones above n gone.
 func Scale(ctx context.Context, dir state.Dir, n int) error {
-	if inHost(dir) {
+	if InHost(dir) {
 		if err := hostScale(ctx, dir, n); !errors.Is(err, errElsewhere) {
 			return err
 		}

@@ -13,8 +13,10 @@ import (
 	"time"
 
 	"github.com/tendhq/tend/daemon"
+	"github.com/tendhq/tend/internal/api"
 	"github.com/tendhq/tend/internal/definition"
 	"github.com/tendhq/tend/internal/proc"
+	"github.com/tendhq/tend/internal/startwatch"
 	"github.com/tendhq/tend/internal/state"
 	"github.com/tendhq/tend/internal/status"
 )
@@ -65,7 +67,8 @@ func ReadyVerdictTimeout(def *definition.Definition) time.Duration {
 // daemon.ErrAlreadyRunning.
 func Start(ctx context.Context, dir state.Dir, def *definition.Definition) (int, error) {
 	if UseHost() && !def.Isolated {
-		return startInHost(ctx, dir, def)
+		s, err := startInHost(ctx, dir, def)
+		return s.PID, err
 	}
 	f, err := definitionFile(def)
 	if err != nil {
@@ -151,34 +154,55 @@ func ReadDefinition(f *os.File) (*definition.Definition, error) {
 	return &def, nil
 }
 
+// StartSettled is Start followed by the watch of the start
+// (startwatch): it returns once the daemon has settled, or a crash during
+// its start (a *startwatch.CrashError, or a *HostError with
+// api.CodeCrashed). The host watches the start itself; tend does it for a
+// daemon that a supervisor process of its own runs.
+func StartSettled(ctx context.Context, dir state.Dir, def *definition.Definition) (startwatch.Result, error) {
+	if UseHost() && !def.Isolated {
+		s, err := startInHost(ctx, dir, def)
+		return startwatch.Result{PID: s.PID, Crashes: s.CrashesAtStart, Ended: s.EndedAtStart}, err
+	}
+	pid, err := Start(ctx, dir, def)
+	if err != nil {
+		return startwatch.Result{}, err
+	}
+	return startwatch.Watch(func() (*View, error) {
+		// Inspect, not Peek: the answer must include a crash the
+		// supervisor has seen but not yet written (TestCrashAtStart).
+		return Inspect(dir)
+	}, def, pid)
+}
+
 // startInHost has the host of dir's state folder start def (starting the
-// host first if none runs), and returns the daemon's main pid once it is
+// host first if none runs), and returns the daemon's record once it is
 // ready, or the daemon's verdict (a *HostError).
-func startInHost(ctx context.Context, dir state.Dir, def *definition.Definition) (int, error) {
+func startInHost(ctx context.Context, dir state.Dir, def *definition.Definition) (api.Started, error) {
 	ctx, cancel := context.WithTimeout(ctx, ReadyVerdictTimeout(def))
 	defer cancel()
 	h, err := DialHost(ctx, filepath.Dir(dir.Path))
 	if err != nil {
-		return 0, fmt.Errorf("start %s: %w", def.Name, err)
+		return api.Started{}, fmt.Errorf("start %s: %w", def.Name, err)
 	}
-	rec, err := h.Start(ctx, def)
+	s, err := h.Start(ctx, def)
 	if errors.Is(err, errHostDied) {
 		// The new host took over whatever the start had begun: it runs
 		// now, as the definition asked, or the start did not happen.
 		if werr := h.waitUp(ctx, hostStartWait); werr != nil {
-			return 0, err
+			return s, err
 		}
 		for {
 			v, verr := hostView(dir)
 			if verr == nil && slices.Equal(v.Command, def.Command) {
 				switch v.Condition {
 				case Condition(status.Running):
-					return v.PID, nil
+					return api.Started{Record: v.Record}, nil
 				case Condition(status.Starting), Condition(status.BackingOff):
 					// Taken over mid-start: its verdict is coming.
 					select {
 					case <-ctx.Done():
-						return 0, ctx.Err()
+						return s, ctx.Err()
 					case <-time.After(10 * time.Millisecond):
 					}
 					continue
@@ -186,10 +210,7 @@ func startInHost(ctx context.Context, dir state.Dir, def *definition.Definition)
 			}
 			break
 		}
-		rec, err = h.Start(ctx, def)
+		s, err = h.Start(ctx, def)
 	}
-	if err != nil {
-		return 0, err
-	}
-	return rec.PID, nil
+	return s, err
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/tendhq/tend/internal/definition"
 	"github.com/tendhq/tend/internal/logcap"
 	"github.com/tendhq/tend/internal/proc"
+	"github.com/tendhq/tend/internal/startwatch"
 	"github.com/tendhq/tend/internal/state"
 	"github.com/tendhq/tend/internal/supervisor"
 )
@@ -262,6 +263,7 @@ func errorBody(err error) (api.Error, int) {
 	var busy *errBusy
 	var se *startError
 	var re *replaceError
+	var crash *startwatch.CrashError
 	switch {
 	case errors.Is(err, errBadRequest), errors.Is(err, definition.ErrUsage), errors.Is(err, state.ErrBadName):
 		code, e.Code = http.StatusBadRequest, api.CodeBadRequest
@@ -281,6 +283,8 @@ func errorBody(err error) (api.Error, int) {
 		code, e.Code, e.Log = http.StatusUnprocessableEntity, api.CodeReplaceFailed, re.log
 	case errors.Is(err, supervisor.ErrReloadFailed):
 		code, e.Code = http.StatusUnprocessableEntity, api.CodeReloadFailed
+	case errors.As(err, &crash):
+		code, e.Code, e.Log, e.StartedAt = http.StatusUnprocessableEntity, api.CodeCrashed, crash.Log, crash.StartedAt
 	case errors.As(err, &se):
 		code, e.Code, e.Log, e.Stopped = http.StatusUnprocessableEntity, api.CodeNotStarted, se.log, se.stopped
 	case errors.Is(err, errHostStopping):

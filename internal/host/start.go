@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/tendhq/tend/internal/api"
 	"github.com/tendhq/tend/internal/definition"
 	"github.com/tendhq/tend/internal/pidfile"
+	"github.com/tendhq/tend/internal/startwatch"
 	"github.com/tendhq/tend/internal/status"
 	"github.com/tendhq/tend/internal/supervisor"
 )
@@ -28,8 +30,28 @@ func (e *startError) Unwrap() error { return e.err }
 
 // start runs a supervisor for def and waits for its verdict on the first
 // incarnation (ctx bounds only the wait: a start whose client left goes
-// on). It returns the daemon's record once it is ready.
-func (h *Host) start(ctx context.Context, def *definition.Definition) (status.Record, error) {
+// on), then, with the default readiness, until it has settled
+// (startwatch). It returns the daemon's record once it is ready, or a
+// *startwatch.CrashError for one that crashed meanwhile.
+func (h *Host) start(ctx context.Context, def *definition.Definition) (api.Started, error) {
+	rec, err := h.startReady(ctx, def)
+	if err != nil {
+		return api.Started{Record: rec}, err
+	}
+	res, err := startwatch.Watch(func() (*api.View, error) {
+		v, _, err := h.view(def.Name)
+		return v, err
+	}, def, rec.PID)
+	if res.PID != rec.PID {
+		if v, _, verr := h.view(def.Name); verr == nil {
+			rec = v.Record // restarted during the watch
+		}
+	}
+	return api.Started{Record: rec, CrashesAtStart: res.Crashes, EndedAtStart: res.Ended}, err
+}
+
+// startReady is start until the supervisor's verdict.
+func (h *Host) startReady(ctx context.Context, def *definition.Definition) (status.Record, error) {
 	if err := def.Validate(); err != nil {
 		return status.Record{}, fmt.Errorf("%w: %w", errBadRequest, err)
 	}
