@@ -126,6 +126,12 @@ type Started struct {
 // carried out for a client that has left.
 const DeadlineHeader = "Tend-Deadline"
 
+// ReadByHeader carries the time by which the host must have read the
+// request (RFC 3339): a client whose host has not read it by then looks
+// whether the host is halted (SIGSTOP, a hung disk), and gives up if so;
+// the host refuses what it reads after it.
+const ReadByHeader = "Tend-Read-By"
+
 // Codes of Error.
 const (
 	CodeBadRequest     = "bad-request"

@@ -90,6 +90,13 @@ type Host struct {
 // starting the host first when none answers.
 func DialHost(ctx context.Context, root string) (*Host, error) {
 	h := hostClient(root)
+	if h.listening() {
+		// Someone listens: the keeper holds the socket even while its
+		// host is replaced, and the request waits in the backlog; a
+		// halted host is diagnosed by call. A round trip less than a
+		// ping.
+		return h, nil
+	}
 	err := h.ping(ctx)
 	if err == nil {
 		return h, nil
@@ -177,6 +184,46 @@ func (h *Host) processes() (keeper, host int) {
 
 // pingTimeout bounds the question whether the host answers.
 const pingTimeout = 2 * time.Second
+
+// readWithin is how long the host may take to read a request before the
+// client looks at what it is doing (api.ReadByHeader).
+const readWithin = 5 * time.Second
+
+// errHalted is the cause of a request given up on: the host or its keeper
+// is stopped or blocked (see halted).
+var errHalted = errors.New("the host is halted")
+
+// watchHalted gives the request of ctx up (giveUp) once the host is seen
+// halted twice in a row, a quarter of a second apart (a moment in the
+// kernel, waiting for a disk, is no reason), until ctx is done.
+func (h *Host) watchHalted(ctx context.Context, giveUp context.CancelCauseFunc) {
+	seen := 0
+	for ctx.Err() == nil {
+		if h.halted() {
+			seen++
+		} else {
+			seen = 0
+		}
+		if seen == 2 {
+			giveUp(errHalted)
+			return
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// listening reports whether the host's socket takes connections.
+func (h *Host) listening() bool {
+	c, err := net.Dial("unix", filepath.Join(h.root, host.SocketName))
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
 
 // ping asks the host whether it answers: nil, errNoHost when none runs,
 // or why it did not answer.
@@ -268,16 +315,28 @@ func (h *Host) call(ctx context.Context, method, path string, body, out any) err
 		}
 		rd = bytes.NewReader(b)
 	}
+	// A host that does not read the request within readWithin is
+	// checked: one that is halted is given up on, and refuses the
+	// request when it reads it later.
+	ctx, giveUp := context.WithCancelCause(ctx)
+	defer giveUp(nil)
+	readBy := time.Now().Add(readWithin)
+	watch := time.AfterFunc(readWithin, func() { h.watchHalted(ctx, giveUp) })
+	defer watch.Stop()
 	req, err := http.NewRequestWithContext(ctx, method, "http://tend"+path, rd)
 	if err != nil {
 		return err
 	}
+	req.Header.Set(api.ReadByHeader, readBy.UTC().Format(time.RFC3339Nano))
 	if d, ok := ctx.Deadline(); ok {
 		// A request the host reads after this (it was stopped, say) is
 		// not carried out for a client that has left.
 		req.Header.Set(api.DeadlineHeader, d.UTC().Format(time.RFC3339Nano))
 	}
 	resp, err := h.http.Do(req)
+	if cause := context.Cause(ctx); errors.Is(cause, errHalted) {
+		return h.unanswered(cause)
+	}
 	switch {
 	case err == nil:
 	case errors.Is(err, syscall.ENOENT), errors.Is(err, syscall.ECONNREFUSED):

@@ -119,6 +119,8 @@ func (h *Host) inTime(next http.Handler) http.Handler {
 		late := ""
 		if d, err := time.Parse(time.RFC3339Nano, r.Header.Get(api.DeadlineHeader)); err == nil && time.Now().After(d) {
 			late = fmt.Sprintf("came %v after its client's deadline", time.Since(d).Round(time.Millisecond))
+		} else if d, err := time.Parse(time.RFC3339Nano, r.Header.Get(api.ReadByHeader)); err == nil && time.Now().After(d) {
+			late = fmt.Sprintf("was read %v after its client's time to be read", time.Since(d).Round(time.Millisecond))
 		} else if r.Context().Err() != nil {
 			late = "came after its client left"
 		}
