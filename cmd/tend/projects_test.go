@@ -139,3 +139,52 @@ func TestUpAttach(t *testing.T) {
 		t.Errorf("up --attach did not bring them down:\n%s", s)
 	}
 }
+
+// TestUpAttachToRunningProject (issue 24, item 13): tend up --attach on a
+// project partly up already shows the output from now on, not the
+// history of what ran before, and on SIGINT brings down only what it
+// brought up, saying what it leaves running.
+func TestUpAttachToRunningProject(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	writeFile(t, filepath.Join(dir, "Procfile"),
+		"old: sh -c 'echo history; while :; do echo tick-old; sleep 0.1; done'\nnew: sh -c 'echo new-begins; exec sleep 600'\n")
+	project := filepath.Base(dir)
+	if r := e.upIn(dir, "up", "old"); r.code != 0 {
+		t.Fatalf("up old: %v", r)
+	}
+	eventually(t, "old's first line in its log", func() bool {
+		return strings.Contains(e.tend("logs", project+".old").stdout, "history")
+	})
+	oldPID := 0
+	if s, _ := e.status(project + ".old"); s.PID > 0 {
+		oldPID = s.PID
+	}
+	cmd := exec.Command(tendBin, "up", "--attach")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "TEND_HOME="+e.home)
+	var out testexec.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "both daemons' lines", func() bool {
+		s := out.String()
+		return strings.Contains(s, project+".old | tick-old") && strings.Contains(s, project+".new | new-begins")
+	})
+	cmd.Process.Signal(syscall.SIGINT)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("up --attach after SIGINT: %v\n%s", err, out.String())
+	}
+	s := out.String()
+	if strings.Contains(s, "history") {
+		t.Errorf("up --attach replayed what old wrote before it:\n%s", s)
+	}
+	if !strings.Contains(s, project+".new: stopped") || strings.Contains(s, project+".old: stopped") ||
+		!strings.Contains(s, "left running") || !strings.Contains(s, project+".old") {
+		t.Errorf("up --attach should stop new only, and say it leaves old running:\n%s", s)
+	}
+	if st, code := e.status(project + ".old"); code != 0 || st.PID != oldPID || !alive(oldPID) {
+		t.Errorf("old after up --attach: exit %d %+v; want still running as pid %d", code, st, oldPID)
+	}
+}

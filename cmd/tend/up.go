@@ -7,8 +7,10 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/tendhq/tend/internal/config"
 	"github.com/tendhq/tend/internal/definition"
@@ -58,8 +60,10 @@ FILE:LINE: KEY: problem), is refused before anything changes (exit 2).
 If a daemon cannot be started, those after it are not, the rest are, and
 the exit status is 1.
 
---attach stays in the foreground and prints the daemons' output, foreman
-style, until Ctrl-C or SIGTERM; then it brings them down, dependents first.
+--attach stays in the foreground and prints the daemons' output from now
+on, foreman style, until Ctrl-C or SIGTERM; then it brings down those it
+started, dependents first, and says which ones it leaves running (they
+were up before it).
 
 --foreground stays too, for a service manager or as a container's PID 1,
 and prints the daemons' output as --attach does (from the start of this
@@ -111,7 +115,7 @@ func upFlags(cmd string, o *upOpts) *flagSet {
 	fs.str(&o.file, "file", 'f', "FILE", "the file (default: ./tend.toml, else ./Procfile)")
 	fs.str(&o.project, "project", 'p', "PROJECT", "the project's name (default: the name of the file's folder)")
 	if cmd == "up" {
-		fs.boolean(&o.attach, "attach", 'a', "stay, print the daemons' output; on Ctrl-C or SIGTERM, bring them down")
+		fs.boolean(&o.attach, "attach", 'a', "stay, print the daemons' output; on Ctrl-C or SIGTERM, bring down those it started")
 		fs.boolean(&o.foreground, "foreground", 0, "stay, for a service manager or as a container's PID 1, until SIGTERM; then stop them all")
 		fs.boolean(&o.policy.exitOnFailure, "exit-on-failure", 0, "with --foreground: any daemon failing for good brings all down")
 		fs.boolean(&o.noReload, "no-reload", 0, "restart changed daemons, even those that could be reloaded")
@@ -181,6 +185,10 @@ type upper struct {
 	// foreground (tend up --foreground): every daemon runs in this
 	// process's host, --isolated ones too, so that none outlives it.
 	foreground bool
+	mu         sync.Mutex
+	// started are the daemons (by their names in the file) that this
+	// tend up started: they did not run before it.
+	started map[string]bool
 }
 
 func newUpper(path, project string) (*upper, error) {
@@ -239,10 +247,11 @@ func runUp(args []string) int {
 		out = u.showOutput(names)
 		defer out.end()
 	}
+	begin := time.Now()
 	code = u.up(names)
 	switch {
 	case o.attach:
-		return u.attach(names, sigs, code)
+		return u.attach(names, sigs, code, begin)
 	case !o.foreground:
 		return code
 	case code != exitOK:
@@ -262,7 +271,7 @@ func runDown(args []string) int {
 
 // attach prints the output of the daemons brought up, interleaved, until
 // SIGINT or SIGTERM, then brings them down.
-func (u *upper) attach(names []string, sigs chan os.Signal, code int) int {
+func (u *upper) attach(names []string, sigs chan os.Signal, code int, begin time.Time) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		for sig := range sigs {
@@ -281,12 +290,41 @@ func (u *upper) attach(names []string, sigs chan os.Signal, code int) int {
 	if code != exitOK {
 		fmt.Fprintln(os.Stderr, "tend: not every daemon is up; showing the output of those that are (Ctrl-C to bring them down)")
 	}
-	if err := src.follow(ctx, 10, logcap.Filter{}); err != nil {
+	// What they wrote from this tend up on: not the history of those that
+	// were up already.
+	if err := src.follow(ctx, -1, logcap.Filter{Since: begin}); err != nil {
 		fmt.Fprintf(os.Stderr, "tend: %s\n", userMessage(err))
 	}
 	signal.Stop(sigs)
 	fmt.Println()
-	return max(code, u.down(names))
+	// Down only what this tend up brought up; what ran before it runs on.
+	brought, kept := u.broughtUp(names)
+	if len(kept) > 0 {
+		fmt.Printf("left running, as they were up before tend up --attach: %s (tend down stops them)\n", strings.Join(kept, ", "))
+	}
+	if len(brought) == 0 {
+		return code
+	}
+	return max(code, u.stopInOrder(brought, false))
+}
+
+// broughtUp sorts the daemons of the file named (all without names) into
+// those this tend up started, and the names of the others.
+func (u *upper) broughtUp(names []string) (brought map[string]bool, kept []string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	brought = map[string]bool{}
+	for _, d := range u.file.Daemons {
+		if len(names) > 0 && !containsName(names, d.Name) {
+			continue
+		}
+		if u.started[d.Name] {
+			brought[d.Name] = true
+		} else {
+			kept = append(kept, u.name(d))
+		}
+	}
+	return brought, kept
 }
 
 func containsName(names []string, n string) bool {
@@ -327,12 +365,10 @@ func (u *upper) up(names []string) int {
 	return code
 }
 
-// down stops the daemons of the file, each after those that come after it.
+// down stops the daemons of the file named (all without names, and those
+// the file no longer has), with the daemons that come after them, each
+// after those that come after it.
 func (u *upper) down(names []string) int {
-	order, err := u.file.Order(nil)
-	if err != nil {
-		return fail(configError(err))
-	}
 	sel := map[string]bool{}
 	for _, n := range names {
 		if u.file.Daemon(n) == nil {
@@ -343,16 +379,27 @@ func (u *upper) down(names []string) int {
 			sel[dep] = true
 		}
 	}
-	var todo []*config.Daemon
-	for i := len(order) - 1; i >= 0; i-- {
-		if len(names) == 0 || sel[order[i].Name] {
-			todo = append(todo, order[i])
-		}
-	}
 	code := exitOK
 	if len(names) == 0 {
 		code = u.stopRemoved()
 	}
+	return max(code, u.stopInOrder(sel, len(names) == 0))
+}
+
+// stopInOrder stops the daemons of the file in sel (every one with all),
+// each after those of them that come after it.
+func (u *upper) stopInOrder(sel map[string]bool, all bool) int {
+	order, err := u.file.Order(nil)
+	if err != nil {
+		return fail(configError(err))
+	}
+	var todo []*config.Daemon
+	for i := len(order) - 1; i >= 0; i-- {
+		if all || sel[order[i].Name] {
+			todo = append(todo, order[i])
+		}
+	}
+	code := exitOK
 	inTodo := map[string]bool{}
 	for _, d := range todo {
 		inTodo[d.Name] = true

@@ -188,6 +188,14 @@ func (u *upper) bringUp(d *config.Daemon, want *definition.Definition) error {
 			}
 			return errors.New(userMessage(err))
 		}
+		if action == "started" {
+			u.mu.Lock()
+			if u.started == nil {
+				u.started = map[string]bool{}
+			}
+			u.started[d.Name] = true
+			u.mu.Unlock()
+		}
 		u.report(name, "%s (pid %d%s%s)", action, s.PID, detail, s.Note())
 		bufferingHint(want, u.file.Path)
 		return nil

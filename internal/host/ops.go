@@ -32,9 +32,15 @@ func elsewhere(v *api.View) error {
 // supervisor, or, when no supervisor runs it but processes of it do
 // (lost), by running its stop schedule on them.
 func (h *Host) stop(ctx context.Context, name string) (string, error) {
-	v, sup, err := h.view(name)
-	if err != nil {
-		return "", err
+	// The host's own daemon needs no view (its processes, read from
+	// /proc): its supervisor stops it.
+	sup := h.reg.get(name)
+	var v *api.View
+	if sup == nil {
+		var err error
+		if v, sup, err = h.view(name); err != nil {
+			return "", err
+		}
 	}
 	if sup != nil {
 		gone := h.reg.gone(name, sup)
