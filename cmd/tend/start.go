@@ -89,11 +89,16 @@ func runStart(args []string) int {
 	if err != nil {
 		return fail(err)
 	}
-	dir, existed, err := createDir(store, name)
+	dir, err := store.Dir(name)
 	if err != nil {
 		return fail(err)
 	}
-	if daemon.ForegroundReason(client.SupervisorConfig(dir)) != "" {
+	here := daemon.ForegroundReason(client.SupervisorConfig(dir)) != ""
+	dir, existed, err := daemonFolder(store, name, here || !client.UseHost() || def.Isolated)
+	if err != nil {
+		return fail(err)
+	}
+	if here {
 		// Under a service manager (or asked to): supervise right here.
 		d, err := daemon.Detach(client.SupervisorConfig(dir))
 		if err != nil {
@@ -143,14 +148,20 @@ func noCommand(name string) error {
 	return usageErr("start", "no command given; put it after the name, as in: tend start %s -- %s", name, example)
 }
 
-// createDir creates the daemon's folder, and says whether it was there.
-func createDir(store *state.Store, name string) (state.Dir, bool, error) {
+// daemonFolder returns the daemon's folder, and says whether it was
+// there. It creates it only for a supervisor that runs outside the host
+// (local: this process, or one of its own): the host makes the folders of
+// the daemons it runs, and is their only writer.
+func daemonFolder(store *state.Store, name string, local bool) (state.Dir, bool, error) {
 	dir, err := store.Dir(name)
 	if err != nil {
 		return dir, false, err
 	}
 	_, err = os.Lstat(dir.Path)
 	existed := !errors.Is(err, fs.ErrNotExist)
+	if !local {
+		return dir, existed, nil
+	}
 	dir, err = store.Create(name)
 	return dir, existed, err
 }

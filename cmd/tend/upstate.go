@@ -118,7 +118,7 @@ func (u *upper) bringUp(d *config.Daemon, want *definition.Definition) error {
 		want = &w
 	}
 	name := u.name(d)
-	dir, existed, err := createDir(u.store, name)
+	dir, existed, err := daemonFolder(u.store, name, !client.UseHost() || want.Isolated)
 	if err != nil {
 		return err
 	}

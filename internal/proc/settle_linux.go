@@ -2,8 +2,10 @@ package proc
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"strconv"
+	"syscall"
 	"time"
 )
 
@@ -25,7 +27,7 @@ func ThreadsSleeping(pid int) (sleeping bool, runtime uint64, p Presence) {
 	base := "/proc/" + strconv.Itoa(pid) + "/task/"
 	ents, err := os.ReadDir(base)
 	switch {
-	case os.IsNotExist(err):
+	case os.IsNotExist(err), errors.Is(err, syscall.ESRCH): // ESRCH: it is exiting
 		if _, serr := os.Stat("/proc/self/task"); serr != nil {
 			return false, 0, Unknown
 		}
@@ -34,6 +36,7 @@ func ThreadsSleeping(pid int) (sleeping bool, runtime uint64, p Presence) {
 		return false, 0, Unknown
 	}
 	sleeping = true
+	seen := 0
 	for _, e := range ents {
 		b, err := os.ReadFile(base + e.Name() + "/stat")
 		if err != nil {
@@ -43,19 +46,31 @@ func ThreadsSleeping(pid int) (sleeping bool, runtime uint64, p Presence) {
 		if err != nil {
 			continue
 		}
+		s, err := os.ReadFile(base + e.Name() + "/schedstat")
+		if err != nil {
+			if _, serr := os.Stat(base + e.Name()); serr != nil {
+				continue // the thread ended meanwhile
+			}
+			return false, 0, Unknown // no schedstat here
+		}
+		seen++
 		switch st.State {
 		case 'S', 'T', 't', 'I':
 		default:
 			sleeping = false
 		}
-		s, err := os.ReadFile(base + e.Name() + "/schedstat")
-		if err != nil {
-			return false, 0, Unknown
-		}
 		if f := bytes.Fields(s); len(f) > 0 {
 			n, _ := strconv.ParseUint(string(f[0]), 10, 64)
 			runtime += n
 		}
+	}
+	if seen == 0 {
+		// Every thread ended while we looked: the process is exiting,
+		// not asleep.
+		if _, err := os.Stat("/proc/" + strconv.Itoa(pid)); err != nil {
+			return false, 0, Gone
+		}
+		return false, 0, There
 	}
 	return sleeping, runtime, There
 }
