@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/tendhq/tend/internal/api"
 	"github.com/tendhq/tend/internal/client"
 	"github.com/tendhq/tend/internal/definition"
 	"github.com/tendhq/tend/internal/state"
@@ -128,31 +129,26 @@ func fail(err error) int {
 	return exitFor(err)
 }
 
-// internalName reports whether p is the name of a package that tend's
-// internal errors may start with ("state: ...", "proc: ..."): it means
-// nothing to a user.
-func internalName(p string) bool {
-	switch p {
-	case "usage", "state", "logcap", "envfile", "proc", "config", "systemd", "control", "supervise",
-		"supervisor", "pidfile", "cgroup", "account", "probe", "notify", "daemon", "client", "definition", "flag":
-		return true
-	}
-	return false
+// userMessage is err's text for a user (see api.Message).
+func userMessage(err error) string { return api.Message(err) }
+
+// opError is err of the operation op on the daemon called name, as a user
+// reads it: "op name: what went wrong", the daemon named once even where
+// err names it too.
+func opError(op, name string, err error) error {
+	msg := strings.TrimPrefix(userMessage(err), name+": ")
+	return &shownError{msg: fmt.Sprintf("%s %s: %s", op, name, msg), err: err}
 }
 
-// userMessage is err's text for a user: without the internal package
-// names before its parts.
-func userMessage(err error) string {
-	parts := strings.Split(err.Error(), ": ")
-	out := parts[:0]
-	for i, p := range parts {
-		if internalName(p) && i < len(parts)-1 {
-			continue
-		}
-		out = append(out, p)
-	}
-	return strings.Join(out, ": ")
+// shownError is an error whose text for a user is made already; it
+// wraps the error it tells of, for errors.Is (the exit status).
+type shownError struct {
+	msg string
+	err error
 }
+
+func (e *shownError) Error() string { return e.msg }
+func (e *shownError) Unwrap() error { return e.err }
 
 func exitFor(err error) int {
 	switch {

@@ -153,3 +153,23 @@ func TestListNaturalOrder(t *testing.T) {
 		t.Errorf("list: %v", r)
 	}
 }
+
+// TestErrorsKeepTheirSubject (issue 24, item 18): a daemon named after one
+// of tend's packages keeps its name in errors, every daemon is named once,
+// and the host's hints name it.
+func TestErrorsKeepTheirSubject(t *testing.T) {
+	e := newEnv(t)
+	for _, name := range []string{"config", "web"} {
+		e.mustStart(name, "sleep")
+		if r := e.tend("stop", name); r.code != 0 {
+			t.Fatalf("stop %s: %v", name, r)
+		}
+		if r := e.tend("signal", name, "HUP"); r.code != 1 || r.stderr != "tend: signal "+name+": not running\n" {
+			t.Errorf("signal %s HUP: %v", name, r)
+		}
+		want := "tend: reload " + name + ": not running: nothing to reload (tend restart " + name + " starts it)\n"
+		if r := e.tend("reload", name); r.code != 1 || r.stderr != want {
+			t.Errorf("reload %s: %v; want %q", name, r, want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -52,10 +53,11 @@ func runReload(args []string) int {
 	defer cancel()
 	pid, err := client.Reload(ctx, dir)
 	if err != nil {
-		if derr == nil {
+		if derr == nil && !errors.Is(err, client.ErrNotRunning) {
+			// Why the new incarnation failed is in its log.
 			logTail(def.Name, logPath(dir, def))
 		}
-		return fail(fmt.Errorf("reload %s: %w", dir.Name, err))
+		return fail(opError("reload", dir.Name, err))
 	}
 	fmt.Printf("reloaded %s (pid %d)\n", dir.Name, pid)
 	return exitOK
@@ -105,7 +107,7 @@ func runScale(args []string) int {
 	ctx, cancel := context.WithTimeout(context.Background(), client.ReadyVerdictTimeout(def))
 	defer cancel()
 	if err := client.Scale(ctx, dir, n); err != nil {
-		return fail(fmt.Errorf("scale %s: %w", dir.Name, err))
+		return fail(opError("scale", dir.Name, err))
 	}
 	fmt.Printf("scaled %s to %d %s\n", dir.Name, n, plural(n, "instance", "instances"))
 	return exitOK

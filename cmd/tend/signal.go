@@ -57,7 +57,7 @@ func runSignal(args []string) int {
 	}
 	pid, n, err := client.Signal(context.Background(), dir, sig, all)
 	if err != nil {
-		return fail(fmt.Errorf("signal %s: %w", dir.Name, err))
+		return fail(opError("signal", dir.Name, err))
 	}
 	target := fmt.Sprintf("pid %d", pid)
 	if pid == 0 {

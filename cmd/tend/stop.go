@@ -99,7 +99,7 @@ func stopOne(name string, tell bool) (int, bool) {
 		}
 		return exitOK, false
 	case err != nil:
-		return fail(fmt.Errorf("stop %s: %w", dir.Name, err)), false
+		return fail(opError("stop", dir.Name, err)), false
 	}
 	fmt.Printf("stopped %s: %s\n", dir.Name, how)
 	return exitOK, true
@@ -143,7 +143,7 @@ func stopMany(names []string, all bool) (code, stopped int) {
 				fmt.Printf("%s is not running\n", name)
 			}
 		case err != nil:
-			code = max(code, fail(fmt.Errorf("stop %s: %w", name, err)))
+			code = max(code, fail(opError("stop", name, err)))
 		default:
 			fmt.Printf("stopped %s: %s\n", name, hows[i])
 			stopped++
@@ -289,7 +289,7 @@ func restartOne(name string) int {
 		if errors.Is(err, context.DeadlineExceeded) {
 			err = fmt.Errorf("it was not ready within %s", client.ReadyVerdictTimeout(def))
 		}
-		code := fail(fmt.Errorf("restart %s: %w", dir.Name, err))
+		code := fail(opError("restart", dir.Name, err))
 		printNotifyHint(dir, def)
 		return code
 	}

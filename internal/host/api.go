@@ -260,7 +260,7 @@ func writeError(w http.ResponseWriter, err error) {
 
 // errorBody is err as an api.Error, with the HTTP status that fits it.
 func errorBody(err error) (api.Error, int) {
-	e := api.Error{Message: err.Error(), Code: api.CodeInternal}
+	e := api.Error{Message: api.Message(err), Code: api.CodeInternal}
 	code := http.StatusInternalServerError
 	var busy *errBusy
 	var se *startError

@@ -173,7 +173,7 @@ func (h *Host) restart(ctx context.Context, name string) (int, error) {
 
 // reload replaces the daemon without a moment down (see Supervisor.Reload).
 func (h *Host) reload(ctx context.Context, name string) (int, error) {
-	sup, err := h.running(name, "nothing to reload (tend restart %s starts it)")
+	sup, err := h.running(name, "nothing to reload (tend restart "+name+" starts it)")
 	if err != nil {
 		return 0, err
 	}
