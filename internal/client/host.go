@@ -197,7 +197,7 @@ var errHalted = errors.New("the host is halted")
 // halted twice in a row, a quarter of a second apart (a moment in the
 // kernel, waiting for a disk, is no reason), until ctx is done.
 func (h *Host) watchHalted(ctx context.Context, giveUp context.CancelCauseFunc) {
-	seen := 0
+	seen, hostless := 0, time.Time{}
 	for ctx.Err() == nil {
 		if h.halted() {
 			seen++
@@ -206,6 +206,20 @@ func (h *Host) watchHalted(ctx context.Context, giveUp context.CancelCauseFunc) 
 		}
 		if seen == 2 {
 			giveUp(errHalted)
+			return
+		}
+		// No host for a while, and none started: the request waits in
+		// the socket's backlog for nobody.
+		switch keeper, host := h.processes(); {
+		case keeper == 0:
+			giveUp(errNoHost)
+			return
+		case host > 0:
+			hostless = time.Time{}
+		case hostless.IsZero():
+			hostless = time.Now()
+		case time.Since(hostless) > hostStartWait:
+			giveUp(errNoHost)
 			return
 		}
 		select {
@@ -334,8 +348,12 @@ func (h *Host) call(ctx context.Context, method, path string, body, out any) err
 		req.Header.Set(api.DeadlineHeader, d.UTC().Format(time.RFC3339Nano))
 	}
 	resp, err := h.http.Do(req)
-	if cause := context.Cause(ctx); errors.Is(cause, errHalted) {
+	switch cause := context.Cause(ctx); {
+	case errors.Is(cause, errHalted):
 		return h.unanswered(cause)
+	case errors.Is(cause, errNoHost):
+		return fmt.Errorf("the host of %s does not answer, and no host runs to answer: %w (see %s)",
+			h.root, errNoHost, HostConfig(h.root).LogFile)
 	}
 	switch {
 	case err == nil:
