@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"os"
+	"sync/atomic"
 )
 
 // capture frames one stream. Buffers circulate between it and the writer
@@ -23,8 +24,9 @@ type capture struct {
 	maxSize int
 	pipe    *os.File // the pipe read, when it is one: it grows with size
 	free    chan []byte
-	nbuf    int    // buffers allocated so far, at most cap(free)
-	out     []byte // batch being filled by the copying path; nil if none
+	nbuf    int           // buffers allocated so far, at most cap(free)
+	out     []byte        // batch being filled by the copying path; nil if none
+	lines   *atomic.Int64 // the stream's records, shared by its captures
 }
 
 // defaultPipe is the size of a new pipe's buffer (Linux): a capture grows
@@ -43,6 +45,7 @@ func newCapture(l *Log, stream string) *capture {
 		size:    min(startBuffer, l.bufSize()),
 		maxSize: l.bufSize(),
 		free:    make(chan []byte, nbuf),
+		lines:   l.streamCounter(stream),
 	}
 	return c
 }
@@ -219,8 +222,10 @@ func (c *capture) flush() error {
 	return c.ship(b)
 }
 
-// ship hands whole records to the writer, waiting while it is busy.
+// ship hands whole records to the writer, waiting while it is busy, and
+// counts them.
 func (c *capture) ship(b []byte) error {
+	c.lines.Add(int64(bytes.Count(b, []byte{'\n'})))
 	select {
 	case c.l.in <- batch{buf: b, free: c.free}:
 		return nil

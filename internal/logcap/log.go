@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -46,8 +47,11 @@ type Log struct {
 
 	evMu sync.Mutex // serialises OnEvent calls
 
-	mu sync.Mutex // guards st
+	mu sync.Mutex // guards st and streams
 	st Stats
+	// streams counts the records each stream's captures framed, by the
+	// stream name given to Capture (see StreamLines).
+	streams map[string]*atomic.Int64
 
 	w writer // owned by the writer goroutine
 }
@@ -134,6 +138,37 @@ func (l *Log) Stats() Stats {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.st
+}
+
+// StreamLines returns how many records each stream's captures have framed
+// so far (the lines read from it, split lines counted per record), by the
+// stream name given to Capture ("stdout", "stderr.2"). Records that were
+// then lost, because the file could not be written, are counted here too,
+// and in Stats.LostLines.
+func (l *Log) StreamLines() map[string]int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make(map[string]int64, len(l.streams))
+	for name, n := range l.streams {
+		out[name] = n.Load()
+	}
+	return out
+}
+
+// streamCounter returns the counter of stream's records, made at its
+// first Capture.
+func (l *Log) streamCounter(stream string) *atomic.Int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.streams == nil {
+		l.streams = map[string]*atomic.Int64{}
+	}
+	n := l.streams[stream]
+	if n == nil {
+		n = new(atomic.Int64)
+		l.streams[stream] = n
+	}
+	return n
 }
 
 // Close stops the writer after the records it already received, makes one
