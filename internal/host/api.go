@@ -38,6 +38,7 @@ func (h *Host) routes() http.Handler {
 	mux.HandleFunc("POST /v1/host/upgrade", h.postUpgrade)
 	mux.HandleFunc("POST /v1/stop", h.postStop)
 	mux.HandleFunc("GET /v1/events", h.getEvents)
+	mux.Handle("GET /metrics", h.metricsHandler())
 	mux.HandleFunc("GET /v1/daemons", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, h.views())
 	})

@@ -109,6 +109,12 @@ type Record struct {
 	LimitNotes []string  `json:"limit_notes,omitzero"`
 	LimitHit   string    `json:"limit_hit,omitzero"`
 	LimitHitAt time.Time `json:"limit_hit_at,omitzero"`
+	// LimitHits counts the hits of each limit that tend itself checks
+	// (LimitMemory: --memory-max where no memory controller enforces
+	// it), over the record's life; those a cgroup enforces are counted
+	// by the kernel in the cgroup's files. The map is replaced, never
+	// changed in place: copies of the record share it.
+	LimitHits map[string]int64 `json:"limit_hits,omitzero"`
 
 	// Where the daemon's processes can be found again, also by someone
 	// else than the supervisor: written before the first of them starts.
@@ -139,6 +145,11 @@ type Record struct {
 	HealthCheck *ProbeResult `json:"health_check,omitzero"`
 	UpdatedAt   time.Time    `json:"updated_at"`
 }
+
+// Limits of LimitHits.
+const (
+	LimitMemory = "memory"
+)
 
 // Main returns the identity of the daemon's main process, zero when none.
 func (r *Record) Main() proc.Identity {

@@ -3,6 +3,7 @@ package supervisor
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"strconv"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/tendhq/tend/internal/cgroup"
 	"github.com/tendhq/tend/internal/definition"
 	"github.com/tendhq/tend/internal/proc"
+	"github.com/tendhq/tend/internal/status"
 )
 
 // Limits. Go cannot run code between fork and exec, so resource limits
@@ -164,6 +166,12 @@ func (s *Supervisor) memoryChecked() {
 		how := fmt.Sprintf("its processes hold %.1f MiB of memory, over --memory-max %s",
 			float64(total)/(1<<20), definition.FormatSize(s.def.MemoryMax))
 		s.rec.LimitHit, s.rec.LimitHitAt = how, time.Now()
+		hits := maps.Clone(s.rec.LimitHits) // copies of the record share the map
+		if hits == nil {
+			hits = map[string]int64{}
+		}
+		hits[status.LimitMemory]++
+		s.rec.LimitHits = hits
 		s.step(in, event{kind: evFault, inc: inc.id, how: how})
 	}
 }
