@@ -49,7 +49,7 @@ func commands() []*command {
 	return []*command{
 		startCommand(), stopCommand(), restartCommand(), reloadCommand(), scaleCommand(), statusCommand(), listCommand(),
 		logsCommand(), signalCommand(), rmCommand(), runCommand(), upCommand(), downCommand(),
-		resurrectCommand(), startupCommand(), hostUserCommand(), exportCommand(), completionCommand(), versionCommand(), helpCommand(),
+		resurrectCommand(), startupCommand(), hostUserCommand(), apiCommand(), exportCommand(), completionCommand(), versionCommand(), helpCommand(),
 	}
 }
 

@@ -39,6 +39,9 @@ func (h *Host) routes() http.Handler {
 	mux.HandleFunc("POST /v1/stop", h.postStop)
 	mux.HandleFunc("GET /v1/events", h.getEvents)
 	mux.Handle("GET /metrics", h.metricsHandler())
+	mux.HandleFunc("GET /v1/remote", h.getRemote)
+	mux.HandleFunc("PUT /v1/remote", h.putRemote)
+	mux.HandleFunc("DELETE /v1/remote", h.deleteRemote)
 	mux.HandleFunc("GET /v1/daemons", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, h.views())
 	})
@@ -47,6 +50,7 @@ func (h *Host) routes() http.Handler {
 		v, _, err := h.view(r.PathValue("name"))
 		answer(w, v, err)
 	})
+	mux.HandleFunc("GET /v1/daemons/{name}/logs", h.getLogs)
 	mux.HandleFunc("DELETE /v1/daemons/{name}", func(w http.ResponseWriter, r *http.Request) {
 		answer(w, nil, h.remove(r.PathValue("name")))
 	})
@@ -108,7 +112,7 @@ func (h *Host) routes() http.Handler {
 	mux.HandleFunc("POST /v1/daemons/{name}/log/reopen", func(w http.ResponseWriter, r *http.Request) {
 		answer(w, nil, h.logOp(r.PathValue("name"), (*logcap.Log).Reopen))
 	})
-	return h.inTime(mux)
+	return h.inTime(guardBodies(mux))
 }
 
 // inTime refuses a request that comes after its client's deadline

@@ -56,6 +56,7 @@ type Host struct {
 	followers *follower       // the supervisors' changes, to publish and see through
 	release   *quiet.Releaser // gives memory back after a burst of requests
 	srv       *http.Server
+	remote    *remote // the API on TCP (tend api listen), when set
 	began     time.Time
 	version   string
 	// quit is closed when Run returns.
@@ -87,12 +88,14 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
+	h.remote = h.resumeRemote() // before adopt, which closes what nobody takes back
 	go h.follow()
 	h.adopt(cfg.Hello)
-	h.srv = &http.Server{Handler: h.routes(), ReadHeaderTimeout: 10 * time.Second}
+	h.srv = serverTimeouts(&http.Server{Handler: h.routes()})
 	defer close(h.quit)
 	served := make(chan error, 1)
-	go func() { served <- h.srv.Serve(ln) }()
+	go func() { served <- h.srv.Serve(limitConns(ln, maxConns, h.logf)) }()
+	h.serveRemote()
 	go h.keepSocket()
 	if err := cfg.Keeper.Serving(); err != nil {
 		return err
@@ -111,6 +114,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	h.remote.shutdown(shut)
 	h.srv.Shutdown(shut)
 	return nil
 }
@@ -204,6 +208,6 @@ func (h *Host) keepSocket() {
 			return
 		}
 		h.logf("the socket %s was removed; made it again", h.socketPath())
-		go h.srv.Serve(ln)
+		go h.srv.Serve(limitConns(ln, maxConns, h.logf))
 	}
 }
