@@ -90,8 +90,12 @@ func (m *daemonMetrics) collect(ch chan<- prometheus.Metric, v *api.View) {
 	send := func(d *prometheus.Desc, t prometheus.ValueType, value float64, more ...string) {
 		ch <- prometheus.MustNewConstMetric(d, t, value, append([]string{name, project}, more...)...)
 	}
-	gauge := func(d *prometheus.Desc, value float64, more ...string) { send(d, prometheus.GaugeValue, value, more...) }
-	counter := func(d *prometheus.Desc, value float64, more ...string) { send(d, prometheus.CounterValue, value, more...) }
+	gauge := func(d *prometheus.Desc, value float64, more ...string) {
+		send(d, prometheus.GaugeValue, value, more...)
+	}
+	counter := func(d *prometheus.Desc, value float64, more ...string) {
+		send(d, prometheus.CounterValue, value, more...)
+	}
 	rec := &v.Record
 	gauge(m.up, flag(v.SupervisorAlive, v.ExitCode() == 0))
 	for _, c := range conditions() {
