@@ -11,6 +11,7 @@
 //	GET    /v1/daemons                     []View, every daemon
 //	POST   /v1/daemons                     start a definition.Definition; 201 and Started once ready (settled, by default)
 //	GET    /v1/daemons/{name}              View
+//	GET    /v1/daemons/{name}/logs         its output log, as text (?lines=N|all&follow=1&stream=S&since=D)
 //	DELETE /v1/daemons/{name}              forget a daemon that does not run (tend rm)
 //	POST   /v1/daemons/{name}/stop         StopResult, once nothing of it runs
 //	POST   /v1/daemons/{name}/restart      RestartResult, once the new incarnation is ready
@@ -21,10 +22,18 @@
 //	POST   /v1/daemons/{name}/log/rotate   rotate its output log now
 //	POST   /v1/daemons/{name}/log/reopen   reopen it (after an external rotation)
 //	GET    /v1/events[?project=P][&name=N] a snapshot of every daemon, then every change, as NDJSON
+//	GET    /metrics                        Prometheus metrics, read when scraped
+//	GET    /v1/remote                      RemoteInfo: the API on TCP too (see remote.go)
+//	PUT    /v1/remote                      RemoteRequest; RemoteInfo (on the socket only)
+//	DELETE /v1/remote                      serve on the socket only
+//
+// docs/api.json describes every route (OpenAPI), and a test holds it and
+// the host's routes together.
 //
 // A failure is an Error with the HTTP status that fits: 400 bad input, 404
 // no such daemon, 409 a state that forbids it (already running, not
-// running), 422 a daemon that did not start or become ready, 500 others.
+// running), 413 a body too large, 422 a daemon that did not start or
+// become ready, 500 others, 503 too many connections.
 package api
 
 import (

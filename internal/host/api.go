@@ -31,9 +31,13 @@ var errBadRequest = errors.New("bad request")
 // errHostStopping answers requests that come while the host exits.
 var errHostStopping = errors.New("the host is stopping")
 
-// routes are the host's API (see package api for the list).
-func (h *Host) routes() http.Handler {
-	mux := http.NewServeMux()
+// routes are the host's API (see package api for the list, and
+// docs/api.json), with its guards.
+func (h *Host) routes() http.Handler { return h.inTime(guardBodies(h.api())) }
+
+// api registers the routes.
+func (h *Host) api() *routeMux {
+	mux := newRouteMux()
 	mux.HandleFunc("GET /v1/host", h.getHost)
 	mux.HandleFunc("POST /v1/host/upgrade", h.postUpgrade)
 	mux.HandleFunc("POST /v1/stop", h.postStop)
@@ -112,7 +116,7 @@ func (h *Host) routes() http.Handler {
 	mux.HandleFunc("POST /v1/daemons/{name}/log/reopen", func(w http.ResponseWriter, r *http.Request) {
 		answer(w, nil, h.logOp(r.PathValue("name"), (*logcap.Log).Reopen))
 	})
-	return h.inTime(guardBodies(mux))
+	return mux
 }
 
 // inTime refuses a request that comes after its client's deadline
