@@ -22,10 +22,11 @@ import (
 // curl --unix-socket or a program would use it, and on TCP after tend api
 // listen.
 
-// socketClient is an HTTP client of the host's socket.
+// socketClient is an HTTP client of the host's socket, a connection a
+// request.
 func (e *env) socketClient() *http.Client {
 	sock := filepath.Join(e.home, "tend.sock")
-	return &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+	return &http.Client{Transport: &http.Transport{DisableKeepAlives: true, DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, "unix", sock)
 	}}}

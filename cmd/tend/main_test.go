@@ -32,6 +32,7 @@ var helpers = map[string]testexec.Helper{
 	"probe":       helperProbe, // security_test.go
 	"http":        helperHTTP,  // reload_test.go
 	"hog":         helperHog,   // limits_test.go
+	"flood":       helperFlood, // hostile_test.go
 }
 
 // tendBin is the tend binary under test, built once by TestMain.

@@ -57,7 +57,11 @@ func guardBodies(next http.Handler) http.Handler {
 		rc := http.NewResponseController(w)
 		rc.SetReadDeadline(time.Now().Add(bodyTimeout))
 		b, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-		rc.SetReadDeadline(time.Time{})
+		if err != nil || len(b) > maxBody {
+			// The deadline stays: the server reads what is left of the
+			// body before it answers, and the connection is closed.
+			w.Header().Set("Connection", "close")
+		}
 		var ne net.Error
 		switch {
 		case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, os.ErrDeadlineExceeded):
@@ -70,6 +74,7 @@ func guardBodies(next http.Handler) http.Handler {
 			writeJSON(w, http.StatusRequestEntityTooLarge, tooLarge)
 			return
 		}
+		rc.SetReadDeadline(time.Time{})
 		r.Body = io.NopCloser(bytes.NewReader(b))
 		next.ServeHTTP(w, r)
 	})
