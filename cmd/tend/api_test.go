@@ -82,17 +82,25 @@ func TestAPIEventsSeeRestart(t *testing.T) {
 			Restarts int    `json:"restarts"`
 		} `json:"daemon"`
 	}
-	sc := bufio.NewScanner(resp.Body)
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
 	next := func() event {
-		if !sc.Scan() {
-			t.Fatalf("the event stream ended: %v", sc.Err())
+		line, ok := <-lines
+		if !ok {
+			t.Fatal("the event stream ended")
 		}
 		var ev event
-		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
-			t.Fatalf("event %q: %v", sc.Text(), err)
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatalf("event %q: %v", line, err)
 		}
 		if ev.Name != "" && ev.Name != "crashy" {
-			t.Errorf("an event of %s on crashy's stream: %s", ev.Name, sc.Text())
+			t.Errorf("an event of %s on crashy's stream: %s", ev.Name, line)
 		}
 		return ev
 	}
@@ -101,6 +109,21 @@ func TestAPIEventsSeeRestart(t *testing.T) {
 	}
 	if ev := next(); ev.Type != "synced" {
 		t.Fatalf("second event: %+v, want synced", ev)
+	}
+	// Nothing happens: the stream stays quiet (a record rewritten
+	// unchanged is no change), also when someone asks for the daemons.
+	call(t, e.socketClient(), "GET", "http://tend/v1/daemons", "", "")
+	quiet := time.After(time.Second)
+	for n := 0; ; n++ {
+		select {
+		case line := <-lines:
+			if n >= 2 {
+				t.Fatalf("events while nothing happens: %d, the last %s", n+1, line)
+			}
+			continue
+		case <-quiet:
+		}
+		break
 	}
 	syscall.Kill(pid, syscall.SIGKILL)
 	for {

@@ -21,6 +21,10 @@ const subscriberBuffer = 1024
 type broker struct {
 	mu   sync.Mutex
 	subs map[*subscriber]bool
+	// last is the view last published of each daemon (as JSON, but for
+	// its record's time), so that a record rewritten unchanged is not
+	// a change.
+	last map[string]string
 }
 
 type subscriber struct {
@@ -72,17 +76,66 @@ func (b *broker) unsubscribe(s *subscriber) {
 	b.mu.Unlock()
 }
 
-// publish sends a daemon's view as it is now, when a stream listens.
+// publish sends a daemon's view as it is now, when a stream listens and
+// it changed since the last one sent.
 func (h *Host) publish(name string) {
 	if !h.events.listened() {
+		h.events.forget(name) // the next stream starts from a snapshot
 		return
 	}
-	v, _, err := h.view(name)
+	v, err := h.eventView(name)
 	if err != nil {
+		h.events.forget(name)
 		h.events.publish(api.Event{Type: api.EventRemoved, Time: time.Now(), Name: name})
 		return
 	}
+	if h.events.same(name, v) {
+		return
+	}
 	h.events.publish(api.Event{Type: api.EventChange, Time: time.Now(), Name: name, Daemon: v})
+}
+
+// eventView is name's view for the event stream: a daemon the host runs
+// as its supervisor's record, without asking it for its processes (the
+// request itself, a message to its loop, rewrites the record, whose
+// change would come back here, for ever); another as view has it.
+func (h *Host) eventView(name string) (*api.View, error) {
+	if _, err := h.store.Existing(name); err != nil {
+		return nil, err
+	}
+	if sup := h.reg.get(name); sup != nil {
+		rec := sup.Record()
+		return &api.View{Record: rec, Condition: api.Condition(rec.State), SupervisorAlive: true,
+			MainAlive: rec.Main().PID > 0 && rec.Main().Alive()}, nil
+	}
+	v, _, err := h.view(name)
+	return v, err
+}
+
+// same reports whether v is the view last published of name but for the
+// time the record was written (a supervisor rewrites it after every
+// request, also one that changed nothing), and remembers v.
+func (b *broker) same(name string, v *api.View) bool {
+	c := *v
+	c.UpdatedAt = time.Time{}
+	key, _ := json.Marshal(&c)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.last == nil {
+		b.last = map[string]string{}
+	}
+	if b.last[name] == string(key) {
+		return true
+	}
+	b.last[name] = string(key)
+	return false
+}
+
+// forget drops what was last published of name.
+func (b *broker) forget(name string) {
+	b.mu.Lock()
+	delete(b.last, name)
+	b.mu.Unlock()
 }
 
 // getEvents streams a snapshot of every daemon (of ?project=, of ?name=),
