@@ -362,3 +362,59 @@ func (e *env) hostPID() int {
 	}
 	return info.PID
 }
+
+// TestAPIMetrics: /metrics on the socket counts a daemon's lines per
+// stream, its processes, its memory and CPU, and the hits of
+// --memory-max, with the labels name and project only.
+func TestAPIMetrics(t *testing.T) {
+	e := newEnv(t)
+	e.mustStart("printer", "print", "--env", "TEST_LINES=50")
+	e.mustStart("hog", "hog", "--memory-max", "32M", "--ready", "exec")
+	eventually(t, "the hog restarted for its memory", func() bool {
+		s, _ := e.status("hog")
+		return s.Restarts >= 1
+	})
+	var metrics string
+	value := func(series string) float64 {
+		for _, line := range strings.Split(metrics, "\n") {
+			if v, ok := strings.CutPrefix(line, series+" "); ok {
+				f, _ := strconv.ParseFloat(v, 64)
+				return f
+			}
+		}
+		return -1
+	}
+	eventually(t, "the printer's 50 lines counted", func() bool {
+		_, metrics = call(t, e.socketClient(), "GET", "http://tend/metrics", "", "")
+		return value(`tend_daemon_log_lines_total{name="printer",project="",stream="stdout"}`) == 50
+	})
+	for series, want := range map[string]float64{
+		`tend_daemon_log_lines_total{name="printer",project="",stream="stderr"}`: 5,
+		`tend_daemon_log_lines_dropped_total{name="printer",project=""}`:         0,
+		`tend_daemon_processes{name="printer",project=""}`:                       1,
+		`tend_daemon_up{name="printer",project=""}`:                              1,
+		`tend_daemon_state{name="printer",project="",state="running"}`:           1,
+		`tend_daemon_state{name="printer",project="",state="failed"}`:            0,
+		`tend_daemon_ready{name="printer",project=""}`:                           1,
+		`tend_daemon_instances{name="printer",project=""}`:                       1,
+	} {
+		if got := value(series); got != want {
+			t.Errorf("%s = %v, want %v", series, got, want)
+		}
+	}
+	if v := value(`tend_daemon_limit_hits_total{limit="memory",name="hog",project=""}`); v < 1 {
+		t.Errorf("memory limit hits of the hog: %v", v)
+	}
+	if v := value(`tend_daemon_memory_bytes{name="printer",project=""}`); v < 1<<20 {
+		t.Errorf("memory of the printer: %v bytes", v)
+	}
+	if v := value(`tend_daemon_cpu_seconds_total{name="printer",project=""}`); v < 0 {
+		t.Errorf("no CPU time of the printer")
+	}
+	if !strings.Contains(metrics, "process_open_fds ") || !strings.Contains(metrics, "go_goroutines ") {
+		t.Error("no process_* or go_* figures of the host")
+	}
+	if strings.Contains(metrics, testBin) || strings.Contains(metrics, "TEST_LINES") {
+		t.Error("a command or an environment in the metrics")
+	}
+}
