@@ -418,3 +418,36 @@ func TestAPIMetrics(t *testing.T) {
 		t.Error("a command or an environment in the metrics")
 	}
 }
+
+// TestAPIStreamsEndWithHost: a host that stops ends the streams it serves
+// (events, a log followed) at once, rather than waiting for their readers.
+func TestAPIStreamsEndWithHost(t *testing.T) {
+	e := newEnv(t)
+	e.mustStart("svc", "sleep")
+	ended := make(chan string, 2)
+	for _, path := range []string{"/v1/events", "/v1/daemons/svc/logs?follow=1"} {
+		resp, err := e.socketClient().Get("http://tend" + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			ended <- path
+		}()
+	}
+	start := time.Now()
+	if r := e.tend("host", "stop"); r.code != 0 {
+		t.Fatal(r)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("tend host stop with two streams open took %v", d)
+	}
+	for range 2 {
+		select {
+		case <-ended:
+		case <-time.After(5 * time.Second):
+			t.Fatal("a stream outlived its host")
+		}
+	}
+}

@@ -202,6 +202,8 @@ func (h *Host) getEvents(w http.ResponseWriter, r *http.Request) {
 			flush()
 		case <-r.Context().Done():
 			return
+		case <-h.ending:
+			return
 		}
 	}
 }

@@ -61,6 +61,9 @@ type Host struct {
 	version   string
 	// quit is closed when Run returns.
 	quit chan struct{}
+	// ending is closed when the host begins to exit: the streams
+	// (events, logs followed) end then, rather than hold up its exit.
+	ending chan struct{}
 	// upgrade ends Run for an upgrade: the host exits, its daemons run
 	// on, and its keeper executes the new program.
 	upgrade chan struct{}
@@ -88,7 +91,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	h.remote = h.resumeRemote() // before adopt, which closes what nobody takes back
+	h.remote, h.ending = h.resumeRemote(), make(chan struct{}) // the remote before adopt, which closes what nobody takes back
 	go h.follow()
 	h.adopt(cfg.Hello)
 	h.srv = serverTimeouts(&http.Server{Handler: h.routes()})
@@ -114,6 +117,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	close(h.ending)
 	h.remote.shutdown(shut)
 	h.srv.Shutdown(shut)
 	return nil

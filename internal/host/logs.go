@@ -1,6 +1,7 @@
 package host
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -72,7 +73,16 @@ func (h *Host) getLogs(w http.ResponseWriter, r *http.Request) {
 	case follow:
 		w.WriteHeader(http.StatusOK)
 		out.flush()
-		if err := logcap.Follow(r.Context(), path, n, out, filter); err != nil && r.Context().Err() == nil {
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		go func() {
+			select {
+			case <-h.ending: // the host exits: the stream ends, with what the log holds
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		if err := logcap.Follow(ctx, path, n, out, filter); err != nil && ctx.Err() == nil {
 			h.logf("following %s's log for a client: %v", v.Name, err)
 		}
 	case n == 0:
