@@ -165,7 +165,7 @@ func (s *Supervisor) restoreFolder() error {
 	if err := statedir.WriteJSON(dir.DefinitionFile(), s.def, 0o600); err != nil {
 		return err
 	}
-	s.writeRecord()
+	s.rewriteRecord()
 	if s.server != nil {
 		if err := s.relisten(); err != nil {
 			return err

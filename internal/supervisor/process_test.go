@@ -256,3 +256,42 @@ func TestStartFailure(t *testing.T) {
 		t.Fatalf("Start: %v", err)
 	}
 }
+
+// TestRecordWrittenOnlyWhenChanged: questions that change nothing (the
+// processes, asked for by every status and list) do not write the record
+// again; a change does.
+func TestRecordWrittenOnlyWhenChanged(t *testing.T) {
+	f := newFixture(t, "sleep")
+	s := f.start(true)
+	waitRecord(t, s, "running", func(r status.Record) bool { return r.State == status.Running && r.PID > 0 })
+	inode := func() uint64 {
+		fi, err := os.Stat(f.dir.StatusFile())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Sys().(*syscall.Stat_t).Ino
+	}
+	// The loop settles: what it learns in its first moments is written.
+	before := inode()
+	for range 50 {
+		s.Processes()
+		now := inode()
+		if now == before {
+			break
+		}
+		before = now
+	}
+	for range 20 {
+		s.Processes()
+	}
+	if after := inode(); after != before {
+		t.Errorf("status.json was written again by questions that change nothing (inode %d, then %d)", before, after)
+	}
+	if _, err := s.Stop(stopCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	<-s.Done()
+	if inode() == before {
+		t.Errorf("status.json was not written when the daemon stopped")
+	}
+}

@@ -1,6 +1,8 @@
 package supervisor
 
 import (
+	"bytes"
+	"encoding/json"
 	"time"
 
 	statedir "github.com/tendhq/tend/internal/state"
@@ -95,18 +97,32 @@ func aggregate(insts []*instance) (status.State, bool) {
 	return insts[0].m.state.status(), false
 }
 
-// writeRecord writes status.json. A failed write is logged, not fatal:
-// the daemon goes on, status asks the supervisor over its socket, and the
-// next change tries again.
+// writeRecord writes status.json, when it has changed since the last
+// write. A failed write is logged, not fatal: the daemon goes on, status
+// asks the supervisor, and the next message tries again.
 func (s *Supervisor) writeRecord() error {
 	if !s.stateful() {
 		return nil
 	}
 	s.fillRecord()
+	s.rec.UpdatedAt = time.Time{}
+	now, err := json.Marshal(&s.rec)
+	if err == nil && bytes.Equal(now, s.written) {
+		return nil
+	}
 	s.rec.UpdatedAt = time.Now()
-	err := statedir.WriteVolatileJSON(s.cfg.Dir.StatusFile(), &s.rec, 0o600)
+	err = statedir.WriteVolatileJSON(s.cfg.Dir.StatusFile(), &s.rec, 0o600)
 	if err != nil {
 		s.events.Error("write status", "err", err)
+		return err
 	}
-	return err
+	s.written = now
+	return nil
+}
+
+// rewriteRecord writes status.json even if it has not changed (it was
+// removed).
+func (s *Supervisor) rewriteRecord() error {
+	s.written = nil
+	return s.writeRecord()
 }

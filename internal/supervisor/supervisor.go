@@ -107,6 +107,10 @@ type Supervisor struct {
 	// exitsToRecord are the main processes whose exits the next record
 	// writes: the reaper may forget them once it is written.
 	exitsToRecord []int
+	// written is the record on disk as of the last write that worked,
+	// without its time: a record that has not changed is not written
+	// again (a request that changes nothing, a status asked for).
+	written []byte
 
 	verdict     chan error    // the first incarnation's verdict, once
 	ended       chan struct{} // closed when the loop has ended and written its last record
