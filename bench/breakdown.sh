@@ -8,9 +8,8 @@
 # stop), in ms:
 #
 #   start: the first connect to tend.sock (the CLI's Go start-up and its own work); the command's
-#          execve (the host: definition, folder, lock, log, cgroup, then the keeper's fork); the
-#          CLI's last connect (its watch of the start: each connect is a question to the host);
-#          tend start's exit_group
+#          execve (the host: definition, folder, lock, log, cgroup, then the keeper's fork); tend
+#          start's exit_group (the host watched the start until the command settled, and answered)
 #   stop:  the connect to tend.sock; the stop signal to the command; the command reaped by the
 #          keeper; tend stop's exit_group
 #
@@ -63,11 +62,8 @@ awk -v tend="$(basename "$TEND")" '
   # start
   tend_proc && call ~ /^execve/ && phase == "" { phase = "conn"; s0 = time; nconn = 0; next }
   phase == "conn" && tend_proc && call ~ /^connect/ { put("start: first connect to tend.sock (CLI start-up)", ms(time - s0)); phase = "child"; next }
-  phase == "child" && call ~ /^execve/ { put("start: command execve (host and keeper)", ms(time - s0)); phase = "exit"; last = 0; next }
-  phase == "exit" && tend_proc && call ~ /^connect/ { last = time; nconn++; next }
-  phase == "exit" && tend_proc && call ~ /^exit_group/ {
-    if (last) put("start: last connect to tend.sock (watch of the start)", ms(last - s0))
-    put("start: tend start exits", ms(time - s0)); phase = "idle"; next }
+  phase == "child" && call ~ /^execve/ { put("start: command execve (host and keeper)", ms(time - s0)); phase = "exit"; next }
+  phase == "exit" && tend_proc && call ~ /^exit_group/ { put("start: tend start exits (after the host watched the start)", ms(time - s0)); phase = "idle"; next }
   # stop
   phase == "idle" && tend_proc && call ~ /^execve/ { phase = "stop"; c0 = time; next }
   phase == "stop" && tend_proc && call ~ /^connect/ { put("stop: connect to tend.sock (CLI start-up)", ms(time - c0)); phase = "sig"; next }
@@ -82,4 +78,5 @@ awk -v tend="$(basename "$TEND")" '
       printf "%8.2f  %s (n=%d)\n", med, order[k], n
     }
   }' < <(grep -E '^ *[0-9]+[.][0-9]+ ' "$T" | sort -s -g -k1,1)
+"$TEND" host stop >/dev/null 2>&1
 [ -n "${KEEP:-}" ] || rm -rf "$S"
