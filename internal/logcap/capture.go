@@ -2,9 +2,11 @@ package logcap
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"os"
 	"sync/atomic"
+	"time"
 )
 
 // capture frames one stream. Buffers circulate between it and the writer
@@ -84,8 +86,20 @@ func (c *capture) run(r io.Reader) error {
 	// to match so the child can run ahead by that much.
 	rb = rb[:cap(rb)]
 	n := 0 // bytes in rb
+	// A pipe that can time out (the poller's) lets a silent capture give
+	// its buffers back (idle).
+	quiet := c.pipe != nil && c.pipe.SetReadDeadline(time.Time{}) == nil
 	for {
+		if quiet && n == 0 {
+			c.pipe.SetReadDeadline(time.Now().Add(c.idleAfter()))
+		}
 		m, rerr := r.Read(rb[n:])
+		if quiet && n == 0 {
+			c.pipe.SetReadDeadline(time.Time{})
+			if m == 0 && errors.Is(rerr, os.ErrDeadlineExceeded) {
+				rb, m, rerr = c.idle(raw)
+			}
+		}
 		n += m
 		if n == len(rb) && rerr == nil {
 			// A full read: more may be waiting, or a line is longer
@@ -117,6 +131,52 @@ func (c *capture) run(r io.Reader) error {
 			return rerr
 		}
 	}
+}
+
+// idleAfter is how long a capture's pipe stays silent before the capture
+// gives its buffers back: a daemon that writes nothing costs no buffer.
+const idleAfter = 2 * time.Second
+
+func (c *capture) idleAfter() time.Duration {
+	if d := c.l.opts.idleAfter; d > 0 {
+		return d
+	}
+	return idleAfter
+}
+
+// idle gives the capture's buffers back (the read buffer, and spares the
+// writer returned) and waits for the next byte, holding none. It returns
+// a new read buffer that holds that byte (m 1), or the read's error.
+func (c *capture) idle(raw bool) (rb []byte, m int, err error) {
+	if c.l.opts.idled != nil {
+		c.l.opts.idled()
+	}
+	if raw {
+		c.nbuf-- // the read buffer was one of the circulating ones
+	}
+	for {
+		select {
+		case <-c.free:
+			c.nbuf--
+			continue
+		default:
+		}
+		break
+	}
+	var one [1]byte
+	if m, err = c.pipe.Read(one[:]); m == 0 {
+		return nil, 0, err
+	}
+	if raw {
+		if rb = c.get(); rb == nil {
+			return nil, 0, ErrClosed
+		}
+	} else {
+		rb = make([]byte, c.size)
+	}
+	rb = rb[:cap(rb)]
+	rb[0] = one[0]
+	return rb, 1, err
 }
 
 // frameRaw ships the leading whole lines of rb[:n] as they are and returns

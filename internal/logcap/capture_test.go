@@ -5,9 +5,11 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -264,4 +266,82 @@ func TestWholeLines(t *testing.T) {
 			t.Fatalf("wholeLines(%q, %d) = %d, want %d", data, maxLine, got, want)
 		}
 	}
+}
+
+// TestIdleCaptureKeepsEveryByte: a capture whose pipe falls silent gives
+// its buffers back and waits for the next byte holding none; what comes
+// after, a line cut across the silence too, is captured whole, in every
+// framing.
+func TestIdleCaptureKeepsEveryByte(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opts Options
+	}{
+		{"prefixed", Options{}},
+		{"raw", Options{NoTimestamps: true, NoStreamNames: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var idles atomic.Int64
+			opts := tc.opts
+			opts.Path = logPath(t)
+			opts.idleAfter, opts.idled = 5*time.Millisecond, func() { idles.Add(1) }
+			l, err := Open(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- l.Capture(Stdout, r) }()
+			silence := func(n int64) {
+				// Long enough for the capture to go idle: it says so.
+				deadline := time.Now().Add(10 * time.Second)
+				for idles.Load() < n {
+					if time.Now().After(deadline) {
+						t.Fatalf("the capture never went idle (%d times, want %d)", idles.Load(), n)
+					}
+					time.Sleep(time.Millisecond)
+				}
+			}
+			io.WriteString(w, "first\n")
+			silence(1)
+			io.WriteString(w, "sec")
+			time.Sleep(20 * time.Millisecond) // a line cut by a pause shorter or longer than idleAfter
+			io.WriteString(w, "ond\n")
+			silence(2)
+			io.WriteString(w, strings.Repeat("z", 9000)+"\nlast\n")
+			w.Close()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			if err := l.Close(); err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, line := range allLines(t, opts.Path) {
+				got = append(got, Parse(line).Text)
+			}
+			if tc.name == "raw" {
+				b, _ := os.ReadFile(opts.Path)
+				got = strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+			}
+			want := []string{"first", "second", strings.Repeat("z", 9000), "last"}
+			if !slices.Equal(got, want) {
+				t.Errorf("lines %q..., want %q...", short(got), short(want))
+			}
+		})
+	}
+}
+
+func short(lines []string) []string {
+	var out []string
+	for _, l := range lines {
+		if len(l) > 20 {
+			l = l[:20] + "..."
+		}
+		out = append(out, l)
+	}
+	return out
 }

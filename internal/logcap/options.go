@@ -70,6 +70,10 @@ type Options struct {
 	// a compression, so that a test can kill the process there. nil
 	// outside tests.
 	crashAt func(point string)
+	// idleAfter replaces idleAfter, and idled is called each time a
+	// capture gives its buffers back: test hooks.
+	idleAfter time.Duration
+	idled     func()
 }
 
 // EventKind says what an Event reports.
