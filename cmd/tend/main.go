@@ -47,7 +47,7 @@ type command struct {
 
 func commands() []*command {
 	return []*command{
-		startCommand(), stopCommand(), restartCommand(), reloadCommand(), scaleCommand(), statusCommand(), listCommand(),
+		startCommand(), stopCommand(), restartCommand(), reloadCommand(), scaleCommand(), statusCommand(), listCommand(), topCommand(),
 		logsCommand(), signalCommand(), rmCommand(), runCommand(), upCommand(), downCommand(),
 		resurrectCommand(), startupCommand(), hostUserCommand(), apiCommand(), exportCommand(), completionCommand(), versionCommand(), helpCommand(),
 	}

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync/atomic"
+	"time"
+
+	"github.com/tendhq/tend/internal/api"
+	"github.com/tendhq/tend/internal/client"
+	"github.com/tendhq/tend/internal/definition"
+	"github.com/tendhq/tend/internal/logcap"
+	"github.com/tendhq/tend/internal/proc"
+	"github.com/tendhq/tend/internal/state"
+	"github.com/tendhq/tend/internal/top"
+)
+
+// localHost is tend top's host on this machine: the host's socket for
+// the daemons and their changes, the client's operations (which also
+// reach a daemon that runs --isolated), /proc for CPU and memory.
+type localHost struct {
+	store *state.Store
+	// connected says the event stream was opened once: a later one does
+	// not start a host (one that was stopped stays so).
+	connected atomic.Bool
+	cpu       cpuSampler
+}
+
+func newLocalHost(store *state.Store) *localHost {
+	return &localHost{store: store}
+}
+
+// Events follows the host's event stream, with each daemon's project and
+// whether it is critical from its stored definition.
+func (h *localHost) Events(ctx context.Context, project string) (<-chan top.Event, error) {
+	root := h.store.Root()
+	if h.connected.Load() {
+		if _, err := client.HostInfo(ctx, root); client.NoHost(err) {
+			return nil, fmt.Errorf("no host runs for %s (stopped?); the next tend command starts one", root)
+		}
+	}
+	events, err := client.Events(ctx, root, project)
+	if err != nil {
+		return nil, err
+	}
+	h.connected.Store(true)
+	out := make(chan top.Event, cap(events))
+	go func() {
+		defer close(out)
+		defs := map[string]*definition.Definition{}
+		for ev := range events {
+			e := top.Event{Event: ev}
+			if ev.Name != "" && ev.Type != api.EventRemoved {
+				def, ok := defs[ev.Name]
+				if !ok || ev.Type == api.EventSnapshot {
+					def = h.definition(ev.Name)
+					defs[ev.Name] = def
+				}
+				e.Project, e.Critical = def.Project, def.Critical
+			}
+			select {
+			case out <- e:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+// definition is the daemon's stored definition, empty when it cannot be
+// read.
+func (h *localHost) definition(name string) *definition.Definition {
+	if dir, err := h.store.Dir(name); err == nil {
+		if def, err := client.LoadDefinition(dir); err == nil {
+			return def
+		}
+	}
+	return &definition.Definition{Name: name}
+}
+
+// Logs follows the daemon's log file as tend logs -f does.
+//
+// A stand-in until the host's GET /v1/daemons/{name}/logs is there: it
+// reads the files, so it works on this machine only.
+func (h *localHost) Logs(ctx context.Context, name string, lines int) (io.ReadCloser, error) {
+	dir, err := h.store.Existing(name)
+	if err != nil {
+		return nil, err
+	}
+	path := daemonLog(dir)
+	r, w := io.Pipe()
+	go func() {
+		w.CloseWithError(logcap.Follow(ctx, path, lines, w, logcap.Filter{}))
+	}()
+	return r, nil
+}
+
+// Usage samples CPU and memory in /proc.
+func (h *localHost) Usage(ctx context.Context, views []*api.View) (map[string]top.Usage, error) {
+	return h.cpu.sample(views), nil
+}
+
+// Do carries out op with the client's operations, as the commands of the
+// same names do.
+func (h *localHost) Do(ctx context.Context, name string, op top.Op) (string, error) {
+	dir, err := h.store.Existing(name)
+	if err != nil {
+		return "", err
+	}
+	def := h.definition(name)
+	wait := client.ReadyVerdictTimeout(def)
+	switch op.Kind {
+	case top.OpRestart, top.OpStart:
+		ctx, cancel := context.WithTimeout(ctx, wait)
+		defer cancel()
+		pid, err := client.Restart(ctx, dir)
+		return pidText(pid), err
+	case top.OpReload:
+		ctx, cancel := context.WithTimeout(ctx, wait*time.Duration(def.InstanceCount()))
+		defer cancel()
+		pid, err := client.Reload(ctx, dir)
+		return pidText(pid), err
+	case top.OpStop:
+		return client.Stop(ctx, dir)
+	case top.OpScale:
+		ctx, cancel := context.WithTimeout(ctx, wait*time.Duration(max(op.Instances, 1)))
+		defer cancel()
+		return "", client.Scale(ctx, dir, op.Instances)
+	case top.OpSignal:
+		sig, err := proc.ParseSignal(op.Signal)
+		if err != nil {
+			return "", err
+		}
+		pid, n, err := client.Signal(ctx, dir, sig, false)
+		if pid == 0 {
+			return fmt.Sprintf("%d processes", n), err
+		}
+		return pidText(pid), err
+	}
+	return "", fmt.Errorf("unknown operation %q", op.Kind)
+}
+
+func pidText(pid int) string {
+	if pid <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("pid %d", pid)
+}
