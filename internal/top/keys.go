@@ -117,7 +117,8 @@ func (m *Model) normalKey(k tea.KeyPressMsg) tea.Cmd {
 			return m.keepSelection()
 		}
 	case "/":
-		m.mode, m.input = modeFilter, m.filter
+		m.mode, m.input, m.filter = modeFilter, "", ""
+		return m.keepSelection()
 	case "r":
 		return m.operate(Op{Kind: OpRestart}, true)
 	case "s":
