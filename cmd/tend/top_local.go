@@ -10,25 +10,26 @@ import (
 	"github.com/tendhq/tend/internal/api"
 	"github.com/tendhq/tend/internal/client"
 	"github.com/tendhq/tend/internal/definition"
-	"github.com/tendhq/tend/internal/logcap"
 	"github.com/tendhq/tend/internal/proc"
 	"github.com/tendhq/tend/internal/state"
 	"github.com/tendhq/tend/internal/top"
 )
 
 // localHost is tend top's host on this machine: the host's socket for
-// the daemons and their changes, the client's operations (which also
-// reach a daemon that runs --isolated), /proc for CPU and memory.
+// the daemons, their changes and their logs, the client's operations
+// (which also reach a daemon that runs --isolated), /proc for CPU and
+// memory (as tend list reads them).
 type localHost struct {
 	store *state.Store
 	// connected says the event stream was opened once: a later one does
 	// not start a host (one that was stopped stays so).
 	connected atomic.Bool
 	cpu       cpuSampler
+	api       *apiClient // the host's socket, for the logs
 }
 
 func newLocalHost(store *state.Store) *localHost {
-	return &localHost{store: store}
+	return &localHost{store: store, api: socketAPI(store.Root())}
 }
 
 // Events follows the host's event stream, with each daemon's project and
@@ -80,21 +81,9 @@ func (h *localHost) definition(name string) *definition.Definition {
 	return &definition.Definition{Name: name}
 }
 
-// Logs follows the daemon's log file as tend logs -f does.
-//
-// A stand-in until the host's GET /v1/daemons/{name}/logs is there: it
-// reads the files, so it works on this machine only.
+// Logs follows the daemon's log with the host's logs route.
 func (h *localHost) Logs(ctx context.Context, name string, lines int) (io.ReadCloser, error) {
-	dir, err := h.store.Existing(name)
-	if err != nil {
-		return nil, err
-	}
-	path := daemonLog(dir)
-	r, w := io.Pipe()
-	go func() {
-		w.CloseWithError(logcap.Follow(ctx, path, lines, w, logcap.Filter{}))
-	}()
-	return r, nil
+	return h.api.logs(ctx, name, lines)
 }
 
 // Usage samples CPU and memory in /proc.

@@ -248,3 +248,88 @@ func TestTopInTmux(t *testing.T) {
 		})
 	}
 }
+
+// waitCell waits until name's row shows want under head, and returns the
+// screen.
+func (p *tmuxPane) waitCell(name, head, want string) string {
+	p.t.Helper()
+	return p.waitScreen(fmt.Sprintf("%s under %s for %s", want, head, name), func(s string) bool {
+		got, _ := screenCell(s, name, head)
+		return got == want
+	})
+}
+
+// TestTopRemote runs tend top --remote against a host's API served on
+// TCP (tend api listen), from a state folder of its own: the daemons,
+// their log, their CPU from /metrics, a restart; and a wrong token is
+// refused before the view opens.
+func TestTopRemote(t *testing.T) {
+	requireTmux(t)
+	e := newEnv(t)
+	e.mustStart("web", "sleep")
+	e.mustStart("worker", "tick")
+	token := filepath.Join(e.home, "token")
+	if err := os.WriteFile(token, []byte("a-token-long-enough-for-the-host\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := e.tend("api", "listen", "127.0.0.1:0", "--token-file", token)
+	m := regexp.MustCompile(`http://127\.0\.0\.1:\d+`).FindString(r.stdout)
+	if r.code != 0 || m == "" {
+		t.Fatalf("tend api listen: %v", r)
+	}
+	defer e.tend("api", "listen", "--off")
+
+	bad := filepath.Join(e.home, "bad")
+	os.WriteFile(bad, []byte("not-the-token-of-this-host-at-all\n"), 0o600)
+	if r := e.tend("top", "--remote", m, "--token-file", bad); r.code != 1 || !strings.Contains(r.stderr, "token") {
+		t.Errorf("tend top with a wrong token: %v", r)
+	}
+
+	elsewhere := t.TempDir() // no daemon, no host: all it shows comes from the API
+	script := fmt.Sprintf(`%s top --remote %s --token-file %s; echo "top exited $?"; exec cat`, tendBin, m, token)
+	p := newPane(t, 80, 24, []string{"TEND_HOME=" + elsewhere, "TERM=screen"}, script)
+	p.waitCell("web", "STATE", "running")
+	p.waitCell("worker", "STATE", "running")
+	if s := p.screen(false); !strings.Contains(s, "tend top · "+m) {
+		t.Errorf("the header does not name the host:\n%s", s)
+	}
+	p.tmux("send-keys", "Down")
+	p.waitScreen("worker's log, from the logs route", func(s string) bool {
+		return strings.Contains(s, "> worker ") && regexp.MustCompile(`\d\d:\d\d:\d\d tick \d+`).MatchString(s)
+	})
+	p.waitScreen("worker's CPU, from /metrics", func(s string) bool {
+		cpu, _ := screenCell(s, "worker", "CPU")
+		return strings.HasSuffix(cpu, "%")
+	})
+	p.tmux("send-keys", "r")
+	p.waitCell("worker", "RESTARTS", "1")
+	if s, _ := e.status("worker"); s.Restarts != 1 || s.State != "running" {
+		t.Errorf("after r, worker is %s with %d restarts", s.State, s.Restarts)
+	}
+	p.tmux("send-keys", "q")
+	p.waitScreen("the shell after tend top", func(s string) bool { return strings.Contains(s, "top exited 0") })
+	if _, err := os.Stat(filepath.Join(elsewhere, "tend.sock")); err == nil {
+		t.Error("tend top --remote started a host of its own state folder")
+	}
+}
+
+func TestParseMetric(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		want metric
+		ok   bool
+	}{
+		{`tend_daemon_cpu_seconds_total{name="web",project=""} 1.25`, metric{"tend_daemon_cpu_seconds_total", "web", 1.25}, true},
+		{`tend_daemon_memory_bytes{project="shop",name="shop.web"} 4.2e+07 1700000000`, metric{"tend_daemon_memory_bytes", "shop.web", 4.2e7}, true},
+		{`tend_daemon_processes{name="a\"b\\c",project=""} 3`, metric{"tend_daemon_processes", `a"b\c`, 3}, true},
+		{`# HELP tend_daemon_up 1 when {name="x"} runs`, metric{}, false},
+		{`go_goroutines 12`, metric{}, false},
+		{`tend_host_x{kind="a"} 1`, metric{}, false},
+		{`tend_daemon_up{name="web" 1`, metric{}, false},
+	} {
+		got, ok := parseMetric(tc.line)
+		if ok != tc.ok || got != tc.want {
+			t.Errorf("parseMetric(%q) = %+v, %v; want %+v, %v", tc.line, got, ok, tc.want, tc.ok)
+		}
+	}
+}

@@ -190,6 +190,8 @@ func (m *Model) table() []string {
 	if len(names) == 0 {
 		msg := "no daemons (start one: tend start NAME -- COMMAND, or tend up)"
 		switch {
+		case !m.synced && m.retries > 0:
+			msg = "connecting to the host: " + m.conn + "; trying again..."
 		case !m.synced:
 			msg = "connecting to the host..."
 		case m.filter != "":
