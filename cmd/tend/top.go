@@ -85,7 +85,7 @@ func runTop(args []string) int {
 		if err != nil {
 			return fail(err)
 		}
-		host, cfg.Where = &remoteHost{api: api}, api.base
+		host, cfg.Where = &remoteHost{api: api, usage: usageSampler{api: api}}, api.base
 	case o.tokenFile != "":
 		return fail(usageErr("top", "--token-file is the token of a --remote host: give --remote URL too"))
 	default:

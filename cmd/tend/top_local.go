@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/tendhq/tend/internal/api"
@@ -16,32 +18,37 @@ import (
 )
 
 // localHost is tend top's host on this machine: the host's socket for
-// the daemons, their changes and their logs, the client's operations
-// (which also reach a daemon that runs --isolated), /proc for CPU and
-// memory (as tend list reads them).
+// the daemons, their changes, their logs, their CPU and memory; the
+// client's operations, which also reach a daemon that runs --isolated.
 type localHost struct {
 	store *state.Store
 	// connected says the event stream was opened once: a later one does
 	// not start a host (one that was stopped stays so).
 	connected atomic.Bool
-	cpu       cpuSampler
-	api       *apiClient // the host's socket, for the logs
+	api       *apiClient // the host's socket, for the logs and /metrics
+	usage     usageSampler
 }
 
 func newLocalHost(store *state.Store) *localHost {
-	return &localHost{store: store, api: socketAPI(store.Root())}
+	api := socketAPI(store.Root())
+	return &localHost{store: store, api: api, usage: usageSampler{api: api}}
 }
 
 // Events follows the host's event stream, with each daemon's project and
-// whether it is critical from its stored definition.
+// whether it is critical from its stored definition. The first stream
+// starts a host when none runs; a later one does not (after tend host
+// stop, the host stays stopped).
 func (h *localHost) Events(ctx context.Context, project string) (<-chan top.Event, error) {
-	root := h.store.Root()
+	var events <-chan api.Event
+	var err error
 	if h.connected.Load() {
-		if _, err := client.HostInfo(ctx, root); client.NoHost(err) {
-			return nil, fmt.Errorf("no host runs for %s (stopped?); the next tend command starts one", root)
+		events, err = h.api.events(ctx, project)
+		if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ENOENT) {
+			return nil, fmt.Errorf("no host runs for %s (stopped?)", h.store.Root())
 		}
+	} else {
+		events, err = client.Events(ctx, h.store.Root(), project)
 	}
-	events, err := client.Events(ctx, root, project)
 	if err != nil {
 		return nil, err
 	}
@@ -86,9 +93,9 @@ func (h *localHost) Logs(ctx context.Context, name string, lines int) (io.ReadCl
 	return h.api.logs(ctx, name, lines)
 }
 
-// Usage samples CPU and memory in /proc.
-func (h *localHost) Usage(ctx context.Context, views []*api.View) (map[string]top.Usage, error) {
-	return h.cpu.sample(views), nil
+// Usage reads the daemons' figures on the host's /metrics.
+func (h *localHost) Usage(ctx context.Context) (map[string]top.Usage, error) {
+	return h.usage.sample(ctx)
 }
 
 // Do carries out op with the client's operations, as the commands of the

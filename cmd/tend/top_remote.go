@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/tendhq/tend/internal/api"
 	"github.com/tendhq/tend/internal/top"
@@ -16,11 +15,8 @@ import (
 // reached with its API alone: the event stream, the logs, /metrics for
 // CPU and memory, the operations' routes.
 type remoteHost struct {
-	api *apiClient
-	// The last sample of CPU time, for the next one's percent (Usage's
-	// calls come one at a time).
-	sampledAt time.Time
-	cpu       map[string]float64
+	api   *apiClient
+	usage usageSampler
 }
 
 // Events follows the host's event stream. A daemon's project is its
@@ -53,46 +49,9 @@ func (h *remoteHost) Logs(ctx context.Context, name string, lines int) (io.ReadC
 	return h.api.logs(ctx, name, lines)
 }
 
-// Metrics of /metrics that Usage reads.
-const (
-	metricCPU       = "tend_daemon_cpu_seconds_total"
-	metricMemory    = "tend_daemon_memory_bytes"
-	metricProcesses = "tend_daemon_processes"
-)
-
-// Usage reads the daemons' CPU time, memory and processes on /metrics,
-// which the host reads when asked (and not otherwise).
-func (h *remoteHost) Usage(ctx context.Context, views []*api.View) (map[string]top.Usage, error) {
-	now := time.Now()
-	ms, err := h.api.daemonMetrics(ctx, metricCPU, metricMemory, metricProcesses)
-	if err != nil {
-		return nil, err
-	}
-	elapsed := now.Sub(h.sampledAt).Seconds()
-	cpu := map[string]float64{}
-	out := map[string]top.Usage{}
-	for _, m := range ms {
-		u := out[m.daemon]
-		switch m.name {
-		case metricCPU:
-			cpu[m.daemon] = m.value
-			if before, ok := h.cpu[m.daemon]; ok && m.value >= before && elapsed > 0 {
-				u.CPU, u.CPUKnown = 100*(m.value-before)/elapsed, true
-			}
-		case metricMemory:
-			u.Memory = int64(m.value)
-		case metricProcesses:
-			u.Procs = int(m.value)
-		}
-		out[m.daemon] = u
-	}
-	for name, u := range out {
-		if u.Procs == 0 {
-			delete(out, name) // nothing of it runs
-		}
-	}
-	h.sampledAt, h.cpu = now, cpu
-	return out, nil
+// Usage reads the daemons' figures on /metrics.
+func (h *remoteHost) Usage(ctx context.Context) (map[string]top.Usage, error) {
+	return h.usage.sample(ctx)
 }
 
 // Do carries out op with the operation's route.

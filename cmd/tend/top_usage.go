@@ -1,52 +1,61 @@
 package main
 
 import (
+	"context"
 	"time"
 
-	"github.com/tendhq/tend/internal/api"
-	"github.com/tendhq/tend/internal/proc"
 	"github.com/tendhq/tend/internal/top"
 )
 
-// cpuSampler measures the daemons' CPU and memory in /proc, as tend list
-// does, but between one call and the next (a second apart, while tend
-// top runs) rather than over a window of its own. Its calls come one at
-// a time (see top.Host).
-type cpuSampler struct {
+// Metrics of /metrics that Usage reads.
+const (
+	metricCPU       = "tend_daemon_cpu_seconds_total"
+	metricMemory    = "tend_daemon_memory_bytes"
+	metricProcesses = "tend_daemon_processes"
+)
+
+// usageSampler reads the daemons' CPU time, memory and processes on a
+// host's /metrics, which the host reads when asked (and not otherwise):
+// the figures of the whole process set of each (its cgroup's, or the sum
+// over its processes). Its calls come one at a time (see top.Host).
+type usageSampler struct {
+	api *apiClient
+	// The last sample of CPU time, for the next one's percent.
 	at  time.Time
-	cpu map[int]uint64 // run time of each process at the last call, ns
+	cpu map[string]float64
 }
 
-// sample returns the figures of the daemons of views.
-func (s *cpuSampler) sample(views []*api.View) map[string]top.Usage {
+// sample returns each running daemon's figures; CPU as the percent of
+// one CPU since the last sample.
+func (h *usageSampler) sample(ctx context.Context) (map[string]top.Usage, error) {
 	now := time.Now()
-	elapsed := now.Sub(s.at)
-	var table *processTable // read only for a daemon whose host does not track its processes
-	cpu := map[int]uint64{}
+	ms, err := h.api.daemonMetrics(ctx, metricCPU, metricMemory, metricProcesses)
+	if err != nil {
+		return nil, err
+	}
+	elapsed := now.Sub(h.at).Seconds()
+	cpu := map[string]float64{}
 	out := map[string]top.Usage{}
-	for _, v := range views {
-		if len(v.Members) == 0 && v.SupervisorAlive && table == nil {
-			table = scanProcesses()
-		}
-		var u top.Usage
-		u.CPUKnown = s.cpu != nil
-		for _, pid := range daemonProcesses(table, v) {
-			_, rt, p := proc.ThreadsSleeping(pid)
-			if p != proc.There {
-				continue
+	for _, m := range ms {
+		u := out[m.daemon]
+		switch m.name {
+		case metricCPU:
+			cpu[m.daemon] = m.value
+			if before, ok := h.cpu[m.daemon]; ok && m.value >= before && elapsed > 0 {
+				u.CPU, u.CPUKnown = 100*(m.value-before)/elapsed, true
 			}
-			cpu[pid] = rt
-			u.Procs++
-			if before, ok := s.cpu[pid]; ok && rt > before {
-				u.CPU += 100 * float64(rt-before) / float64(elapsed)
-			}
-			rss, _, _ := memory(pid)
-			u.Memory += rss
+		case metricMemory:
+			u.Memory = int64(m.value)
+		case metricProcesses:
+			u.Procs = int(m.value)
 		}
-		if u.Procs > 0 {
-			out[v.Name] = u
+		out[m.daemon] = u
+	}
+	for name, u := range out {
+		if u.Procs == 0 {
+			delete(out, name) // nothing of it runs
 		}
 	}
-	s.at, s.cpu = now, cpu
-	return out
+	h.at, h.cpu = now, cpu
+	return out, nil
 }

@@ -101,13 +101,9 @@ func nextEvents(events <-chan Event) tea.Cmd {
 // sample measures CPU and memory of the daemons as they are now.
 func (m *Model) sample() tea.Cmd {
 	host, ctx := m.host, m.ctx
-	views := make([]*api.View, 0, len(m.daemons))
-	for _, d := range m.daemons {
-		views = append(views, d.view)
-	}
 	return func() tea.Msg {
 		started := time.Now()
-		u, err := host.Usage(ctx, views)
+		u, err := host.Usage(ctx)
 		return usageMsg{usage: u, err: err, started: started}
 	}
 }

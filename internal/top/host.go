@@ -33,11 +33,10 @@ type Host interface {
 	// line ("TIMESTAMP STREAM TEXT", as tend logs prints it), then every
 	// line written after them, until ctx is done.
 	Logs(ctx context.Context, name string, lines int) (io.ReadCloser, error)
-	// Usage measures the CPU and memory of the daemons of views: CPU as
-	// the percent of one CPU used since the previous call (unknown at
-	// the first), memory as it is now. A daemon it knows nothing of is
-	// left out.
-	Usage(ctx context.Context, views []*api.View) (map[string]Usage, error)
+	// Usage measures the CPU and memory of the daemons that run, by
+	// name: CPU as the percent of one CPU used since the previous call
+	// (unknown at the first), memory as it is now.
+	Usage(ctx context.Context) (map[string]Usage, error)
 	// Do carries out op on the daemon called name, and returns once it
 	// is done, with what became of it ("pid 4121", "exited with status
 	// 0") or why it failed.

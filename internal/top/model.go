@@ -28,8 +28,7 @@ type Config struct {
 	Color bool
 }
 
-// daemon is one daemon as the view knows it. Its view is replaced, never
-// changed in place: Usage reads the views in another goroutine.
+// daemon is one daemon as the view knows it.
 type daemon struct {
 	view     *api.View
 	project  string

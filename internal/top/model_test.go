@@ -32,7 +32,7 @@ func (h *fakeHost) Logs(ctx context.Context, name string, lines int) (io.ReadClo
 	return io.NopCloser(strings.NewReader("")), nil
 }
 
-func (h *fakeHost) Usage(ctx context.Context, views []*api.View) (map[string]Usage, error) {
+func (h *fakeHost) Usage(ctx context.Context) (map[string]Usage, error) {
 	return nil, nil
 }
 

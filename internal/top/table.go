@@ -131,8 +131,8 @@ type layout struct {
 
 // fit chooses the columns and widths of rows for a terminal width wide:
 // every column with its full header and two spaces between when they
-// fit; else short headers and one space; else without the columns that
-// go first (see column.drop), and the names cut last.
+// fit; else short headers; else one space between; else without the
+// columns that go first (see column.drop), and the names cut last.
 func fit(rows []row, wide int, projects bool) layout {
 	natural := func(c int, short bool) int {
 		h := columns[c].head
@@ -169,6 +169,9 @@ func fit(rows []row, wide int, projects bool) layout {
 		return l
 	}
 	if l := build(cols, false, 2); total(l) <= wide {
+		return l
+	}
+	if l := build(cols, true, 2); total(l) <= wide {
 		return l
 	}
 	l := build(cols, true, 1)
