@@ -307,7 +307,8 @@ func shortExit(e *status.Exit) string {
 	return "status " + strconv.Itoa(e.Code)
 }
 
-// age is how long ago t was, in a few characters: 45s, 12m, 3h12m, 4d2h.
+// age is how long ago t was, in a few characters: 45s, 12m05s, 3h12m,
+// 4d2h.
 func age(now, t time.Time) string {
 	if t.IsZero() {
 		return "-"
@@ -317,7 +318,7 @@ func age(now, t time.Time) string {
 	case d < time.Minute:
 		return fmt.Sprintf("%ds", int(d.Seconds()))
 	case d < time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
+		return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
 	case d < 48*time.Hour:
 		return fmt.Sprintf("%dh%02dm", int(d.Hours()), int(d.Minutes())%60)
 	}
