@@ -146,16 +146,17 @@ func screenCell(screen, name, head string) (string, bool) {
 // TestTopInTmux runs tend top as a user would, at 80x24 and in a bigger
 // terminal without colors: it shows the daemons and their states,
 // restarts one on r, shows a daemon started elsewhere without a key
-// press, follows a resize, and quits on q, leaving the terminal as it
-// was.
+// press, follows a resize, and quits on q (or Ctrl-C), leaving the
+// terminal as it was.
 func TestTopInTmux(t *testing.T) {
 	requireTmux(t)
 	for _, tc := range []struct {
 		width, height int
 		noColor       bool
+		quit          string // the key that quits
 	}{
-		{80, 24, false},
-		{160, 50, true},
+		{80, 24, false, "q"},
+		{160, 50, true, "C-c"},
 	} {
 		t.Run(fmt.Sprintf("%dx%d", tc.width, tc.height), func(t *testing.T) {
 			e := newEnv(t)
@@ -231,8 +232,8 @@ func TestTopInTmux(t *testing.T) {
 				return len(lines) == h && strings.HasPrefix(lines[0], "tend top") && strings.Contains(lines[h-1], "q:quit")
 			})
 
-			// q quits, and the terminal is as it was.
-			p.tmux("send-keys", "q")
+			// q (or Ctrl-C) quits, and the terminal is as it was.
+			p.tmux("send-keys", tc.quit)
 			s = p.waitScreen("the shell after tend top", func(s string) bool { return strings.Contains(s, "top exited") })
 			if !strings.Contains(s, "top exited 0") || !strings.Contains(s, "before top") || strings.Contains(s, "NAME") {
 				t.Errorf("after q, the screen is not the shell's as it was:\n%s", s)
