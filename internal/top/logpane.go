@@ -3,8 +3,10 @@ package top
 import (
 	"context"
 	"strconv"
+	"strings"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/tendhq/tend/internal/logcap"
 )
@@ -81,11 +83,34 @@ func (m *Model) openSelectedLog() tea.Cmd {
 func logText(line string) (text string, stderr, marker bool) {
 	r := logcap.Parse(line)
 	if r.Time.IsZero() {
-		return line, false, false
+		return printable(line), false, false
 	}
 	text = r.Time.Local().Format("15:04:05") + " "
 	if r.HasInstance {
 		text += "#" + strconv.Itoa(r.Instance) + " "
 	}
-	return text + r.Text, r.Stream == logcap.Stderr, r.Stream == logcap.Marker
+	return text + printable(r.Text), r.Stream == logcap.Stderr, r.Stream == logcap.Marker
+}
+
+// printable is text as one line of the screen: without the escape
+// sequences a program writes (colors, cursor moves: they would act on
+// the view), tabs as spaces to the next multiple of 8, other control
+// characters left out.
+func printable(text string) string {
+	text = ansi.Strip(text)
+	var b strings.Builder
+	col := 0
+	for _, r := range text {
+		switch {
+		case r == '\t':
+			n := 8 - col%8
+			b.WriteString(strings.Repeat(" ", n))
+			col += n
+		case r < ' ' || r == 0x7f || (r >= 0x80 && r < 0xa0):
+		default:
+			b.WriteRune(r)
+			col++ // close enough for tab stops after wide characters
+		}
+	}
+	return b.String()
 }

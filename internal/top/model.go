@@ -135,9 +135,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, m.connect()
 	case usageMsg:
 		m.now = time.Now()
-		if msg.err == nil {
-			m.usage = msg.usage
-		}
+		m.usage = msg.usage // none when it failed: no figures rather than old ones
 		return m, tea.Tick(time.Until(msg.started.Add(sampleEvery)), func(time.Time) tea.Msg { return sampleDue{} })
 	case sampleDue:
 		return m, m.sample()
@@ -167,7 +165,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 // once the first time (a host replaced by its keeper answers at once),
 // then after a second, two, up to five.
 func (m *Model) streamEnded(why string) tea.Cmd {
-	m.conn = why
+	m.conn = printable(strings.Join(strings.Fields(why), " "))
 	m.retries++
 	wait := min(time.Duration(m.retries-1)*time.Second, 5*time.Second)
 	return tea.Tick(wait, func(time.Time) tea.Msg { return reconnect{} })
@@ -198,7 +196,7 @@ func (m *Model) apply(events []Event) tea.Cmd {
 			delete(m.daemons, ev.Name)
 			delete(m.incoming, ev.Name)
 		case api.EventDropped:
-			m.conn = ev.Message
+			m.conn = printable(ev.Message)
 		}
 	}
 	return m.keepSelection()
@@ -266,7 +264,7 @@ func (m *Model) selectedDaemon() *daemon {
 
 // say shows a message in the status line.
 func (m *Model) say(err bool, msg string) {
-	m.flash, m.flashError, m.flashAt = msg, err, time.Now()
+	m.flash, m.flashError, m.flashAt = printable(strings.Join(strings.Fields(msg), " ")), err, time.Now()
 }
 
 // Run shows the view on the terminal until q or Ctrl-C, and leaves the

@@ -287,3 +287,18 @@ func TestLogFollowsAndScrolls(t *testing.T) {
 		t.Fatal("a line of an older log shows")
 	}
 }
+
+func TestLogLinesCannotActOnTheScreen(t *testing.T) {
+	m, _ := newModel(t, 80, 24, snapshot(view("web", status.Running)))
+	m.Update(logLines{gen: m.log.gen, from: make(chan string), lines: []string{
+		"2026-11-23T20:30:08.310513Z stdout \x1b[2J\x1b[31mred\x1b[0m\ta\x07b\rc",
+	}})
+	s := m.render()
+	if strings.Contains(s, "\x1b[2J") || strings.Contains(s, "\x07") || strings.Contains(s, "\r") ||
+		!strings.Contains(ansi.Strip(s), "red     abc") {
+		t.Errorf("a log line's control characters reach the screen: %q", s)
+	}
+	if got := printable("ab\tc"); got != "ab      c" {
+		t.Errorf("printable(ab\\tc) = %q", got)
+	}
+}
