@@ -27,8 +27,9 @@ stops a critical daemon (--critical) asks first.
 
 With --remote, the view is of the host whose API serves at URL (tend api
 listen ADDR --token-file FILE there), with the token in FILE: the same
-view, from the API alone (CPU and memory from its /metrics); it cannot
-tell which daemons are critical there, and asks for none.
+view, since it is built on the API alone (the event stream, the logs,
+/metrics for CPU and memory, the operations); the API does not say which
+daemons are critical, so there no key asks first.
 
 It needs a terminal; without colors (NO_COLOR, a terminal that has none)
 it is plain text. For scripts: tend list --json, or the host's event
