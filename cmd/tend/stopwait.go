@@ -9,6 +9,7 @@ import (
 	"github.com/tendhq/tend/internal/definition"
 	"github.com/tendhq/tend/internal/proc"
 	"github.com/tendhq/tend/internal/state"
+	"github.com/tendhq/tend/internal/status"
 )
 
 // noticeDelay is how long a stop may wait in silence: after it, tend
@@ -19,34 +20,43 @@ const noticeDelay = time.Second
 // begin: once a step of the daemon's stop schedule has waited noticeDelay
 // for its processes to exit, a line on stderr says so, and what comes
 // next (see stopNotice), on a terminal or not; none once the main
-// process is gone. The function it returns ends the notices; once it has
+// process is gone. The daemon is looked at only when the first notice is
+// due, so a stop that ends sooner (nearly all do) costs no question to
+// the host. The function it returns ends the notices; once it has
 // returned, none is printed.
 func waitNotice(dir state.Dir) (done func()) {
-	v, err := client.Peek(dir)
-	if err != nil || !v.SupervisorAlive && len(v.Leftovers) == 0 {
-		return func() {}
-	}
-	sched := definition.DefaultSchedule()
-	if def, err := client.LoadDefinition(dir); err == nil {
-		if s, err := def.Schedule(); err == nil {
-			sched = s
-		}
-	}
-	who := dir.Name + "'s processes"
-	main := v.Main()
-	if v.PID > 0 && v.MainAlive {
-		who = fmt.Sprintf("%s (pid %d)", dir.Name, v.PID)
-	} else {
-		main = proc.Identity{}
-	}
+	begin := time.Now()
 	stop, ended := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(ended)
-		begin := time.Now()
+		t := time.NewTimer(noticeDelay)
+		select {
+		case <-stop:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		v, err := client.Peek(dir)
+		if err != nil || !stopping(v) {
+			return // ended already, or a restart's new one runs
+		}
+		sched := definition.DefaultSchedule()
+		if def, err := client.LoadDefinition(dir); err == nil {
+			if s, err := def.Schedule(); err == nil {
+				sched = s
+			}
+		}
+		who := dir.Name + "'s processes"
+		main := v.Main()
+		if v.PID > 0 && v.MainAlive {
+			who = fmt.Sprintf("%s (pid %d)", dir.Name, v.PID)
+		} else {
+			main = proc.Identity{}
+		}
 		var at time.Duration // when the step begins
 		for i, step := range sched {
 			if step.Wait > noticeDelay {
-				t := time.NewTimer(time.Until(begin.Add(at + noticeDelay)))
+				t.Reset(time.Until(begin.Add(at + noticeDelay)))
 				select {
 				case <-stop:
 					t.Stop()
@@ -65,6 +75,18 @@ func waitNotice(dir state.Dir) (done func()) {
 		close(stop)
 		<-ended
 	}
+}
+
+// stopping says whether v's daemon still has processes to wait for in a
+// stop or restart.
+func stopping(v *client.View) bool {
+	switch {
+	case v.State == status.Stopping, v.State == status.Restarting:
+		return true
+	case !v.SupervisorAlive:
+		return len(v.Leftovers) > 0 // a stop that finishes a lost supervisor's work
+	}
+	return false
 }
 
 // stopNotice is the line that says that a stop waits for who at step i
