@@ -125,6 +125,9 @@ func runList(args []string) int {
 				up = since(v.StartedAt)
 			}
 		}
+		if v.Condition == client.Condition(status.Scheduled) && !v.NextRun.IsZero() {
+			up = "next in " + until(v.NextRun) // a schedule between runs
+		}
 		row := []cell{{text: v.Name}}
 		if projects {
 			project := "-"

@@ -84,6 +84,9 @@ func finishDefinition(def *definition.Definition, command []string) (*definition
 	}
 	if def.Restart == "" {
 		def.Restart = definition.OnFailure.String()
+		if def.Task() {
+			def.Restart = definition.Never.String() // a task runs to completion
+		}
 	}
 	if !def.ClearEnv {
 		def.BaseEnv = withoutTendEnv(os.Environ())

@@ -112,7 +112,7 @@ func runStart(args []string) int {
 		printNotifyHint(dir, def)
 		return code
 	}
-	fmt.Printf("started %s (pid %d%s)\n", name, pid.PID, pid.Note())
+	fmt.Println(startedLine("started", dir, def, pid))
 	bufferingHint(def, "")
 	return exitOK
 }

@@ -143,6 +143,7 @@ func (info *daemonInfo) print(w io.Writer) {
 		row("supervisor", "pid %d (%s)", v.Supervisor.PID, how)
 	}
 	row("restarts", "%d", v.Restarts)
+	taskRows(info.def, &v.Record, row)
 	if v.LastExit != nil {
 		row("last exit", "%s (%s ago)", v.LastExit.Description, since(v.LastExit.At))
 	}

@@ -275,7 +275,7 @@ func restartOne(name string) int {
 			s, err = watchStart(dir, def, pid)
 		}
 		if err == nil {
-			fmt.Printf("started %s (pid %d%s)\n", dir.Name, s.PID, s.Note())
+			fmt.Println(startedLine("started", dir, def, s))
 			return exitOK
 		}
 	}
@@ -293,7 +293,7 @@ func restartOne(name string) int {
 		printNotifyHint(dir, def)
 		return code
 	}
-	fmt.Printf("restarted %s (pid %d)\n", dir.Name, pid)
+	fmt.Println(startedLine("restarted", dir, def, started{PID: pid}))
 	return exitOK
 }
 

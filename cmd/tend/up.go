@@ -358,7 +358,7 @@ func (u *upper) up(names []string) int {
 	}
 	errs := runGraph(order, func(d *config.Daemon) []string { return d.After }, func(d *config.Daemon) error {
 		return u.bringUp(d, want[d.Name])
-	}, u.name, u.report)
+	}, u.name, u.report, u.gate)
 	if len(errs) > 0 {
 		code = exitFailure
 	}
@@ -412,7 +412,7 @@ func (u *upper) stopInOrder(sel map[string]bool, all bool) int {
 			}
 		}
 		return deps
-	}, u.stop, u.name, u.report)
+	}, u.stop, u.name, u.report, nil)
 	if len(errs) > 0 {
 		code = exitFailure
 	}

@@ -135,6 +135,10 @@ func (u *upper) bringUp(d *config.Daemon, want *definition.Definition) error {
 			}
 		}
 		action, detail := "started", ""
+		if done := u.completedAlready(v, old, want); done != "" {
+			u.report(name, "%s", done)
+			return nil
+		}
 		if v != nil && (v.SupervisorAlive || len(v.Leftovers) > 0) {
 			var why []string
 			switch {
@@ -196,7 +200,11 @@ func (u *upper) bringUp(d *config.Daemon, want *definition.Definition) error {
 			u.started[d.Name] = true
 			u.mu.Unlock()
 		}
-		u.report(name, "%s (pid %d%s%s)", action, s.PID, detail, s.Note())
+		if what, note := taskState(dir, want); what != "" {
+			u.report(name, "%s (%s%s)", what, note, detail)
+		} else {
+			u.report(name, "%s (pid %d%s%s)", action, s.PID, detail, s.Note())
+		}
 		bufferingHint(want, u.file.Path)
 		return nil
 	}
@@ -375,9 +383,12 @@ const maxParallel = 8
 // runGraph runs do for every daemon of order (which lists every daemon
 // after those deps names for it), each once do has returned for its deps,
 // independent ones in parallel. A daemon whose deps failed is skipped.
-// Failures are reported under the daemon's name and returned by name.
+// With a gate, the gate waits for each dep instead (done is closed once
+// do has returned for it, errOf then says how) and holds the daemon back
+// when it returns an error. Failures are reported under the daemon's name
+// and returned by name.
 func runGraph(order []*config.Daemon, deps func(*config.Daemon) []string, do func(*config.Daemon) error,
-	nameOf func(*config.Daemon) string, report func(name, format string, args ...any)) map[string]error {
+	nameOf func(*config.Daemon) string, report func(name, format string, args ...any), gate gateFunc) map[string]error {
 	done := map[string]chan struct{}{}
 	for _, d := range order {
 		done[d.Name] = make(chan struct{})
@@ -390,8 +401,18 @@ func runGraph(order []*config.Daemon, deps func(*config.Daemon) []string, do fun
 		wg.Go(func() {
 			defer close(done[d.Name])
 			var failed []string
+			var held error
 			for _, dep := range deps(d) {
-				if ch, ok := done[dep]; ok {
+				if ch, ok := done[dep]; ok && gate != nil {
+					err := gate(d, dep, ch, func() error {
+						mu.Lock()
+						defer mu.Unlock()
+						return errs[dep]
+					})
+					if err != nil && held == nil {
+						held = err
+					}
+				} else if ok {
 					<-ch
 					mu.Lock()
 					if errs[dep] != nil {
@@ -401,7 +422,10 @@ func runGraph(order []*config.Daemon, deps func(*config.Daemon) []string, do fun
 				}
 			}
 			var err error
-			if len(failed) > 0 {
+			if held != nil {
+				err = held
+				report(nameOf(d), "%v", err)
+			} else if len(failed) > 0 {
 				err = fmt.Errorf("skipped: %s failed", strings.Join(failed, ", "))
 				report(nameOf(d), "%v", err)
 			} else {

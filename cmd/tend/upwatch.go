@@ -208,7 +208,8 @@ func (w *endWatch) check(name string, v *client.View) (end, int, string) {
 // ended reports whether nothing of a daemon runs, and nothing will.
 func ended(v *client.View) bool {
 	switch v.Condition {
-	case client.Condition(status.Stopped), client.Condition(status.Exited), client.Condition(status.Failed), client.Dead:
+	case client.Condition(status.Stopped), client.Condition(status.Exited), client.Condition(status.Failed), client.Dead,
+		client.Condition(status.Completed):
 		return true
 	}
 	return false
@@ -227,6 +228,8 @@ func endOf(v *client.View) (end, int, string) {
 	switch {
 	case v.Condition == client.Condition(status.Stopped):
 		return endedCleanly, exitOK, "stopped"
+	case v.Condition == client.Condition(status.Completed):
+		return endedCleanly, exitOK, "completed"
 	case v.Condition == client.Condition(status.Exited) && v.LastExit != nil && v.LastExit.Code == 0 && v.LastExit.Signal == "":
 		return endedCleanly, exitOK, why
 	case v.Condition == client.Condition(status.Failed) && v.Err != "":

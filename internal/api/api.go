@@ -86,9 +86,9 @@ type View struct {
 func (v *View) ExitCode() int {
 	switch v.Condition {
 	case Condition(status.Running), Condition(status.Starting), Condition(status.Stopping),
-		Condition(status.Restarting), Condition(status.Reloading):
+		Condition(status.Restarting), Condition(status.Reloading), Condition(status.Scheduled):
 		return 0
-	case Condition(status.Stopped):
+	case Condition(status.Stopped), Condition(status.Completed):
 		return 3
 	case Condition(status.Exited):
 		if v.LastExit != nil && v.LastExit.Code != 0 {

@@ -44,11 +44,18 @@ func SupervisorConfig(dir state.Dir) daemon.Config {
 	}
 }
 
+// OneshotWait bounds the wait for a one-shot without --ready-timeout:
+// its run takes as long as it takes.
+const OneshotWait = 24 * time.Hour
+
 // ReadyVerdictTimeout bounds the launcher's wait for a supervisor's
 // verdict: the daemon's ready timeout, the stop schedule of a daemon that
 // was not ready, and a margin.
 func ReadyVerdictTimeout(def *definition.Definition) time.Duration {
 	t := def.ReadyTimeoutOrDefault()
+	if def.Oneshot && !def.Scheduled() && def.ReadyTimeout == 0 {
+		t = OneshotWait // a one-shot is ready once it has completed
+	}
 	if sched, err := def.Schedule(); err == nil {
 		for _, step := range sched {
 			t += step.Wait

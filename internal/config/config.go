@@ -80,8 +80,12 @@ func (e *Error) Error() string {
 // Daemon is one daemon of a file.
 type Daemon struct {
 	Name string
-	// After names the daemons that must be ready before this one starts.
+	// After names the daemons this one comes after: it starts once each
+	// meets its condition (Condition; ready by default), and stops
+	// before them.
 	After []string
+	// conditions are after's conditions by name, when it is a table.
+	conditions map[string]string
 	// Definition is what `tend start` would run, with every path absolute
 	// and without BaseEnv (the caller's environment).
 	Definition definition.Definition
@@ -197,8 +201,10 @@ func (f *File) finish(base string, keyLine func(string) int) error {
 			return e
 		}
 	}
-	_, err := f.Order(nil)
-	return err
+	if _, err := f.Order(nil); err != nil {
+		return err
+	}
+	return f.checkConditions()
 }
 
 // flagsToKeys rewrites the --flag-names of service's messages as the

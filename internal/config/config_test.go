@@ -67,6 +67,19 @@ socket_user = "www-data"
 socket_group = "www-data"
 tty = true
 isolated = true
+
+# The options of tasks, which exclude a service's (readiness, sockets...).
+[job]
+command = "./job"
+after = { web = "healthy" }
+oneshot = true
+schedule = "*/5 * * * *"
+timezone = "UTC"
+run_on_start = true
+
+[ticker]
+command = "./tick"
+every = "30s"
 `
 
 // TestEveryFieldMapped fails when definition.Definition gains a field that
@@ -79,6 +92,7 @@ func TestEveryFieldMapped(t *testing.T) {
 	}
 	web := f.Daemon("web")
 	v := reflect.ValueOf(web.Definition)
+	tasks := []reflect.Value{reflect.ValueOf(f.Daemon("job").Definition), reflect.ValueOf(f.Daemon("ticker").Definition)}
 	for i := 0; i < v.NumField(); i++ {
 		name := v.Type().Field(i).Name
 		switch name {
@@ -87,7 +101,7 @@ func TestEveryFieldMapped(t *testing.T) {
 		case "Project", "Source", "EnvDigest": // tend up's marks, not options
 			continue
 		}
-		if v.Field(i).IsZero() {
+		if v.Field(i).IsZero() && tasks[0].Field(i).IsZero() && tasks[1].Field(i).IsZero() {
 			t.Errorf("Definition.%s is not set by any key of tend.toml", name)
 		}
 	}

@@ -158,6 +158,9 @@ func toTOML(t *testing.T, file *File) []byte {
 		if len(d.After) > 0 {
 			m["after"] = d.After
 		}
+		if d.conditions != nil {
+			m["after"] = d.conditions
+		}
 		for _, o := range definition.Options() {
 			vs := o.Values(&def)
 			if len(vs) == 0 {

@@ -121,8 +121,8 @@ func daemonOf(file, n string, line int, t map[string]any, keys map[string]int,
 				}
 			}
 		case "after":
-			if d.After, err = stringList(v); err != nil {
-				return nil, nil, bad(k, "want an array of daemon names, as in [\"db\"]")
+			if err := d.parseAfter(v); err != nil {
+				return nil, nil, bad(k, "%v", err)
 			}
 		default:
 			o := options[k]

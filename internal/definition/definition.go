@@ -116,6 +116,15 @@ type Definition struct {
 	// fate, with the other daemons.
 	Isolated bool `json:"isolated,omitzero"`
 
+	// Tasks (see tasks.go): Oneshot runs the command to completion
+	// (completed, or failed), once; Every or Cron (with Timezone) runs it
+	// on a schedule, never twice at once, first at once with RunOnStart.
+	Oneshot    bool          `json:"oneshot,omitzero"`
+	Every      time.Duration `json:"every,omitzero"`
+	Cron       string        `json:"schedule,omitzero"`
+	Timezone   string        `json:"timezone,omitzero"`
+	RunOnStart bool          `json:"run_on_start,omitzero"`
+
 	// Project and Source say where `tend up` brought the daemon up from:
 	// the project's name (tend up -p, by default the name of the file's
 	// folder) and the file's absolute path. EnvDigest is a digest of its
@@ -190,6 +199,9 @@ func (d *Definition) Validate() error {
 	if err := d.checkSize(); err != nil {
 		return err
 	}
+	if err := d.validateTask(); err != nil {
+		return err
+	}
 	return d.validateReadiness()
 }
 
@@ -203,6 +215,9 @@ func cutEnv(kv string) (string, string, bool) {
 }
 
 func (d *Definition) restart() string {
+	if d.Restart == "" && d.Task() {
+		return "never" // a task runs to completion
+	}
 	if d.Restart == "" {
 		return "on-failure"
 	}

@@ -95,11 +95,12 @@ const (
 	GroupStop      = "Stopping and reloading"
 	GroupOutput    = "Output"
 	GroupReadiness = "Readiness, health and sockets"
+	GroupTasks     = "One-shots and schedules"
 )
 
 // Groups lists the help sections in order.
 func Groups() []string {
-	return []string{GroupRun, GroupRestart, GroupStop, GroupOutput, GroupReadiness}
+	return []string{GroupRun, GroupTasks, GroupRestart, GroupStop, GroupOutput, GroupReadiness}
 }
 
 // Options returns the table of a definition's options, in help order.
@@ -152,6 +153,23 @@ func Options() []*Option {
 		{Flag: "isolated", Kind: Bool, Group: GroupRun, Systemd: "(each unit is a service of its own)",
 			Help:  "supervise it in a process of its own rather than in the host, so that it shares no fate with the other daemons (not under tend up --foreground)",
 			field: func(d *Definition) any { return &d.Isolated }},
+
+		{Flag: "oneshot", Kind: Bool, Group: GroupTasks, Systemd: "Type=oneshot, RemainAfterExit=yes",
+			Help:  "run the command to completion, once: completed (exit 0) or failed; tend up does not run a completed one again while its definition is the same",
+			field: func(d *Definition) any { return &d.Oneshot }},
+		{Flag: "every", Arg: "DURATION", Kind: Duration, Group: GroupTasks, Systemd: "a NAME.timer unit: OnUnitActiveSec=",
+			Help:  "run the command every DURATION (30s, 1h), never two runs at once (a run due while one runs is skipped)",
+			field: func(d *Definition) any { return &d.Every }},
+		{Flag: "schedule", Arg: "CRON", Kind: String, Group: GroupTasks, Systemd: "a NAME.timer unit: OnCalendar=",
+			Help:  "run the command on a five-field cron line (\"*/5 * * * *\": minute hour day-of-month month day-of-week, or @hourly, @daily...), never two runs at once",
+			field: func(d *Definition) any { return &d.Cron }},
+		{Flag: "timezone", Arg: "ZONE", Kind: String, Group: GroupTasks, Systemd: "OnCalendar=... ZONE",
+			Default: "the host's local time",
+			Help:    "the time zone of --schedule (Europe/Paris, UTC)",
+			field:   func(d *Definition) any { return &d.Timezone }},
+		{Flag: "run-on-start", Kind: Bool, Group: GroupTasks, Systemd: "OnActiveSec=0",
+			Help:  "with --every or --schedule: run once at start too, rather than first at the first time due",
+			field: func(d *Definition) any { return &d.RunOnStart }},
 
 		{Flag: "critical", Kind: Bool, Group: GroupRestart,
 			Help:  "when it fails for good, tend up --foreground stops the others and exits non-zero (a container's PID 1)",

@@ -124,6 +124,9 @@ func ParseListen(s, defaultName string) (ListenSocket, error) {
 // Readiness returns the parsed Ready mode (exec if it does not parse:
 // Validate has refused it already).
 func (d *Definition) Readiness() Readiness {
+	if d.Task() {
+		return Readiness{Kind: ReadyExec} // see Definition.Task
+	}
 	r, err := ParseReady(d.Ready)
 	if err != nil {
 		return Readiness{Kind: ReadyExec}

@@ -31,7 +31,7 @@ func conditions() []api.Condition {
 		api.Condition(status.Starting), api.Condition(status.Running), api.Condition(status.BackingOff),
 		api.Condition(status.Stopping), api.Condition(status.Restarting), api.Condition(status.Reloading),
 		api.Condition(status.Stopped), api.Condition(status.Failed), api.Condition(status.Exited),
-		api.Lost, api.Dead,
+		api.Condition(status.Completed), api.Condition(status.Scheduled), api.Lost, api.Dead,
 	}
 }
 

@@ -26,11 +26,16 @@ const (
 	Stopped    State = "stopped"     // stopped on request (or never started)
 	Failed     State = "failed"      // it could not be started, or gave up after too many starts
 	Exited     State = "exited"      // it ended and the restart policy leaves it so
+	// Completed is a one-shot (--oneshot) that ran to completion with
+	// status 0; Scheduled a daemon with a schedule (--every, --schedule)
+	// between two runs: its next run is due at NextRun.
+	Completed State = "completed"
+	Scheduled State = "scheduled"
 )
 
 // Final reports whether s is a state in which nothing of the daemon runs
 // and nothing will be started again by its supervisor.
-func (s State) Final() bool { return s == Stopped || s == Failed || s == Exited }
+func (s State) Final() bool { return s == Stopped || s == Failed || s == Exited || s == Completed }
 
 // Exit describes how a daemon's main process ended.
 type Exit struct {
@@ -98,6 +103,13 @@ type Record struct {
 	LastExit *Exit `json:"last_exit,omitzero"`
 	// NextStart is when the next start is due, while BackingOff.
 	NextStart time.Time `json:"next_start,omitzero"`
+	// Of a daemon with a schedule (--every, --schedule): Runs counts its
+	// runs, Skipped those skipped because the one before still ran;
+	// LastRun is when the last one started, NextRun when the next is due.
+	Runs    int       `json:"runs,omitzero"`
+	Skipped int       `json:"skipped,omitzero"`
+	LastRun time.Time `json:"last_run,omitzero"`
+	NextRun time.Time `json:"next_run,omitzero"`
 	// Err explains a failure: why a start failed, why the supervisor gave
 	// up, or which processes survived the stop schedule.
 	Err string `json:"error,omitzero"`

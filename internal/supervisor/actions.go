@@ -17,7 +17,13 @@ import (
 func nop(*machine, event) {}
 
 // first starts the daemon's first incarnation.
-func first(m *machine, ev event) { m.spawn(ev.at) }
+func first(m *machine, ev event) {
+	if m.cfg.timer != nil {
+		m.firstRun(ev.at)
+		return
+	}
+	m.spawn(ev.at)
+}
 
 // resumption is where a daemon was when its host died, for the host
 // that takes it over (see Supervisor.resume): the incarnation that runs,
@@ -34,6 +40,7 @@ type resumption struct {
 	// nextStart is when the next start is due, when none runs (zero:
 	// now).
 	nextStart time.Time
+	runs      runs // of a task (tasks.go)
 }
 
 // resumed takes over an incarnation that a host before this one started
@@ -45,6 +52,9 @@ func resumed(m *machine, ev event) {
 	m.restarts, m.reloads, m.lastExit = r.restarts, r.reloads, r.lastExit
 	*m.ids = max(*m.ids, r.inc)
 	m.spawns = max(m.spawns, 1)
+	if m.resumeTask(r, ev.at) {
+		return
+	}
 	if r.inc == 0 {
 		m.log(slog.LevelInfo, "taken over: nothing runs; starting it again")
 		m.state, m.deadline = stBackoff, r.nextStart
@@ -63,7 +73,9 @@ func resumed(m *machine, ev event) {
 	case m.cfg.readyAfter > 0:
 		inc.readyAt = r.startedAt.Add(m.cfg.readyAfter)
 	}
-	inc.readyBy = ev.at.Add(m.cfg.readyTimeout)
+	if m.cfg.readyTimeout > 0 {
+		inc.readyBy = ev.at.Add(m.cfg.readyTimeout)
+	}
 }
 
 // notRunning answers a stop when nothing runs.
@@ -89,7 +101,9 @@ func spawned(m *machine, ev event) {
 	case m.cfg.readyAfter > 0:
 		inc.readyAt = ev.at.Add(m.cfg.readyAfter)
 	}
-	inc.readyBy = ev.at.Add(m.cfg.readyTimeout)
+	if m.cfg.readyTimeout > 0 { // a one-shot may have none
+		inc.readyBy = ev.at.Add(m.cfg.readyTimeout)
+	}
 }
 
 // spawnFailed handles a command that could not be started: the first
@@ -243,6 +257,9 @@ func mainExited(m *machine, ev event) {
 	switch {
 	case ev.empty:
 		ended(m, ev)
+	case m.cfg.isTask():
+		m.log(slog.LevelInfo, "it left other processes: stopping them", "how", ev.exit.Description)
+		m.beginSchedule(stEnding, ev.at)
 	case ev.exit.Code == 0:
 		// The launcher of a program that daemonizes itself: its exit 0
 		// hands over to the daemon proper, and is no last exit to show;
@@ -281,6 +298,9 @@ func ended(m *machine, ev event) {
 		exit = &status.Exit{Code: -1, Description: "its processes are gone (exit status unknown)", At: ev.at}
 	}
 	m.lastExit = exit
+	if m.cfg.isTask() && m.taskEnded(inc, exit, ev.at) {
+		return
+	}
 	if !inc.ready {
 		err := fmt.Errorf("%s %s before it was ready", m.cfg.name, exit.Description)
 		m.reply(m.restartWaiters, result{err: err})
@@ -328,6 +348,10 @@ func endedMain(m *machine, ev event) {
 
 // backoffOver starts the next incarnation.
 func backoffOver(m *machine, ev event) {
+	if m.cfg.timer != nil {
+		m.run(ev.at)
+		return
+	}
 	m.restarts++
 	m.spawn(ev.at)
 }
@@ -345,6 +369,10 @@ func restartNow(m *machine, ev event) {
 	m.deadline = time.Time{}
 	m.restartWaiters = append(m.restartWaiters, ev.reply)
 	m.log(slog.LevelInfo, "restart requested")
+	if m.cfg.timer != nil {
+		m.run(ev.at) // a run now, out of schedule
+		return
+	}
 	m.restarts++
 	m.spawn(ev.at)
 }

@@ -210,6 +210,9 @@ type machineConfig struct {
 	// READY=1 again.
 	reloadSignal syscall.Signal
 	readyNotify  bool
+	// task: the command runs to completion (tasks.go): a one-shot
+	// (oneshot), or the runs of a schedule (timer, runOnStart).
+	task
 	// settle: the default readiness, exec, then settled (see
 	// definition.Readiness.Settle). A reload's new incarnation waits to
 	// settle before the old one goes (doSettle); a start's, tend start
@@ -241,6 +244,7 @@ func newMachineConfig(d *definition.Definition) machineConfig {
 	case definition.ReadyNotify:
 		c.readyNotify = true
 	}
+	c.applyTask(d)
 	return c
 }
 
@@ -278,6 +282,8 @@ type machine struct {
 	// incarnations still had processes; it finishes once they are gone.
 	holding bool
 	spawns  int // incarnations started
+	// runs: a task's runs and where its schedule is (tasks.go).
+	runs runs
 
 	out []any // effects of the last step, for the supervisor to carry out
 }
@@ -370,7 +376,7 @@ func (m *machine) tick(now time.Time) []any {
 			run(event{kind: evTimer, at: now, inc: r.inc.id})
 		}
 	}
-	return out
+	return append(out, m.skipRun(now)...)
 }
 
 // nextDeadline is the earliest pending deadline, zero when none.
@@ -390,6 +396,9 @@ func (m *machine) nextDeadline() time.Time {
 	}
 	for _, r := range m.retiring {
 		earliest(r.deadline)
+	}
+	if !m.state.final() {
+		earliest(m.runs.next)
 	}
 	return d
 }

@@ -31,6 +31,9 @@ func (s *Supervisor) fillRecord() {
 		r.StartedAt, r.Restarts, r.Reloads, r.LastExit = first.StartedAt, first.Restarts, first.Reloads, first.LastExit
 		r.NextStart, r.Err, r.Next, r.Retiring = first.NextStart, first.Err, first.Next, first.Retiring
 	}
+	if len(s.insts) > 0 {
+		s.insts[0].m.fillRuns(r)
+	}
 	r.Status, r.Phase, r.WatchdogPing, r.Health, r.HealthCheck = "", "", time.Time{}, "", nil
 	if len(s.insts) > 0 {
 		if inc := s.insts[0].m.cur; inc != nil {
@@ -56,9 +59,9 @@ func (s *Supervisor) fillRecord() {
 // instanceRecord is what status shows of one instance.
 func (s *Supervisor) instanceRecord(in *instance) status.Instance {
 	m := in.m
-	i := status.Instance{Index: in.index, State: m.state.status(), Restarts: m.restarts, Reloads: m.reloads,
+	i := status.Instance{Index: in.index, State: m.shown(), Restarts: m.restarts, Reloads: m.reloads,
 		LastExit: m.lastExit, Err: m.err}
-	if m.state == stBackoff {
+	if m.state == stBackoff && m.cfg.timer == nil {
 		i.NextStart = m.deadline
 	}
 	if inc := m.cur; inc != nil {
@@ -90,11 +93,11 @@ func aggregate(insts []*instance) (status.State, bool) {
 	for _, st := range []state{stStopping, stRestarting, stReloading, stEnding, stStarting, stBackoff, stUp} {
 		for _, in := range insts {
 			if !in.leaving && in.m.state == st {
-				return st.status(), st != stStopping
+				return in.m.shown(), st != stStopping
 			}
 		}
 	}
-	return insts[0].m.state.status(), false
+	return insts[0].m.shown(), false
 }
 
 // writeRecord writes status.json, when it has changed since the last

@@ -238,7 +238,7 @@ func instanceRecord(rec status.Record, index int) status.Instance {
 func (s *Supervisor) resumptionOf(index int, rs *Resumption) (*resumption, []proc.Identity) {
 	inst := instanceRecord(rs.Record, index)
 	r := &resumption{inc: inst.Incarnation, main: inst.Main(), adopted: inst.Adopted, startedAt: inst.StartedAt,
-		ready: inst.Ready, restarts: inst.Restarts, reloads: inst.Reloads, lastExit: inst.LastExit}
+		ready: inst.Ready, restarts: inst.Restarts, reloads: inst.Reloads, lastExit: inst.LastExit, runs: runsOf(&rs.Record)}
 	var newest *Tagged
 	var tagged []Tagged
 	for i := range rs.Live {
@@ -261,6 +261,8 @@ func (s *Supervisor) resumptionOf(index int, rs *Resumption) (*resumption, []pro
 		// unknown) goes to the machine right after.
 	case inst.State == status.BackingOff:
 		r.inc, r.nextStart = 0, inst.NextStart
+	case inst.State == status.Scheduled: // between two runs
+		r.inc = 0
 	case r.inc != 0 && len(s.tracker.members(r.inc)) > 0:
 		// Processes without a main one (a daemonized program left
 		// several): they are the incarnation.

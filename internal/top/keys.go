@@ -229,7 +229,7 @@ func dropLast(s string) string {
 // stops it, rather than starts it.
 func runs(v *api.View) bool {
 	switch v.Condition {
-	case api.Condition(status.Stopped), api.Condition(status.Failed), api.Condition(status.Exited), api.Dead:
+	case api.Condition(status.Stopped), api.Condition(status.Failed), api.Condition(status.Exited), api.Condition(status.Completed), api.Dead:
 		return false
 	}
 	return true

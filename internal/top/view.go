@@ -107,7 +107,7 @@ func (m *Model) counts() string {
 	}
 	order := []string{string(status.Running), string(status.Starting), string(status.Reloading), string(status.Restarting),
 		string(status.BackingOff), string(status.Stopping), string(status.Failed), string(api.Lost), string(api.Dead),
-		string(status.Exited), string(status.Stopped)}
+		string(status.Scheduled), string(status.Completed), string(status.Exited), string(status.Stopped)}
 	var parts []string
 	for _, s := range order {
 		if by[s] > 0 {
