@@ -108,6 +108,11 @@ func writeUnits(units systemd.Units, outDir string, titled bool) int {
 		if err := os.WriteFile(filepath.Join(outDir, units.ServiceUnit()), []byte(units.Service), 0o644); err != nil {
 			return fail(err)
 		}
+		if units.Timer != "" {
+			if err := os.WriteFile(filepath.Join(outDir, units.TimerUnit()), []byte(units.Timer), 0o644); err != nil {
+				return fail(err)
+			}
+		}
 		if units.Socket != "" {
 			if err := os.WriteFile(filepath.Join(outDir, units.SocketUnit()), []byte(units.Socket), 0o644); err != nil {
 				return fail(err)
@@ -119,6 +124,9 @@ func writeUnits(units systemd.Units, outDir string, titled bool) int {
 		fmt.Printf("# ---- %s\n", units.ServiceUnit())
 	}
 	fmt.Print(units.Service)
+	if units.Timer != "" {
+		fmt.Printf("\n# ---- %s\n%s", units.TimerUnit(), units.Timer)
+	}
 	if units.Socket != "" {
 		fmt.Printf("\n# ---- %s\n%s", units.SocketUnit(), units.Socket)
 	}

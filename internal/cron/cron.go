@@ -187,3 +187,44 @@ func (l *Line) dayMatches(t time.Time) bool {
 	}
 	return dom || dow
 }
+
+// The fields, for Values.
+const (
+	Minute = iota
+	Hour
+	DayOfMonth
+	Month
+	DayOfWeek
+)
+
+// Values returns the values that field (Minute...DayOfWeek) matches, in
+// order (Sunday is 0), or nil when it is unrestricted (it starts with *,
+// as in * and */1; a day field so restricted ANDs with the other, see
+// the package doc).
+func (l *Line) Values(field int) []int {
+	bits := [5]uint64{l.minute, l.hour, l.dom, l.month, l.dow}[field]
+	f := fields[field]
+	hi := f.max
+	if field == DayOfWeek {
+		hi = 6
+	}
+	var out []int
+	for v := f.min; v <= hi; v++ {
+		if bits&(1<<v) != 0 {
+			out = append(out, v)
+		}
+	}
+	if len(out) == hi-f.min+1 && (field != DayOfMonth || l.domStar) && (field != DayOfWeek || l.dowStar) {
+		return nil
+	}
+	return out
+}
+
+// Star reports whether a day field starts with *: the line's days are
+// then those of the other day field alone.
+func (l *Line) Star(field int) bool {
+	if field == DayOfWeek {
+		return l.dowStar
+	}
+	return l.domStar
+}

@@ -68,6 +68,15 @@ func unitByte(c byte) bool {
 // name of its file.
 func (u Units) ServiceUnit() string { return u.Name + ".service" }
 
+// TimerUnit returns the name of the .timer unit of a schedule, which is
+// also the name of its file, or "" when there is none.
+func (u Units) TimerUnit() string {
+	if u.Timer == "" {
+		return ""
+	}
+	return u.Name + ".timer"
+}
+
 // SocketUnit returns the name of the .socket unit, which is also the name
 // of its file, or "" when there is no socket unit.
 func (u Units) SocketUnit() string {

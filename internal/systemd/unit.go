@@ -36,6 +36,7 @@ type Units struct {
 	Name    string
 	Service string // the .service unit
 	Socket  string // the .socket unit, or ""
+	Timer   string // the .timer unit of a schedule, or ""
 }
 
 // unit is the data of the templates, already escaped: each string is one
@@ -64,6 +65,10 @@ type unit struct {
 	SocketNotes                []string
 	SocketMode                 string // SocketMode=, SocketUser=, SocketGroup=, or ""
 	SocketUser, SocketGroup    string
+	// A task's (timer.go).
+	RemainAfterExit  bool
+	TimerDescription string
+	TimerLines       []string
 }
 
 // The unit templates are parsed when a unit is rendered, not when tend
@@ -86,6 +91,9 @@ NotifyAccess={{.NotifyAccess}}
 {{- end}}
 {{- if .PIDFile}}
 PIDFile={{.PIDFile}}
+{{- end}}
+{{- if .RemainAfterExit}}
+RemainAfterExit=yes
 {{- end}}
 ExecStart={{.ExecStart}}
 {{- if .ExecReload}}
@@ -309,12 +317,24 @@ func Render(def *definition.Definition, command []string) (Units, error) {
 	if err := u.listen(def); err != nil {
 		return Units{}, err
 	}
+	if err := u.task(def); err != nil {
+		return Units{}, err
+	}
 	out := Units{Name: name}
 	var b bytes.Buffer
 	if err := template.Must(template.New("service").Parse(serviceText)).Execute(&b, u); err != nil {
 		return Units{}, err
 	}
 	out.Service = b.String()
+	if len(u.TimerLines) > 0 {
+		b.Reset()
+		if err := template.Must(template.New("timer").Parse(timerText)).Execute(&b, u); err != nil {
+			return Units{}, err
+		}
+		out.Timer = b.String()
+		out.Service = strings.Replace(out.Service, "[Install]\nWantedBy=multi-user.target\n",
+			"# Started by "+name+".timer: enable the timer, not this service.\n", 1)
+	}
 	if lines, err := limitLines(def); err != nil {
 		return Units{}, err
 	} else if lines != "" {

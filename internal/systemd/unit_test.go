@@ -346,10 +346,19 @@ func TestEveryOptionExported(t *testing.T) {
 		Instances: 2, ReloadSignal: "HUP", Limits: []string{"nofile=1024"}, MemoryMax: 1 << 30, CPUMax: "50%",
 		PidsMax: 64, Critical: true, Isolated: true,
 	}
-	u := render(t, def)
-	units := u.Service + u.Socket
+	// The options of tasks exclude a service's (readiness, sockets...):
+	// a one-shot, and a schedule, set them.
+	oneshot := &definition.Definition{Name: "once", Command: []string{"/bin/true"}, Oneshot: true}
+	sched := &definition.Definition{Name: "cron", Command: []string{"/bin/true"}, Cron: "*/5 9-17 * * mon-fri",
+		Timezone: "Europe/Paris", RunOnStart: true}
+	every := &definition.Definition{Name: "tick", Command: []string{"/bin/true"}, Every: 30 * time.Second}
+	var units string
+	for _, d := range []*definition.Definition{def, oneshot, sched, every} {
+		u := render(t, d)
+		units += u.Service + u.Socket + u.Timer
+	}
 	for _, o := range definition.Options() {
-		if !o.IsSet(def) {
+		if !o.IsSet(def) && !o.IsSet(oneshot) && !o.IsSet(sched) && !o.IsSet(every) {
 			t.Errorf("the test does not set --%s", o.Flag)
 			continue
 		}
@@ -402,5 +411,48 @@ func TestRenderForking(t *testing.T) {
 	u := render(t, &notify)
 	if svc = parseUnit(t, u.Service); strings.Join(svc["Service/Type"], "") != "notify" || strings.Contains(u.Service, "TEND_FOREGROUND") {
 		t.Errorf("with --ready notify: want Type=notify without TEND_FOREGROUND:\n%s", u.Service)
+	}
+}
+
+// TestRenderTasks: a one-shot is Type=oneshot and stays active once it
+// has completed; a schedule is Type=oneshot with a .timer unit beside it,
+// whose calendar events systemd reads as the cron line's times.
+func TestRenderTasks(t *testing.T) {
+	once := render(t, &definition.Definition{Name: "migrate", Command: []string{"/bin/true"}, Oneshot: true})
+	svc := parseUnit(t, once.Service)
+	if strings.Join(svc["Service/Type"], "") != "oneshot" || strings.Join(svc["Service/RemainAfterExit"], "") != "yes" || once.Timer != "" {
+		t.Errorf("one-shot:\n%s", once.Service)
+	}
+	for _, c := range []struct {
+		def  definition.Definition
+		want []string
+	}{
+		{definition.Definition{Every: 30 * time.Second}, []string{"OnActiveSec=30s", "OnUnitActiveSec=30s"}},
+		{definition.Definition{Every: time.Minute, RunOnStart: true}, []string{"OnActiveSec=0", "OnUnitActiveSec=60s"}},
+		{definition.Definition{Cron: "*/15 * * * *"}, []string{"OnCalendar=*-*-* *:0,15,30,45:00"}},
+		{definition.Definition{Cron: "0 9 * * mon-fri", Timezone: "UTC"}, []string{"OnCalendar=Mon,Tue,Wed,Thu,Fri *-*-* 9:0:00 UTC"}},
+		{definition.Definition{Cron: "0 0 13 * 5"}, []string{"OnCalendar=*-*-13 0:0:00", "OnCalendar=Fri *-*-* 0:0:00"}},
+	} {
+		d := c.def
+		d.Name, d.Command = "job", []string{"/bin/true"}
+		u := render(t, &d)
+		svc := parseUnit(t, u.Service)
+		if strings.Join(svc["Service/Type"], "") != "oneshot" || len(svc["Service/RemainAfterExit"]) > 0 || strings.Contains(u.Service, "WantedBy") {
+			t.Errorf("%+v: the service:\n%s", c.def, u.Service)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(u.Timer, "\n"+w+"\n") {
+				t.Errorf("%+v: the timer has no %s:\n%s", c.def, w, u.Timer)
+			}
+		}
+		if _, err := exec.LookPath("systemd-analyze"); err == nil {
+			for _, line := range strings.Split(u.Timer, "\n") {
+				if cal, ok := strings.CutPrefix(line, "OnCalendar="); ok {
+					if out, err := exec.Command("systemd-analyze", "calendar", cal).CombinedOutput(); err != nil {
+						t.Errorf("systemd-analyze calendar %q: %v\n%s", cal, err, out)
+					}
+				}
+			}
+		}
 	}
 }
