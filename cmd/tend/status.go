@@ -298,6 +298,11 @@ type statusJSON struct {
 	Instances       any       `json:"instances,omitzero"`
 	StatusExitCode  int       `json:"status_exit_code"`
 	SupervisorAlive bool      `json:"supervisor_alive"`
+	// Of a task (--oneshot, --every, --schedule).
+	Runs    int       `json:"runs,omitzero"`
+	Skipped int       `json:"skipped,omitzero"`
+	LastRun time.Time `json:"last_run,omitzero"`
+	NextRun time.Time `json:"next_run,omitzero"`
 }
 
 func (info *daemonInfo) json() statusJSON {
@@ -334,6 +339,7 @@ func (info *daemonInfo) json() statusJSON {
 		}
 	}
 	j.Errno, j.Reloads, j.Retiring, j.InstanceCount = v.Errno, v.Reloads, v.Retiring, v.InstanceCount
+	j.Runs, j.Skipped, j.LastRun, j.NextRun = v.Runs, v.Skipped, v.LastRun, v.NextRun
 	j.Limits, j.LimitNotes, j.LimitHit, j.LimitHitAt = v.Limits, v.LimitNotes, v.LimitHit, v.LimitHitAt
 	if v.Next != nil {
 		j.Next = v.Next
