@@ -63,6 +63,11 @@
 //	failed     -     notRun   refuse      -       -         -         -         -          -             -     -           -      -           -       refuse      -       -
 //	exited     -     notRun   refuse      -       -         -         -         -          -             -     -           -      -           -       refuse      -       -
 //
+// Tasks (one-shots and schedules, tasks.go) use the same table: a
+// one-shot is not ready until it has completed, and ends exited (shown
+// as "completed") or failed; a schedule waits between runs in backoff
+// (shown as "scheduled"), its next run the deadline.
+//
 // The states, as status shows them: down is "stopped", up is "running",
 // backoff is "backing-off", ending (the main process failed and the stop
 // schedule ends what it left) is "stopping". Down, failed and exited are
