@@ -141,6 +141,11 @@ func experiments() []*experiment {
 			Try:    tryForeignFolder,
 		},
 		{
+			Name: "scale-restart", Issue: "25.2", Tries: 3, ShortTries: 1, Deadline: 120 * time.Second,
+			Checks: "2 instances ready after 300 ms; 20 rounds of `scale` to 1-3 with a `restart` 0-40 ms later: each exits 0 within 10 s; then as many copies run as the last scale asked",
+			Try:    tryScaleRestart,
+		},
+		{
 			Name: "host-loss", Issue: "20.4", Tries: 120, ShortTries: 6, Deadline: 45 * time.Second,
 			Checks: "kill -9 of the host 0-60 ms into a `start`, `stop`, `restart`, `reload`, `scale 2` or `up` (20 tries each) of a daemon writing numbered lines every 5 ms: a new host answers within 2 s; the daemon then runs as asked (the command given again if it failed), no copy doubled or lost, every line of every writer in the log, in order",
 			Timed:  "a new host answers", Try: tryHostLoss,

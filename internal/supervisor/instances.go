@@ -180,6 +180,9 @@ type fanout struct {
 func (s *Supervisor) fanOut(f fanout) {
 	var ws []*waiter
 	for _, in := range append([]*instance(nil), s.insts...) {
+		if in.leaving && f.kind == evRestart {
+			continue // tend scale took it away: nothing of it to restart
+		}
 		w := newWaiter()
 		ws = append(ws, w)
 		s.step(in, event{kind: f.kind, reply: w})
@@ -240,6 +243,13 @@ func (s *Supervisor) scale(r scaleRequest) {
 	for _, in := range append([]*instance(nil), s.insts...) {
 		if in.index >= r.n && !in.leaving {
 			in.leaving = true
+			// A restart under way waits for this instance no longer:
+			// it is done with it (its stop would answer it "stopped",
+			// and the restart would wait for the whole daemon's end).
+			for _, w := range in.m.restartWaiters {
+				s.answers = append(s.answers, doReply{w, result{}})
+			}
+			in.m.restartWaiters = nil
 			w := newWaiter()
 			ws = append(ws, w)
 			s.step(in, event{kind: evStop, reply: w})

@@ -408,6 +408,35 @@ func TestRestartAnswersWhenReady(t *testing.T) {
 	}
 }
 
+// TestRestartBeforeVerdict: a restart of an incarnation not yet ready
+// (tend restart racing tend start or tend scale, issue 25.2) hands the
+// verdict on: the next incarnation's readiness answers both the restart
+// and whoever waits for the start, and its failure fails the start
+// rather than being retried behind its back.
+func TestRestartBeforeVerdict(t *testing.T) {
+	for _, fails := range []bool{false, true} {
+		m := machineIn(t, stStarting)
+		w := newWaiter()
+		m.step(event{kind: evRestart, at: t0, reply: w})
+		out := m.step(event{kind: evEmpty, at: t0, inc: m.cur.id})
+		if m.state != stStarting || effect[doVerdict](out) != (doVerdict{}) || !m.cur.first {
+			t.Fatalf("after the old one ended: %v, effects %s, first %v", m.state, effectNames(out), m.cur.first)
+		}
+		m.step(event{kind: evSpawned, at: t0, inc: m.cur.id, main: proc.Identity{PID: 500}})
+		if fails {
+			out = m.step(event{kind: evMainExit, at: t0, inc: m.cur.id, empty: true, exit: &status.Exit{Code: 1, Description: "exited with status 1"}})
+			if v, r := effect[doVerdict](out), effect[doReply](out); !hasEffect[doVerdict](out) || v.err == nil || r.w != w || r.r.err == nil || m.state != stFailed {
+				t.Errorf("a failed restart before the verdict: %v, effects %s", m.state, effectNames(out))
+			}
+			continue
+		}
+		out = m.step(event{kind: evReady, at: t0, inc: m.cur.id})
+		if v, r := effect[doVerdict](out), effect[doReply](out); !hasEffect[doVerdict](out) || v.err != nil || r.w != w || r.r.pid != 500 {
+			t.Errorf("ready after a restart before the verdict: effects %s (%+v, %+v)", effectNames(out), v, r.r)
+		}
+	}
+}
+
 // effect returns the first effect of type E.
 func effect[E any](effects []any) E {
 	for _, e := range effects {

@@ -280,10 +280,14 @@ func (m *machine) onRetiree(ev event) {
 	}
 }
 
-// newIncarnation makes the next incarnation of this instance.
+// newIncarnation makes the next incarnation of this instance. It is the
+// first (its outcome is the start's verdict) until a verdict was given:
+// an incarnation that a restart replaced before it was ready hands the
+// verdict on to the one that replaces it, so that whoever waits for the
+// start (tend start, tend scale) hears of it.
 func (m *machine) newIncarnation(now time.Time) *incarnation {
 	*m.ids++
 	m.spawns++
 	m.thr.started(now)
-	return &incarnation{id: *m.ids, first: m.spawns == 1, startedAt: now}
+	return &incarnation{id: *m.ids, first: !m.verdict, startedAt: now}
 }

@@ -3,12 +3,15 @@
 package supervisor
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -137,4 +140,60 @@ func TestInstances(t *testing.T) {
 			t.Errorf("after the reload: %+v", r.Instances)
 		}
 	})
+}
+
+// TestScaleRacesRestart (issue 25.2): tend scale and tend restart at
+// once, in either order, with instances that take 300 ms to be ready:
+// every scale and every restart returns, without error, once the daemon
+// is as it asked (an instance that a restart replaced before it was
+// ready answers the scale when its successor is; an instance that a
+// scale takes away is not waited for by the restart).
+func TestScaleRacesRestart(t *testing.T) {
+	f := newFixture(t, "sleep")
+	f.def.Instances = 2
+	f.def.Ready = "after:300ms"
+	s := f.start(true)
+	if err := s.WaitReady(stopCtx(t)); err != nil {
+		t.Fatal(err)
+	}
+	for round, n := range []int{3, 1, 2, 1, 3, 2} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		var scaleErr, restartErr error
+		scale := func() { scaleErr = s.Scale(ctx, n) }
+		restart := func() { _, restartErr = s.Restart(ctx) }
+		first, second := scale, restart
+		if round%2 == 1 {
+			first, second = restart, scale
+		}
+		var wg sync.WaitGroup
+		wg.Go(first)
+		time.Sleep(time.Duration(round*8) * time.Millisecond)
+		wg.Go(second)
+		wg.Wait()
+		cancel()
+		if scaleErr != nil || restartErr != nil {
+			t.Fatalf("round %d, scale to %d: scale: %v; restart: %v", round, n, scaleErr, restartErr)
+		}
+		var last status.Record
+		defer func() {
+			if t.Failed() {
+				t.Logf("last record: %+v", last)
+			}
+		}()
+		waitRecord(t, s, fmt.Sprintf("%d instances running", n), func(r status.Record) bool {
+			last = r
+			if n == 1 { // one instance: the record is the instance's
+				return r.InstanceCount == 1 && len(r.Instances) == 0 && r.State == status.Running
+			}
+			if r.InstanceCount != n || len(r.Instances) != n {
+				return false
+			}
+			for _, in := range r.Instances {
+				if in.State != status.Running {
+					return false
+				}
+			}
+			return true
+		})
+	}
 }
