@@ -146,6 +146,11 @@ func experiments() []*experiment {
 			Try:    tryScaleRestart,
 		},
 		{
+			Name: "resurrect-twice", Issue: "25.3", Tries: 5, ShortTries: 1, Deadline: 60 * time.Second,
+			Checks: "3 daemons, a reboot (kill -9 of the keeper, the host and the daemons), then 2 `resurrect` at once: both exit 0, each daemon said started by one only, runs once as that pid, not restarted",
+			Try:    tryResurrectTwice,
+		},
+		{
 			Name: "host-loss", Issue: "20.4", Tries: 120, ShortTries: 6, Deadline: 45 * time.Second,
 			Checks: "kill -9 of the host 0-60 ms into a `start`, `stop`, `restart`, `reload`, `scale 2` or `up` (20 tries each) of a daemon writing numbered lines every 5 ms: a new host answers within 2 s; the daemon then runs as asked (the command given again if it failed), no copy doubled or lost, every line of every writer in the log, in order",
 			Timed:  "a new host answers", Try: tryHostLoss,

@@ -4,14 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/tendhq/tend/daemon"
 	"github.com/tendhq/tend/internal/client"
 	"github.com/tendhq/tend/internal/config"
 	"github.com/tendhq/tend/internal/definition"
+	"github.com/tendhq/tend/internal/pidfile"
 	"github.com/tendhq/tend/internal/state"
 )
 
@@ -45,6 +49,11 @@ func runResurrect(args []string) int {
 	if err != nil {
 		return fail(err)
 	}
+	unlock, err := lockResurrect(store)
+	if err != nil {
+		return fail(err)
+	}
+	defer unlock()
 	names, err := store.List()
 	if err != nil {
 		return fail(err)
@@ -142,7 +151,9 @@ func resurrectOrder(source string, names []string) []string {
 }
 
 // resurrectOne ends what is left of a daemon (processes that outlived a
-// crashed supervisor) and starts it from its stored definition.
+// crashed supervisor) and starts it from its stored definition. It never
+// restarts a daemon that runs: one that another tend started meanwhile
+// is reported as running, not replaced.
 func resurrectOne(store *state.Store, name string, report func(name, format string, args ...any)) error {
 	dir, err := store.Dir(name)
 	if err != nil {
@@ -150,12 +161,59 @@ func resurrectOne(store *state.Store, name string, report func(name, format stri
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), readyVerdictWait(dir))
 	defer cancel()
-	pid, err := client.Restart(ctx, dir)
+	def, err := client.LoadDefinition(dir)
+	if err != nil {
+		return fmt.Errorf("its stored definition is unusable (%w); start it anew with tend start %s [options] -- COMMAND", err, name)
+	}
+	if v, err := client.Inspect(dir); err == nil && v.Condition == client.Lost {
+		if _, err := client.Stop(ctx, dir); err != nil && !errors.Is(err, client.ErrNotRunning) {
+			return err
+		}
+	}
+	pid, err := client.Start(ctx, dir, def)
+	if errors.Is(err, daemon.ErrAlreadyRunning) {
+		// Another tend started it meanwhile.
+		if v, err := client.Inspect(dir); err == nil && v.PID > 0 {
+			report(name, "already running (pid %d)", v.PID)
+		} else {
+			report(name, "already running")
+		}
+		return nil
+	}
 	if err != nil {
 		return err
 	}
 	report(name, "started (pid %d)", pid)
 	return nil
+}
+
+// resurrectLock is the file, in the state folder, whose lock a tend
+// resurrect holds while it runs (a name no daemon can have: it starts
+// with a dot).
+const resurrectLock = ".resurrect.lock"
+
+// lockResurrect waits until no other tend resurrect runs on the store,
+// and returns what lets the next one go. Two at once (a boot script and a
+// user) would each see the same daemons down, and the second would stop
+// the leftovers that the first had already replaced by a new start.
+func lockResurrect(store *state.Store) (func(), error) {
+	path := filepath.Join(store.Root(), resurrectLock)
+	said := false
+	for {
+		pf, err := pidfile.Lock(path, 0o600)
+		var locked *pidfile.LockedError
+		switch {
+		case err == nil:
+			pf.Write(os.Getpid())
+			return func() { pf.Remove() }, nil
+		case !errors.As(err, &locked):
+			return nil, err
+		case !said:
+			fmt.Fprintf(os.Stderr, "tend: waiting for another tend resurrect (pid %d) to finish\n", locked.PID)
+			said = true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // readyVerdictWait is how long a start of the daemon may take.

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -131,6 +134,54 @@ after = ["web"]
 	// Run again with everything up: nothing to do.
 	if r := e.tend("resurrect"); r.code != 0 || r.stdout != "" {
 		t.Errorf("resurrect with everything up: %v", r)
+	}
+}
+
+// TestTwoResurrectsAtOnce (issue 25.3): two tend resurrect at once after
+// a reboot both exit 0; each daemon is started once, by one of them, and
+// the other neither starts it again nor stops it.
+func TestTwoResurrectsAtOnce(t *testing.T) {
+	e := newEnv(t)
+	names := []string{"a", "b", "c"}
+	for _, name := range names {
+		e.mustStart(name, "sleep")
+		e.crash(name)
+	}
+	e.reboot()
+	var rs [2]result
+	var wg sync.WaitGroup
+	for i := range rs {
+		wg.Go(func() {
+			cmd := exec.Command(tendBin, "resurrect")
+			cmd.Env = append(os.Environ(), "TEND_HOME="+e.home)
+			var out, errb bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &errb
+			err := cmd.Run()
+			rs[i] = result{code: cmd.ProcessState.ExitCode(), stdout: out.String(), stderr: errb.String()}
+			if err != nil && cmd.ProcessState == nil {
+				rs[i].code, rs[i].stderr = -1, err.Error()
+			}
+		})
+	}
+	wg.Wait()
+	started := map[string]int{} // name -> pid said started
+	line := regexp.MustCompile(`(?m)^(\S+): started \(pid (\d+)\)$`)
+	for _, r := range rs {
+		if r.code != 0 {
+			t.Errorf("resurrect: %v", r)
+		}
+		for _, m := range line.FindAllStringSubmatch(r.stdout, -1) {
+			if _, twice := started[m[1]]; twice {
+				t.Errorf("%s started by both resurrects: %v and %v", m[1], rs[0], rs[1])
+			}
+			started[m[1]], _ = strconv.Atoi(m[2])
+		}
+	}
+	for _, name := range names {
+		s, code := e.status(name)
+		if code != 0 || s.State != "running" || s.PID != started[name] || s.Restarts != 0 || !alive(s.PID) {
+			t.Errorf("%s after two resurrects: %d %+v, said started as pid %d (%v; %v)", name, code, s, started[name], rs[0], rs[1])
+		}
 	}
 }
 
