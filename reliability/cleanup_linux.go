@@ -199,6 +199,9 @@ func (e *env) collectCgroups(home string) {
 		var rec struct {
 			Cgroup string `json:"cgroup"`
 		}
+		if fi, err := os.Lstat(f); err != nil || !fi.Mode().IsRegular() {
+			continue // a FIFO an experiment put there would block the read
+		}
 		b, _ := os.ReadFile(f)
 		if json.Unmarshal(b, &rec) == nil && rec.Cgroup != "" && strings.Contains(filepath.Base(rec.Cgroup), e.prefix) {
 			e.cgroups[rec.Cgroup] = true

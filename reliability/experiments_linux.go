@@ -151,6 +151,11 @@ func experiments() []*experiment {
 			Try:    tryResurrectTwice,
 		},
 		{
+			Name: "resurrect-damaged", Issue: "25.4", Tries: 3, ShortTries: 1,
+			Checks: "after a reboot, status.json garbage, empty or a FIFO, definition.json cut short (one daemon each) beside an intact one: `resurrect` exits 1 within 10 s naming each damaged daemon and file, starts the intact one only",
+			Try:    tryResurrectDamaged,
+		},
+		{
 			Name: "host-loss", Issue: "20.4", Tries: 120, ShortTries: 6, Deadline: 45 * time.Second,
 			Checks: "kill -9 of the host 0-60 ms into a `start`, `stop`, `restart`, `reload`, `scale 2` or `up` (20 tries each) of a daemon writing numbered lines every 5 ms: a new host answers within 2 s; the daemon then runs as asked (the command given again if it failed), no copy doubled or lost, every line of every writer in the log, in order",
 			Timed:  "a new host answers", Try: tryHostLoss,

@@ -185,6 +185,26 @@ func TestTwoResurrectsAtOnce(t *testing.T) {
 	}
 }
 
+// TestResurrectDamagedRecord (issue 25.4): a daemon whose record was
+// damaged while the machine was down is not started, and resurrect says
+// so, naming the file, and exits 1; the others start.
+func TestResurrectDamagedRecord(t *testing.T) {
+	e := newEnv(t)
+	for _, name := range []string{"good", "bad"} {
+		e.mustStart(name, "sleep")
+		e.crash(name)
+	}
+	e.reboot()
+	writeFile(t, filepath.Join(e.home, "bad", "status.json"), "garbage\n")
+	r := e.tend("resurrect")
+	if r.code != 1 || !regexp.MustCompile(`(?m)^bad: not started: .*bad/status\.json`).MatchString(r.stdout) {
+		t.Errorf("resurrect beside a damaged record: %v; want exit 1 and a line naming bad's status.json", r)
+	}
+	if s, code := e.status("good"); code != 0 || s.State != "running" || !alive(s.PID) {
+		t.Errorf("good after resurrect: %d %+v", code, s)
+	}
+}
+
 // TestStartupPrints checks what tend startup would install.
 func TestStartupPrints(t *testing.T) {
 	e := newEnv(t)
