@@ -156,6 +156,11 @@ func experiments() []*experiment {
 			Try:    tryResurrectDamaged,
 		},
 		{
+			Name: "foreground-slow-stdout", Issue: "25.5", Tries: 4, ShortTries: 2, Deadline: 60 * time.Second,
+			Checks: "`tend up --foreground` of a noisy daemon, its stdout a pipe read from 1 s after the SIGTERM at 400 KB/s; SIGHUP, then SIGTERM 0.5 s later: exits within 10 s, daemons gone (every other try as PID 1, as root)",
+			Timed:  "SIGTERM to exit", Try: tryForegroundSlowStdout,
+		},
+		{
 			Name: "host-loss", Issue: "20.4", Tries: 120, ShortTries: 6, Deadline: 45 * time.Second,
 			Checks: "kill -9 of the host 0-60 ms into a `start`, `stop`, `restart`, `reload`, `scale 2` or `up` (20 tries each) of a daemon writing numbered lines every 5 ms: a new host answers within 2 s; the daemon then runs as asked (the command given again if it failed), no copy doubled or lost, every line of every writer in the log, in order",
 			Timed:  "a new host answers", Try: tryHostLoss,

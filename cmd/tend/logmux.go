@@ -32,6 +32,8 @@ type logSources struct {
 	fromNow bool
 	// prefix aligns the names: the longest name's width.
 	width int
+	// out is where follow prints (os.Stdout when nil).
+	out io.Writer
 }
 
 // check refuses names that name no daemon.
@@ -146,6 +148,9 @@ func (s *logSources) follow(ctx context.Context, n int, filter logcap.Filter) er
 		start(d, n)
 	}
 	p := newLinePrinter(s.width)
+	if s.out != nil {
+		p.w = s.out
+	}
 	var batch []logLine
 	flush := time.NewTicker(batchDelay)
 	defer flush.Stop()

@@ -4,12 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/tendhq/tend/internal/config"
@@ -177,6 +176,9 @@ type upper struct {
 	project string
 	store   *state.Store
 	out     sync.Mutex // one report line at a time
+	// stdout is where the report lines go: os.Stdout, or the console
+	// that tend up --foreground shares with the daemons' output.
+	stdout io.Writer
 	// noReload (--no-reload): restart changed daemons even when they
 	// serve sockets.
 	noReload bool
@@ -211,7 +213,7 @@ func newUpper(path, project string) (*upper, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &upper{file: f, project: project, store: store}, nil
+	return &upper{file: f, project: project, store: store, stdout: os.Stdout}, nil
 }
 
 // name is the daemon's name in the store.
@@ -220,7 +222,7 @@ func (u *upper) name(d *config.Daemon) string { return qualified(u.project, d.Na
 func (u *upper) report(name, format string, args ...any) {
 	u.out.Lock()
 	defer u.out.Unlock()
-	fmt.Printf("%s: %s\n", name, fmt.Sprintf(format, args...))
+	fmt.Fprintf(u.stdout, "%s: %s\n", name, fmt.Sprintf(format, args...))
 }
 
 func runUp(args []string) int {
@@ -228,11 +230,10 @@ func runUp(args []string) int {
 	if u == nil {
 		return code
 	}
-	var sigs chan os.Signal
+	var sigs *upSignals
 	if o.foreground || o.attach {
 		// Before anything starts, so that a TERM during up still runs down.
-		sigs = make(chan os.Signal, 1)
-		signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+		sigs = notifyUp()
 	}
 	var out *liveOutput
 	if o.foreground {
@@ -244,6 +245,7 @@ func runUp(args []string) int {
 		}
 		defer stopHost()
 		u.foreground = true
+		u.stdout = &console{w: os.Stdout}
 		out = u.showOutput(names)
 		defer out.end()
 	}
@@ -271,15 +273,11 @@ func runDown(args []string) int {
 
 // attach prints the output of the daemons brought up, interleaved, until
 // SIGINT or SIGTERM, then brings them down.
-func (u *upper) attach(names []string, sigs chan os.Signal, code int, begin time.Time) int {
+func (u *upper) attach(names []string, sigs *upSignals, code int, begin time.Time) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		for sig := range sigs {
-			if sig != syscall.SIGHUP {
-				cancel()
-				return
-			}
-		}
+		<-sigs.term // a HUP does nothing here
+		cancel()
 	}()
 	src := &logSources{store: u.store, project: u.project}
 	for _, d := range u.file.Daemons {
@@ -295,7 +293,7 @@ func (u *upper) attach(names []string, sigs chan os.Signal, code int, begin time
 	if err := src.follow(ctx, -1, logcap.Filter{Since: begin}); err != nil {
 		fmt.Fprintf(os.Stderr, "tend: %s\n", userMessage(err))
 	}
-	signal.Stop(sigs)
+	sigs.stop()
 	fmt.Println()
 	// Down only what this tend up brought up; what ran before it runs on.
 	brought, kept := u.broughtUp(names)

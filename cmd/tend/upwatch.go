@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/tendhq/tend/internal/api"
 	"github.com/tendhq/tend/internal/client"
@@ -49,7 +50,7 @@ type liveOutput struct {
 // write from now on; daemons that start later are shown from their first
 // line. Start it before up, to show how the daemons start.
 func (u *upper) showOutput(names []string) *liveOutput {
-	src := &logSources{store: u.store, project: u.project, fromNow: true}
+	src := &logSources{store: u.store, project: u.project, fromNow: true, out: u.stdout}
 	for _, n := range names {
 		src.names = append(src.names, qualified(u.project, n))
 	}
@@ -64,10 +65,55 @@ func (u *upper) showOutput(names []string) *liveOutput {
 	return o
 }
 
-// end stops the output once every line written so far is printed.
+// end stops the output once every line written so far is printed, or
+// after endWait: when stdout is read more slowly than the daemons wrote,
+// what is left is in their logs, and tend up exits without it.
 func (o *liveOutput) end() {
 	o.stop()
-	<-o.done
+	select {
+	case <-o.done:
+	case <-time.After(endWait):
+		fmt.Fprintln(os.Stderr, "tend: the daemons' last output is not all shown (stdout is read more slowly than they wrote); it is in their logs: tend logs")
+	}
+}
+
+// endWait bounds the wait for the daemons' last output at the end of
+// tend up --foreground.
+const endWait = time.Second
+
+// upSignals are the signals that tend up --foreground and --attach act
+// on, each kind on a channel of its own: signal.Notify drops a signal
+// whose channel is full, and a SIGHUP waiting to be handled (tend up busy
+// bringing the file up) once made it drop the SIGTERM that followed
+// (issue 25.5). Several HUPs waiting are one up again.
+type upSignals struct {
+	term chan os.Signal // SIGTERM, SIGINT: down, and exit
+	hup  chan os.Signal // SIGHUP: up again
+}
+
+// notifyUp starts taking the signals of tend up (until stop).
+func notifyUp() *upSignals {
+	s := &upSignals{term: make(chan os.Signal, 1), hup: make(chan os.Signal, 1)}
+	signal.Notify(s.term, syscall.SIGTERM, syscall.SIGINT)
+	signal.Notify(s.hup, syscall.SIGHUP)
+	return s
+}
+
+// termPending reports whether a SIGTERM or SIGINT waits (and takes it).
+func (s *upSignals) termPending() bool {
+	select {
+	case <-s.term:
+		return true
+	default:
+		return false
+	}
+}
+
+// stop stops taking the signals: a second TERM during the down that
+// follows ends tend at once, as it would any program.
+func (s *upSignals) stop() {
+	signal.Stop(s.term)
+	signal.Stop(s.hup)
 }
 
 // foregroundPolicy is what tend up --foreground does when a daemon fails.
@@ -77,7 +123,7 @@ type foregroundPolicy struct {
 
 // foregroundLoop runs the loop above after the first up, and returns tend
 // up's exit status.
-func (u *upper) foregroundLoop(path string, names []string, sigs chan os.Signal, policy foregroundPolicy) int {
+func (u *upper) foregroundLoop(path string, names []string, sigs *upSignals, policy foregroundPolicy) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	events, err := client.Events(ctx, u.store.Root(), u.project)
@@ -90,13 +136,15 @@ func (u *upper) foregroundLoop(path string, names []string, sigs chan os.Signal,
 	sdNotify("READY=1\nSTATUS=up")
 	for {
 		select {
-		case sig := <-sigs:
-			if sig != syscall.SIGHUP {
+		case <-sigs.term:
+			return u.shutdown(names, sigs, exitOK)
+		case <-sigs.hup:
+			if sigs.termPending() {
 				return u.shutdown(names, sigs, exitOK)
 			}
 			sdNotify("RELOADING=1")
 			if nu, err := newUpper(path, u.project); err == nil {
-				nu.noReload, nu.formation = u.noReload, u.formation
+				nu.noReload, nu.formation, nu.foreground, nu.stdout = u.noReload, u.formation, u.foreground, u.stdout
 				u = nu
 				u.up(names)
 			} else {
@@ -146,9 +194,9 @@ func (u *upper) foregroundLoop(path string, names []string, sigs chan os.Signal,
 
 // shutdown brings the file down in order and returns code, or 1 if
 // something would not stop.
-func (u *upper) shutdown(names []string, sigs chan os.Signal, code int) int {
+func (u *upper) shutdown(names []string, sigs *upSignals, code int) int {
 	sdNotify("STOPPING=1")
-	signal.Stop(sigs)
+	sigs.stop()
 	if c := u.down(names); c != exitOK && code == exitOK {
 		code = c
 	}
