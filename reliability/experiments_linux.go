@@ -161,6 +161,11 @@ func experiments() []*experiment {
 			Timed:  "SIGTERM to exit", Try: tryForegroundSlowStdout,
 		},
 		{
+			Name: "stop-host-kill", Issue: "25.6", Tries: 40, ShortTries: 8,
+			Checks: "`stop`, then kill -9 of the host 5-35 ms later (every other try a daemon that takes 50 ms to end on TERM; every other pair without a cgroup): stop exits 0, nothing of the daemon runs, status says stopped",
+			Try:    tryStopHostKill,
+		},
+		{
 			Name: "host-loss", Issue: "20.4", Tries: 120, ShortTries: 6, Deadline: 45 * time.Second,
 			Checks: "kill -9 of the host 0-60 ms into a `start`, `stop`, `restart`, `reload`, `scale 2` or `up` (20 tries each) of a daemon writing numbered lines every 5 ms: a new host answers within 2 s; the daemon then runs as asked (the command given again if it failed), no copy doubled or lost, every line of every writer in the log, in order",
 			Timed:  "a new host answers", Try: tryHostLoss,

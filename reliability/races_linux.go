@@ -47,3 +47,54 @@ func tryScaleRestart(t *T) error {
 	}
 	return p.err()
 }
+
+// tryStopHostKill (25.6): `tend stop`, then kill -9 of the host 5-35 ms
+// later, of a sleep (every other try, a shell that takes 50 ms to end on
+// SIGTERM, so that the host dies in the middle of the stop), every
+// fourth pair without a cgroup: the stop exits 0 (the client sends it
+// again to the new host), nothing of the daemon runs once it has, and
+// status says stopped.
+func tryStopHostKill(t *T) error {
+	slow := t.I%2 == 1
+	if t.I/2%2 == 1 {
+		t.withoutCgroup()
+	}
+	name, arg := t.name(""), t.arg(0)
+	cmd := []string{"sleep", arg}
+	if slow {
+		cmd = []string{"sh", "-c", "trap 'sleep 0.05; exit 0' TERM; sleep " + arg + " & wait"}
+		t.count("tries with a slow stop", 1)
+	}
+	if r := t.tend(append([]string{"start", name, "--"}, cmd...)...); r.code != 0 {
+		return fmt.Errorf("start: %v", r)
+	}
+	if err := t.waitFor(3*time.Second, "the daemon to run", func() bool { return len(sleeping(arg)) == 1 }); err != nil {
+		return err
+	}
+	host, err := t.hostPID()
+	if err != nil {
+		return err
+	}
+	done := make(chan res, 1)
+	go func() { done <- t.tend("stop", name) }()
+	t.sleep(time.Duration(5_000+t.rng.IntN(30_000)) * time.Microsecond)
+	if err := t.killSupervisor(host); err != nil {
+		<-done
+		return err
+	}
+	r := <-done
+	var p problems
+	left := withCmdline(arg)
+	s, sr, serr := t.status(name)
+	switch {
+	case r.code != 0:
+		t.count("stops that failed", 1)
+		p.add("%v, the host killed during it; expected exit 0 (the stop sent again to the new host)", r)
+	case len(left) > 0:
+		t.count("stopped, said the stop, while it ran", 1)
+		p.add("%v, the host killed during it, but the daemon runs: %v (status: %v)", r, left, sr)
+	case serr != nil || s.State != "stopped":
+		p.add("after the stop (%v): status %v; expected stopped", r, sr)
+	}
+	return p.err()
+}
