@@ -166,6 +166,11 @@ func experiments() []*experiment {
 			Try:    tryStopHostKill,
 		},
 		{
+			Name: "lock-file-damage", Issue: "25.7", Tries: 3, ShortTries: 1, Deadline: 90 * time.Second,
+			Checks: "supervisor.pid a FIFO (a stopped daemon's, a running one's), garbage or an unrelated live pid (--isolated daemons'): list, status, restart, stop answer within 5 s; isolated ones show running; restart and stop work; the unrelated process lives",
+			Try:    tryLockFileDamage,
+		},
+		{
 			Name: "host-loss", Issue: "20.4", Tries: 120, ShortTries: 6, Deadline: 45 * time.Second,
 			Checks: "kill -9 of the host 0-60 ms into a `start`, `stop`, `restart`, `reload`, `scale 2` or `up` (20 tries each) of a daemon writing numbered lines every 5 ms: a new host answers within 2 s; the daemon then runs as asked (the command given again if it failed), no copy doubled or lost, every line of every writer in the log, in order",
 			Timed:  "a new host answers", Try: tryHostLoss,

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -247,4 +249,96 @@ func tryPausedChild(t *T) error {
 		return fmt.Errorf("stop of a paused daemon: %v; expected exit 0 within 3s, by TERM", r)
 	}
 	return nil
+}
+
+// tryLockFileDamage (25.7): each daemon's lock file (supervisor.pid)
+// damaged: a FIFO in place of a stopped daemon's and of a running one's
+// (in the host); garbage, and the pid of an unrelated live process, in
+// that of a daemon run --isolated (its own supervisor holds the lock).
+// Every command (list, status, stop, restart) answers within 5 s; the
+// isolated daemons show running, not lost nor starting; restart starts
+// the stopped one and replaces the others, stop ends each; the unrelated
+// process is never signalled.
+func tryLockFileDamage(t *T) error {
+	innocent := exec.Command("sleep", t.arg(9))
+	innocent.Env = t.e.base
+	if err := innocent.Start(); err != nil {
+		return err
+	}
+	go innocent.Wait()
+	defer t.kill(innocent.Process.Pid, syscall.SIGKILL)
+	ip, err := readStat(innocent.Process.Pid)
+	if err != nil {
+		return err
+	}
+	type daemon struct {
+		name, damage string
+		k            int
+		isolated     bool
+	}
+	ds := []daemon{{t.name("-fifo-stopped"), "fifo", 0, false}, {t.name("-fifo-running"), "fifo", 1, false},
+		{t.name("-garbage"), "garbage", 2, true}, {t.name("-other-pid"), strconv.Itoa(ip.pid), 3, true}}
+	for _, d := range ds {
+		var extra []string
+		if d.isolated {
+			extra = []string{"--isolated"}
+		}
+		if _, err := t.startSleep(d.name, d.k, extra...); err != nil {
+			return err
+		}
+	}
+	if r := t.tend("stop", ds[0].name); r.code != 0 {
+		return fmt.Errorf("stop: %v", r)
+	}
+	for _, d := range ds {
+		path := filepath.Join(daemonFolder(t.e.home, d.name), "supervisor.pid")
+		var err error
+		switch d.damage {
+		case "fifo":
+			os.Remove(path)
+			err = syscall.Mkfifo(path, 0o644)
+		default:
+			err = os.WriteFile(path, []byte(d.damage+"\n"), 0o644) // in place: the lock stays held
+		}
+		if err != nil {
+			return err
+		}
+	}
+	var p problems
+	o := opts{timeout: 20 * time.Second}
+	slow := func(r res) bool {
+		if r.fail != nil || r.took > 5*time.Second {
+			t.count("commands blocked", 1)
+			p.add("%v; expected an answer within 5 s", r)
+			return true
+		}
+		return false
+	}
+	slow(t.tendO(o, "list"))
+	for _, d := range ds {
+		r := t.tendO(o, "status", "--json", d.name)
+		if slow(r) {
+			continue
+		}
+		var s status
+		json.Unmarshal([]byte(r.out), &s)
+		if d.isolated && (s.State != "running" || !slices.Equal(sleeping(t.arg(d.k)), []int{s.PID})) {
+			t.count("daemons misread", 1)
+			p.add("%s, its lock file holding %q while its supervisor runs: %v; expected running as %v", d.name, d.damage, r, sleeping(t.arg(d.k)))
+		}
+	}
+	for _, d := range ds {
+		r := t.tendO(o, "restart", d.name)
+		if !slow(r) && (r.code != 0 || len(sleeping(t.arg(d.k))) != 1) {
+			p.add("%s (lock file %s): %v; expected exit 0 and one copy, there are %v", d.name, d.damage, r, sleeping(t.arg(d.k)))
+		}
+		r = t.tendO(o, "stop", d.name)
+		if !slow(r) && (r.code != 0 || len(sleeping(t.arg(d.k))) != 0) {
+			p.add("%s (lock file %s): %v; expected exit 0 and nothing left, there are %v", d.name, d.damage, r, sleeping(t.arg(d.k)))
+		}
+	}
+	if !aliveAs(ip) {
+		p.add("the unrelated process %d, whose pid was written in a lock file, was killed", ip.pid)
+	}
+	return p.err()
 }

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -153,5 +156,61 @@ func TestOddStateFiles(t *testing.T) {
 	}
 	if r := e.tend("restart", "odd"); r.code == 0 || !strings.Contains(r.stderr, "start it anew with tend start odd") {
 		t.Errorf("restart from a broken definition.json: %v", r)
+	}
+}
+
+// TestLockFileDamaged (issue 25.7): a FIFO in place of a daemon's lock
+// file (supervisor.pid), stopped or running in the host, and garbage in
+// that of an --isolated daemon while its supervisor holds it: no command
+// blocks, the isolated one shows running (not lost), and restart and
+// stop work on each.
+func TestLockFileDamaged(t *testing.T) {
+	e := newEnv(t)
+	e.mustStart("stopped", "sleep")
+	e.mustStart("running", "sleep")
+	isolated := e.mustStart("isolated", "sleep", "--isolated")
+	if r := e.tend("stop", "stopped"); r.code != 0 {
+		t.Fatalf("stop: %v", r)
+	}
+	for _, name := range []string{"stopped", "running"} {
+		path := filepath.Join(e.home, name, "supervisor.pid")
+		os.Remove(path)
+		if err := syscall.Mkfifo(path, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(t, filepath.Join(e.home, "isolated", "supervisor.pid"), "garbage\n")
+	timed := func(args ...string) result {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, tendBin, args...)
+		cmd.Env = append(os.Environ(), "TEND_HOME="+e.home)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		began := time.Now()
+		cmd.Run()
+		r := result{code: cmd.ProcessState.ExitCode(), stdout: out.String(), stderr: errb.String()}
+		if took := time.Since(began); took > 5*time.Second {
+			t.Errorf("tend %s took %v: %v", strings.Join(args, " "), took, r)
+		}
+		return r
+	}
+	if r := timed("list"); r.code != 0 || strings.Count(r.stdout, "\n") != 4 {
+		t.Errorf("list: %v", r)
+	}
+	if s, code := e.status("isolated"); code != 0 || s.State != "running" || s.PID != isolated || !s.SupervisorAlive {
+		t.Errorf("status of the isolated daemon, its lock file garbage: %d %+v", code, s)
+	}
+	for _, name := range []string{"stopped", "running", "isolated"} {
+		if r := timed("restart", name); r.code != 0 {
+			t.Errorf("restart %s: %v", name, r)
+		}
+		if r := timed("stop", name); r.code != 0 || !strings.HasPrefix(r.stdout, "stopped "+name) {
+			t.Errorf("stop %s: %v", name, r)
+		}
+	}
+	if alive(isolated) {
+		t.Errorf("the isolated daemon %d runs after its stop", isolated)
 	}
 }

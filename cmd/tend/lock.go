@@ -11,7 +11,7 @@ import (
 // lockSupervisor takes the daemon's supervisor lock for a foreground
 // supervisor (tend run --name), as daemon.Detach does for tend start.
 func lockSupervisor(dir state.Dir) (func(), error) {
-	pf, err := pidfile.Lock(dir.SupervisorPIDFile(), 0o644)
+	pf, err := dir.LockSupervisor()
 	if err != nil {
 		var locked *pidfile.LockedError
 		if errors.As(err, &locked) {

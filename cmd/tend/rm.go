@@ -110,7 +110,7 @@ func forget(store *state.Store, dir state.Dir) error {
 		}
 		return err
 	}
-	lock, err := pidfile.Lock(dir.SupervisorPIDFile(), 0o644)
+	lock, err := dir.LockSupervisor()
 	if errors.Is(err, pidfile.ErrLocked) {
 		return fmt.Errorf("%s was started meanwhile: stop it first (tend stop %s)", dir.Name, dir.Name)
 	}

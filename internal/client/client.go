@@ -398,7 +398,7 @@ func waitUnlocked(ctx context.Context, dir state.Dir, sup proc.Identity) error {
 	for {
 		// The lock itself, not lockHolder: a dead process's lock
 		// lingers a moment, and a start must find it free.
-		held, pid, err := pidfile.Locked(dir.SupervisorPIDFile())
+		held, pid, err := pidfile.Holder(dir.SupervisorPIDFile(), sup.PID)
 		if err != nil || !held || (sup.PID > 0 && pid != sup.PID) {
 			return err
 		}

@@ -146,7 +146,7 @@ func inspect(dir state.Dir, fresh bool) (*View, error) {
 // does and is alive: the kernel releases a dead process's lock a moment
 // after it died, and a zombie holds none.
 func lockHolder(dir state.Dir) (proc.Identity, bool) {
-	held, pid, err := pidfile.Locked(dir.SupervisorPIDFile())
+	held, pid, err := pidfile.Holder(dir.SupervisorPIDFile(), recordedSupervisor(dir))
 	if err != nil || !held || pid <= 0 {
 		return proc.Identity{}, false
 	}
@@ -155,6 +155,17 @@ func lockHolder(dir state.Dir) (proc.Identity, bool) {
 		return proc.Identity{}, false
 	}
 	return id, true
+}
+
+// recordedSupervisor is the supervisor the daemon's record names, 0 when
+// none can be read: with the pid written in the lock file, the processes
+// that may hold the lock (see pidfile.Holder).
+func recordedSupervisor(dir state.Dir) int {
+	var rec status.Record
+	if state.ReadJSON(dir.StatusFile(), &rec) != nil {
+		return 0
+	}
+	return rec.Supervisor.PID
 }
 
 // askTimeout bounds a status request: a supervisor that does not answer

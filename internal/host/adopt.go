@@ -8,7 +8,6 @@ import (
 
 	"github.com/tendhq/tend/internal/definition"
 	"github.com/tendhq/tend/internal/keeper"
-	"github.com/tendhq/tend/internal/pidfile"
 	"github.com/tendhq/tend/internal/proc"
 	"github.com/tendhq/tend/internal/state"
 	"github.com/tendhq/tend/internal/status"
@@ -137,7 +136,7 @@ func (h *Host) resume(name string, r *supervisor.Resumption) error {
 	if err := h.reg.claim(name); err != nil {
 		return err
 	}
-	lock, err := pidfile.Lock(dir.SupervisorPIDFile(), 0o644)
+	lock, err := dir.LockSupervisor()
 	if err != nil {
 		h.reg.release(name, nil)
 		return err

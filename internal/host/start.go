@@ -65,7 +65,7 @@ func (h *Host) startReady(ctx context.Context, def *definition.Definition) (stat
 	}
 	// The daemon's lock: another process may hold it (a supervisor of
 	// tend before the host, a daemon started --isolated).
-	lock, err := pidfile.Lock(dir.SupervisorPIDFile(), 0o644)
+	lock, err := dir.LockSupervisor()
 	if err != nil {
 		h.reg.release(def.Name, nil)
 		var locked *pidfile.LockedError

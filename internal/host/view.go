@@ -54,10 +54,12 @@ func (h *Host) view(name string) (*api.View, *supervisor.Supervisor, error) {
 		return nil, nil, err
 	}
 	v := &api.View{Record: rec, Condition: api.Condition(rec.State)}
-	if held, pid, err := pidfile.Locked(dir.SupervisorPIDFile()); err == nil && held && pid != h.self.PID {
+	if held, pid, err := pidfile.Holder(dir.SupervisorPIDFile(), rec.Supervisor.PID); err == nil && held && pid != h.self.PID {
 		// Supervised by another process: a daemon started --isolated,
-		// or by a tend from before the host.
-		if id, err := proc.Lookup(pid); err == nil && id.Alive() {
+		// or by a tend from before the host. The holder is the process
+		// that has the lock file open, whatever the file says; one that
+		// cannot be found still holds the lock.
+		if id, err := proc.Lookup(pid); pid == 0 || err == nil && id.Alive() {
 			v.SupervisorAlive, v.Elsewhere = true, true
 			v.MainAlive = rec.Main().PID > 0 && rec.Main().Alive()
 			return v, nil, nil

@@ -38,6 +38,12 @@ func (e *LockedError) Error() string {
 // Unwrap makes errors.Is(err, ErrLocked) true.
 func (e *LockedError) Unwrap() error { return ErrLocked }
 
+// ErrNotRegular is wrapped by the errors of Lock, Read, Locked and Holder
+// when the path names something other than a regular file (a FIFO, a
+// socket, a device): none is ever a pidfile, and reading a FIFO would
+// block.
+var ErrNotRegular = errors.New("not a regular file")
+
 // File is a locked pidfile. Its lock lasts as long as its descriptor is open
 // in any process, which is how a launcher can take the lock and hand the
 // descriptor to the daemon it starts.
@@ -54,6 +60,10 @@ func Lock(path string, perm os.FileMode) (*File, error) {
 	for attempt := 0; attempt < 10; attempt++ {
 		f, err := openNoFollow(path, perm)
 		if err != nil {
+			return nil, fmt.Errorf("pidfile %s: %w", path, err)
+		}
+		if err := regular(f); err != nil {
+			f.Close()
 			return nil, fmt.Errorf("pidfile %s: %w", path, err)
 		}
 		if err := lockFile(f); err != nil {
@@ -131,7 +141,7 @@ func (p *File) Close() error { return p.f.Close() }
 // Read returns the pid written in the pidfile at path. It does not say
 // whether that process still runs; use Locked for that.
 func Read(path string) (int, error) {
-	f, err := openReadNoFollow(path)
+	f, err := openRead(path)
 	if err != nil {
 		return 0, fmt.Errorf("pidfile %s: %w", path, err)
 	}
@@ -158,12 +168,12 @@ func parse(r io.Reader, path string) (int, error) {
 // Locked reports whether some process holds the lock on the pidfile at path,
 // and the pid in the file. A missing file is not locked.
 func Locked(path string) (bool, int, error) {
-	f, err := openReadNoFollow(path)
+	f, err := openRead(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return false, 0, nil
 	}
 	if err != nil {
-		return false, 0, fmt.Errorf("pidfile %s: %w", path, err)
+		return false, 0, err
 	}
 	defer f.Close()
 	pid, _ := parse(f, path)
@@ -172,4 +182,60 @@ func Locked(path string) (bool, int, error) {
 		return false, pid, fmt.Errorf("pidfile %s: %w", path, err)
 	}
 	return held, pid, nil
+}
+
+// openRead opens the pidfile at path for reading without blocking (a
+// FIFO put in its place) and checks that it is a regular file.
+func openRead(path string) (*os.File, error) {
+	f, err := openReadNoFollow(path)
+	if err == nil {
+		if err = regular(f); err != nil {
+			f.Close()
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("pidfile %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// regular checks that f is a regular file.
+func regular(f *os.File) error {
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() {
+		return fmt.Errorf("%w (%s); remove it", ErrNotRegular, fi.Mode().Type())
+	}
+	return nil
+}
+
+// Holder reports whether some process holds the lock on the pidfile at
+// path, and which: the pid written in the file if that process has the
+// file open, else the first of others (pids the caller knows of, such as
+// the supervisor a record names) that does. The pid is 0 when the lock is
+// held and none of them has the file open: what the file says (garbage,
+// the pid of an unrelated process) is never believed on its own. Where a
+// process's open files cannot be seen (not Linux), the pid written in the
+// file is taken. A missing file is not locked.
+func Holder(path string, others ...int) (held bool, pid int, err error) {
+	f, err := openRead(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, 0, nil
+	}
+	if err != nil {
+		return false, 0, err
+	}
+	defer f.Close()
+	written, _ := parse(f, path)
+	if held, err = probeLock(f); err != nil || !held {
+		return false, 0, err
+	}
+	for _, pid := range append([]int{written}, others...) {
+		if pid > 0 && hasOpen(pid, f, written) {
+			return true, pid, nil
+		}
+	}
+	return true, 0, nil
 }

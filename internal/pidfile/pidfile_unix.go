@@ -11,12 +11,15 @@ import (
 
 var errWouldBlock = unix.EWOULDBLOCK
 
+// The opens do not block: O_NONBLOCK, which regular files ignore, keeps
+// a FIFO put in a pidfile's place from holding the caller until a writer
+// comes (Lock and the readers then refuse it: not a regular file).
 func openNoFollow(path string, perm os.FileMode) (*os.File, error) {
-	return os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_NOCTTY|unix.O_CLOEXEC, perm)
+	return os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, perm)
 }
 
 func openReadNoFollow(path string) (*os.File, error) {
-	return os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	return os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
 }
 
 func lockFile(f *os.File) error {

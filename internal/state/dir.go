@@ -16,7 +16,8 @@ func (d Dir) file(name string) string { return filepath.Join(d.Path, name) }
 func (d Dir) LockFile() string { return d.file("lock") }
 
 // SupervisorPIDFile is the path of the file holding the supervisor's pid.
-// It is informational: the CLI talks to the supervisor through [Dir.Socket].
+// Its supervisor holds it locked (see [Dir.LockSupervisor]); the CLI talks
+// to the supervisor through [Dir.Socket].
 func (d Dir) SupervisorPIDFile() string { return d.file("supervisor.pid") }
 
 // StatusFile is the path of the daemon's status record (see [WriteJSON]).

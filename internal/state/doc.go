@@ -8,7 +8,7 @@
 //	$TEND_HOME/              0700, owned by the user (see [Home], [Open])
 //	    NAME/                0700, one folder per daemon (see [Store.Create])
 //	        lock             held by the running supervisor
-//	        supervisor.pid   the supervisor's pid (informational)
+//	        supervisor.pid   the supervisor's pid, locked while it runs (Dir.LockSupervisor)
 //	        status.json      written atomically by the supervisor
 //	        definition.json  how the daemon was started
 //	        control.sock     the supervisor's control socket

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/tendhq/tend/internal/pidfile"
 	statedir "github.com/tendhq/tend/internal/state"
 	"github.com/tendhq/tend/internal/watch"
 )
@@ -153,7 +152,7 @@ func (s *Supervisor) restoreFolder() error {
 	if err != nil {
 		return err
 	}
-	pf, err := pidfile.Lock(dir.SupervisorPIDFile(), 0o644)
+	pf, err := dir.LockSupervisor()
 	if err != nil {
 		return err
 	}
