@@ -171,6 +171,11 @@ func experiments() []*experiment {
 			Try:    tryLockFileDamage,
 		},
 		{
+			Name: "bytes-not-utf8", Issue: "25.8", Tries: 3, ShortTries: 1,
+			Checks: "`tend start` with an argument, an --env value and a --dir that are not UTF-8: the daemon's cmdline, environ and cwd hold the same bytes, and it opens the file named, after the start and after a restart (from the stored definition)",
+			Try:    tryBytesNotUTF8,
+		},
+		{
 			Name: "host-loss", Issue: "20.4", Tries: 120, ShortTries: 6, Deadline: 45 * time.Second,
 			Checks: "kill -9 of the host 0-60 ms into a `start`, `stop`, `restart`, `reload`, `scale 2` or `up` (20 tries each) of a daemon writing numbered lines every 5 ms: a new host answers within 2 s; the daemon then runs as asked (the command given again if it failed), no copy doubled or lost, every line of every writer in the log, in order",
 			Timed:  "a new host answers", Try: tryHostLoss,

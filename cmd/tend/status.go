@@ -13,6 +13,7 @@ import (
 	"github.com/tendhq/tend/internal/client"
 	"github.com/tendhq/tend/internal/definition"
 	"github.com/tendhq/tend/internal/proc"
+	"github.com/tendhq/tend/internal/rawstr"
 	"github.com/tendhq/tend/internal/state"
 	"github.com/tendhq/tend/internal/status"
 )
@@ -258,46 +259,46 @@ func since(t time.Time) string {
 
 // statusJSON is the --json form of a daemon's status, stable for scripts.
 type statusJSON struct {
-	Name            string    `json:"name"`
-	State           string    `json:"state"`
-	PID             int       `json:"pid,omitzero"`
-	SupervisorPID   int       `json:"supervisor_pid,omitzero"`
-	StartedAt       time.Time `json:"started_at,omitzero"`
-	Restarts        int       `json:"restarts"`
-	LastExit        any       `json:"last_exit,omitzero"`
-	Error           string    `json:"error,omitzero"`
-	Command         []string  `json:"command"`
-	TTY             bool      `json:"tty,omitzero"`
-	Dir             string    `json:"dir,omitzero"`
-	Project         string    `json:"project,omitzero"`
-	Source          string    `json:"source,omitzero"`
-	Log             string    `json:"log,omitzero"`
-	LogError        string    `json:"log_error,omitzero"`
-	LostLines       int64     `json:"lost_lines,omitzero"`
-	LastStderr      []string  `json:"last_stderr,omitzero"`
-	CPUPercent      *float64  `json:"cpu_percent,omitzero"`
-	RSSBytes        int64     `json:"rss_bytes,omitzero"`
-	PSSBytes        int64     `json:"pss_bytes,omitzero"`
-	Status          string    `json:"status,omitzero"`
-	Stale           bool      `json:"stale,omitzero"`
-	Ready           bool      `json:"ready,omitzero"`
-	Adopted         string    `json:"adopted,omitzero"`
-	Processes       []int     `json:"processes,omitzero"`
-	Phase           string    `json:"phase,omitzero"`
-	Errno           int       `json:"errno,omitzero"`
-	Health          string    `json:"health,omitzero"`
-	HealthCheck     any       `json:"health_check,omitzero"`
-	Reloads         int       `json:"reloads,omitzero"`
-	Limits          []string  `json:"limits,omitzero"`
-	LimitNotes      []string  `json:"limit_notes,omitzero"`
-	LimitHit        string    `json:"limit_hit,omitzero"`
-	LimitHitAt      time.Time `json:"limit_hit_at,omitzero"`
-	Next            any       `json:"next,omitzero"`
-	Retiring        []int     `json:"retiring,omitzero"`
-	InstanceCount   int       `json:"instance_count,omitzero"`
-	Instances       any       `json:"instances,omitzero"`
-	StatusExitCode  int       `json:"status_exit_code"`
-	SupervisorAlive bool      `json:"supervisor_alive"`
+	Name            string         `json:"name"`
+	State           string         `json:"state"`
+	PID             int            `json:"pid,omitzero"`
+	SupervisorPID   int            `json:"supervisor_pid,omitzero"`
+	StartedAt       time.Time      `json:"started_at,omitzero"`
+	Restarts        int            `json:"restarts"`
+	LastExit        any            `json:"last_exit,omitzero"`
+	Error           string         `json:"error,omitzero"`
+	Command         rawstr.Strings `json:"command"`
+	TTY             bool           `json:"tty,omitzero"`
+	Dir             rawstr.String  `json:"dir,omitzero"`
+	Project         string         `json:"project,omitzero"`
+	Source          string         `json:"source,omitzero"`
+	Log             string         `json:"log,omitzero"`
+	LogError        string         `json:"log_error,omitzero"`
+	LostLines       int64          `json:"lost_lines,omitzero"`
+	LastStderr      []string       `json:"last_stderr,omitzero"`
+	CPUPercent      *float64       `json:"cpu_percent,omitzero"`
+	RSSBytes        int64          `json:"rss_bytes,omitzero"`
+	PSSBytes        int64          `json:"pss_bytes,omitzero"`
+	Status          string         `json:"status,omitzero"`
+	Stale           bool           `json:"stale,omitzero"`
+	Ready           bool           `json:"ready,omitzero"`
+	Adopted         string         `json:"adopted,omitzero"`
+	Processes       []int          `json:"processes,omitzero"`
+	Phase           string         `json:"phase,omitzero"`
+	Errno           int            `json:"errno,omitzero"`
+	Health          string         `json:"health,omitzero"`
+	HealthCheck     any            `json:"health_check,omitzero"`
+	Reloads         int            `json:"reloads,omitzero"`
+	Limits          []string       `json:"limits,omitzero"`
+	LimitNotes      []string       `json:"limit_notes,omitzero"`
+	LimitHit        string         `json:"limit_hit,omitzero"`
+	LimitHitAt      time.Time      `json:"limit_hit_at,omitzero"`
+	Next            any            `json:"next,omitzero"`
+	Retiring        []int          `json:"retiring,omitzero"`
+	InstanceCount   int            `json:"instance_count,omitzero"`
+	Instances       any            `json:"instances,omitzero"`
+	StatusExitCode  int            `json:"status_exit_code"`
+	SupervisorAlive bool           `json:"supervisor_alive"`
 	// Of a task (--oneshot, --every, --schedule).
 	Runs    int       `json:"runs,omitzero"`
 	Skipped int       `json:"skipped,omitzero"`
@@ -314,7 +315,7 @@ func (info *daemonInfo) json() statusJSON {
 		Stale: v.Stale, StatusExitCode: v.ExitCode(), SupervisorAlive: v.SupervisorAlive,
 	}
 	if def := info.def; def != nil {
-		j.Dir, j.Project, j.Source = def.Dir, def.Project, def.Source
+		j.Dir, j.Project, j.Source = rawstr.String(def.Dir), def.Project, def.Source
 	}
 	if u := info.usage; u.known {
 		cpu := u.cpu

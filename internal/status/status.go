@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tendhq/tend/internal/proc"
+	"github.com/tendhq/tend/internal/rawstr"
 )
 
 // State is where a daemon is in its life. It is a string so that it reads
@@ -65,8 +66,8 @@ type ProbeResult struct {
 
 // Record is status.json.
 type Record struct {
-	Name    string   `json:"name"`
-	Command []string `json:"command"`
+	Name    string         `json:"name"`
+	Command rawstr.Strings `json:"command"` // its bytes as they are: see package rawstr
 	// Supervisor names the supervisor process.
 	Supervisor proc.Identity `json:"supervisor"`
 	State      State         `json:"state"`
