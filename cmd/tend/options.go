@@ -94,6 +94,9 @@ func finishDefinition(def *definition.Definition, command []string) (*definition
 	if err := def.Validate(); err != nil {
 		return nil, err
 	}
+	if err := def.CheckLimits(); err != nil {
+		return nil, err
+	}
 	return def, nil
 }
 

@@ -113,3 +113,13 @@ func (l Limit) String() string {
 	}
 	return l.Name + "=" + v(l.Soft) + ":" + v(l.Hard)
 }
+
+// CheckLimits refuses limits that no start of the daemon could set here
+// (see LimitsPossible): the caller about to start it says so at once.
+func (d *Definition) CheckLimits() error {
+	limits, err := ParseLimits(d.Limits)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	return LimitsPossible(limits)
+}

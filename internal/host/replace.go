@@ -45,6 +45,9 @@ func (h *Host) replace(ctx context.Context, def *definition.Definition, reload b
 	if err := def.Validate(); err != nil {
 		return 0, fmt.Errorf("%w: %w", errBadRequest, err)
 	}
+	if err := def.CheckLimits(); err != nil {
+		return 0, fmt.Errorf("%w: %w", errBadRequest, err)
+	}
 	v, sup, err := h.view(def.Name)
 	if errors.Is(err, errUnknown) || err == nil && sup == nil && !v.SupervisorAlive {
 		rec, err := h.start(ctx, def)

@@ -55,6 +55,9 @@ func (h *Host) startReady(ctx context.Context, def *definition.Definition) (stat
 	if err := def.Validate(); err != nil {
 		return status.Record{}, fmt.Errorf("%w: %w", errBadRequest, err)
 	}
+	if err := def.CheckLimits(); err != nil {
+		return status.Record{}, fmt.Errorf("%w: %w", errBadRequest, err)
+	}
 	intern(def)
 	dir, err := h.store.Create(def.Name)
 	if err != nil {

@@ -168,6 +168,9 @@ func notReady(m *machine, ev event) {
 // or the daemon itself (WATCHDOG=trigger) gave up on.
 func fault(m *machine, ev event) {
 	m.log(slog.LevelWarn, "restarting", "pid", m.cur.main.PID, "reason", ev.how)
+	if m.state != stRestarting || m.fault != "" {
+		m.fault = ev.how
+	}
 	m.beginSchedule(stRestarting, ev.at)
 }
 
@@ -392,11 +395,15 @@ func beginStop(m *machine, ev event) {
 func beginRestart(m *machine, ev event) {
 	m.log(slog.LevelInfo, "restart requested")
 	m.restartWaiters = append(m.restartWaiters, ev.reply)
+	m.fault = ""
 	m.beginSchedule(stRestarting, ev.at)
 }
 
-func joinStop(m *machine, ev event)    { m.stopWaiters = append(m.stopWaiters, ev.reply) }
-func joinRestart(m *machine, ev event) { m.restartWaiters = append(m.restartWaiters, ev.reply) }
+func joinStop(m *machine, ev event) { m.stopWaiters = append(m.stopWaiters, ev.reply) }
+func joinRestart(m *machine, ev event) {
+	m.restartWaiters = append(m.restartWaiters, ev.reply)
+	m.fault = "" // asked for: not held back by the start limit
+}
 
 // beginSchedule moves to a stopping state. A schedule already running (in
 // another stopping state) goes on where it is; otherwise its first step
@@ -481,6 +488,25 @@ func restarted(m *machine, ev event) {
 	m.cur = nil
 	m.emit(doEnd{inc.id})
 	m.deadline = time.Time{}
+	if why := m.fault; why != "" {
+		// The daemon's own fault: throttled and limited as a crash is
+		// (a daemon over --memory-max at once was restarted every
+		// second, forever).
+		m.fault = ""
+		delay, ok := m.thr.next(ev.at, ev.at.Sub(inc.startedAt))
+		if !ok {
+			m.err = fmt.Sprintf("start limit hit: more than %d starts within %v; last restarted because %s",
+				m.thr.limit.Burst, m.thr.limit.Interval, why)
+			m.log(slog.LevelError, "failed", "err", m.err)
+			m.finish(stFailed, ev.at)
+			return
+		}
+		if delay > 0 {
+			m.log(slog.LevelWarn, "restarting", "in", delay.String())
+			m.state, m.deadline = stBackoff, ev.at.Add(delay)
+			return
+		}
+	}
 	m.restarts++
 	m.spawn(ev.at)
 }

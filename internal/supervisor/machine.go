@@ -261,6 +261,10 @@ type machine struct {
 	ids      *int         // the last incarnation id given, shared by the daemon's instances
 	instance int          // which of the daemon's instances this machine runs (0...)
 	thr      *throttle
+	// fault is why the restart under way is the daemon's own doing (over
+	// --memory-max, its watchdog, its health): such a restart counts
+	// against the start limit, as an exit does; "" for one asked for.
+	fault    string
 	restarts int
 	reloads  int
 	lastExit *status.Exit
