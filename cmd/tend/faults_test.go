@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +27,9 @@ func TestStoppedHostTimesOut(t *testing.T) {
 	s, _ := e.status("paused")
 	host := s.SupervisorPID
 	syscall.Kill(host, syscall.SIGSTOP)
+	// A stop reaches a process's threads one after the other: until the
+	// last has stopped, another may still serve a request.
+	eventually(t, "every thread of the host stopped", func() bool { return allStopped(host) })
 	start := time.Now()
 	r := e.tend("signal", "paused", "USR1")
 	took := time.Since(start)
@@ -44,6 +48,19 @@ func TestStoppedHostTimesOut(t *testing.T) {
 	if !alive(pid) {
 		t.Errorf("the daemon got the signal its client had given up on")
 	}
+}
+
+// allStopped says whether every thread of pid is stopped (state T).
+func allStopped(pid int) bool {
+	stats, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/stat", pid))
+	for _, f := range stats {
+		b, err := os.ReadFile(f)
+		i := bytes.LastIndexByte(b, ')')
+		if err != nil || i < 0 || i+2 >= len(b) || b[i+2] != 'T' {
+			return false
+		}
+	}
+	return len(stats) > 0
 }
 
 // TestHostSocketRemoved: a removed host socket (a cleaner of /tmp) comes
