@@ -235,7 +235,7 @@ func Options() []*Option {
 
 		{Flag: "ready", Arg: "MODE", Kind: String, Group: GroupReadiness, Systemd: "Type=",
 			Default: "settled: executed, and then all its processes wait for something, at most 1s",
-			Help:    "when the daemon is ready: settled, exec (once executed, not waiting to settle), notify, fd:N, tcp:HOST:PORT, unix:PATH, http://HOST:PORT/PATH, file:PATH or after:DURATION",
+			Help:    "when the daemon is ready: settled, exec (once executed, not waiting to settle), notify, fd:N, tcp:HOST:PORT, unix:PATH, http://HOST:PORT/PATH, file:PATH, after:DURATION or log:REGEX (a line of stdout or stderr matches)",
 			field:   func(d *Definition) any { return &d.Ready }},
 		{Flag: "ready-timeout", Arg: "DURATION", Kind: Duration, Group: GroupReadiness, Systemd: "TimeoutStartSec=",
 			Default: "60s",

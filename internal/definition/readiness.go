@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"net"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +29,7 @@ const (
 	ReadyFD     = "fd"     // a newline on a descriptor (s6's notification-fd)
 	ReadyProbe  = "probe"  // a polled probe answers (tcp, unix, http, file)
 	ReadyAfter  = "after"  // still running after a delay
+	ReadyLog    = "log"    // a line of its output matches a pattern
 )
 
 // ReadySettled is the --ready mode of the default, which may also be
@@ -47,11 +49,14 @@ type Readiness struct {
 	FD     int           // for ReadyFD
 	Probe  probe.Probe   // for ReadyProbe
 	After  time.Duration // for ReadyAfter
+	// Log is the pattern of ReadyLog (log:REGEX, Go's RE2 syntax),
+	// matched against each line of stdout and stderr without its newline.
+	Log *regexp.Regexp
 }
 
 // ParseReady parses a --ready mode: settled (the default, also for ""),
 // exec, notify, fd:N, tcp:HOST:PORT, unix:PATH, http://HOST:PORT/PATH,
-// file:PATH or after:DURATION.
+// file:PATH, after:DURATION or log:REGEX.
 func ParseReady(s string) (Readiness, error) {
 	switch {
 	case s == "" || s == ReadySettled:
@@ -72,10 +77,19 @@ func ParseReady(s string) (Readiness, error) {
 			return Readiness{}, fmt.Errorf("%q: want after:DURATION, such as after:2s", s)
 		}
 		return Readiness{Kind: ReadyAfter, After: d}, nil
+	case strings.HasPrefix(s, "log:"):
+		if s == "log:" {
+			return Readiness{}, fmt.Errorf("%q: want log:REGEX, such as log:listening on", s)
+		}
+		re, err := regexp.Compile(s[4:])
+		if err != nil {
+			return Readiness{}, fmt.Errorf("%q: want log:REGEX with a regular expression in Go's syntax (RE2): %v", s, err)
+		}
+		return Readiness{Kind: ReadyLog, Log: re}, nil
 	}
 	p, err := probe.Parse(s)
 	if err != nil || p.Kind == probe.Exec {
-		return Readiness{}, fmt.Errorf("%q: want settled, exec, notify, fd:N, tcp:HOST:PORT, unix:PATH, http://HOST:PORT/PATH, file:PATH or after:DURATION", s)
+		return Readiness{}, fmt.Errorf("%q: want settled, exec, notify, fd:N, tcp:HOST:PORT, unix:PATH, http://HOST:PORT/PATH, file:PATH, after:DURATION or log:REGEX", s)
 	}
 	return Readiness{Kind: ReadyProbe, Probe: p}, nil
 }

@@ -46,10 +46,14 @@ func BenchmarkCapture(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		opts Options
+		// watch: captured with a LineWatch (--ready log:REGEX) that
+		// is disarmed, as it is once the daemon is ready.
+		watch bool
 	}{
-		{"raw", Options{NoTimestamps: true, NoStreamNames: true}},
-		{"stream", Options{NoTimestamps: true}},
-		{"default", Options{}},
+		{"raw", Options{NoTimestamps: true, NoStreamNames: true}, false},
+		{"stream", Options{NoTimestamps: true}, false},
+		{"default", Options{}, false},
+		{"default-watched", Options{}, true},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			opts := c.opts
@@ -60,7 +64,11 @@ func BenchmarkCapture(b *testing.B) {
 			}
 			b.SetBytes(int64(len(block)))
 			b.ResetTimer()
-			if err := l.Capture(Stdout, feedPipe(b, block, b.N)); err != nil {
+			capture := func(stream string, r io.Reader) error { return l.Capture(stream, r) }
+			if c.watch {
+				capture = func(stream string, r io.Reader) error { return l.CaptureWatched(stream, r, new(LineWatch)) }
+			}
+			if err := capture(Stdout, feedPipe(b, block, b.N)); err != nil {
 				b.Fatal(err)
 			}
 			if err := l.Close(); err != nil {

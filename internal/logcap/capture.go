@@ -29,6 +29,7 @@ type capture struct {
 	nbuf    int           // buffers allocated so far, at most cap(free)
 	out     []byte        // batch being filled by the copying path; nil if none
 	lines   *atomic.Int64 // the stream's records, shared by its captures
+	watch   *lineLook     // CaptureWatched: lines shown to a LineWatch
 }
 
 // defaultPipe is the size of a new pipe's buffer (Linux): a capture grows
@@ -99,6 +100,9 @@ func (c *capture) run(r io.Reader) error {
 			if m == 0 && errors.Is(rerr, os.ErrDeadlineExceeded) {
 				rb, m, rerr = c.idle(raw)
 			}
+		}
+		if c.watch != nil && (m > 0 || rerr != nil) {
+			c.watch.look(rb[n:n+m], rerr != nil)
 		}
 		n += m
 		if n == len(rb) && rerr == nil {

@@ -305,7 +305,7 @@ func ended(m *machine, ev event) {
 		return
 	}
 	if !inc.ready {
-		err := fmt.Errorf("%s %s before it was ready", m.cfg.name, exit.Description)
+		err := fmt.Errorf("%s %s before it was ready%s", m.cfg.name, exit.Description, m.cfg.unseenLine())
 		m.reply(m.restartWaiters, result{err: err})
 		m.restartWaiters = nil
 		if inc.first {

@@ -218,6 +218,9 @@ type machineConfig struct {
 	// settle before the old one goes (doSettle); a start's, tend start
 	// watches.
 	settle bool
+	// readyLog is the pattern of --ready log:REGEX, for the errors of a
+	// start that never printed its line.
+	readyLog string
 }
 
 func newMachineConfig(d *definition.Definition) machineConfig {
@@ -243,9 +246,20 @@ func newMachineConfig(d *definition.Definition) machineConfig {
 		c.readyAfter = r.After
 	case definition.ReadyNotify:
 		c.readyNotify = true
+	case definition.ReadyLog:
+		c.readyLog = r.Log.String()
 	}
 	c.applyTask(d)
 	return c
+}
+
+// unseenLine says, for a daemon with --ready log:REGEX that was not
+// ready, that its line never came.
+func (c machineConfig) unseenLine() string {
+	if c.readyLog == "" {
+		return ""
+	}
+	return " (no line of its output matched log:" + c.readyLog + ")"
 }
 
 // machine is the supervisor's state: a states x events table of small
@@ -366,6 +380,7 @@ func (m *machine) tick(now time.Time) []any {
 			if inc.extended {
 				how += ", nor within the time it last asked for with EXTEND_TIMEOUT_USEC="
 			}
+			how += m.cfg.unseenLine()
 			run(event{kind: evNotReady, at: now, inc: inc.id, how: how})
 		}
 		if !inc.watchdogBy.IsZero() && !now.Before(inc.watchdogBy) {

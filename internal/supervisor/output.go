@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tendhq/tend/internal/definition"
 	"github.com/tendhq/tend/internal/logcap"
 )
 
@@ -29,6 +30,9 @@ type output struct {
 type instanceOutput struct {
 	o              *output
 	stdout, stderr *os.File // write ends given to every incarnation; ours to close
+	// lines looks for the line of --ready log:REGEX in both streams,
+	// armed by each incarnation before it starts.
+	lines logcap.LineWatch
 }
 
 func openOutput(s *Supervisor, cfg Config) (*output, error) {
@@ -71,6 +75,10 @@ func openOutput(s *Supervisor, cfg Config) (*output, error) {
 // the instance's output on /dev/null, with the reason in the event log.
 func (o *output) forInstance(s *Supervisor, n int, named bool) *instanceOutput {
 	io := &instanceOutput{o: o}
+	watched := s.def.Readiness().Kind == definition.ReadyLog
+	if o.passth && watched {
+		return o.passWatched(s, io)
+	}
 	if o.passth {
 		io.stdout, io.stderr = os.Stdout, os.Stderr
 		return io
@@ -107,7 +115,11 @@ func (o *output) forInstance(s *Supervisor, n int, named bool) *instanceOutput {
 		go func() {
 			defer o.reads.Done()
 			defer r.Close()
-			o.log.Capture(name, r)
+			if watched {
+				o.log.CaptureWatched(name, r, &io.lines)
+			} else {
+				o.log.Capture(name, r)
+			}
 		}()
 	}
 	io.stdout, io.stderr = ends[0], ends[1]
@@ -118,12 +130,38 @@ func (o *output) forInstance(s *Supervisor, n int, named bool) *instanceOutput {
 	return io
 }
 
+// passWatched passes the instance's output through to the supervisor's
+// own stdout and stderr by pipes, whose lines --ready log:REGEX looks at.
+func (o *output) passWatched(s *Supervisor, io *instanceOutput) *instanceOutput {
+	var ends []*os.File
+	for _, dst := range []*os.File{os.Stdout, os.Stderr} {
+		r, w, err := os.Pipe()
+		if err != nil {
+			s.events.Error("no pipe for the output: it goes to /dev/null", "err", err.Error())
+			for _, e := range ends {
+				e.Close()
+			}
+			return io
+		}
+		ends = append(ends, w)
+		o.reads.Add(1)
+		go func() {
+			defer o.reads.Done()
+			defer r.Close()
+			logcap.CopyWatched(dst, r, &io.lines)
+		}()
+	}
+	io.stdout, io.stderr = ends[0], ends[1]
+	o.insts = append(o.insts, io)
+	return io
+}
+
 // files returns the instance's stdout and stderr (nil: /dev/null).
 func (io *instanceOutput) files() (stdout, stderr *os.File) { return io.stdout, io.stderr }
 
 // close closes an instance's pipes once it has gone for good (scale).
 func (io *instanceOutput) close() {
-	if io.o.passth {
+	if io.o.passth && io.stdout == os.Stdout {
 		return
 	}
 	for _, f := range []*os.File{io.stdout, io.stderr} {

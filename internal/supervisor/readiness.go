@@ -192,6 +192,20 @@ func (rd *readiness) prepare(inc int, r *running) ([]*os.File, error) {
 	return files, nil
 }
 
+// armLog has out's captures look for the --ready log:REGEX line on
+// behalf of incarnation inc, before it starts, so that no line of it is
+// missed. A line found for an incarnation that has ended meanwhile is
+// dropped with the other events about it.
+func (rd *readiness) armLog(inc int, out *instanceOutput) {
+	if rd.mode.Kind != definition.ReadyLog {
+		return
+	}
+	inbox := &rd.s.inbox
+	out.lines.Arm(rd.mode.Log, func(line string) {
+		inbox.post(event{kind: evReady, at: time.Now(), inc: inc})
+	})
+}
+
 // watch starts waiting for a new incarnation to be ready, where that takes
 // a watcher: a newline on fd:N, or a probe that answers. Like every
 // watcher, it gets what it needs as values, and only posts to the loop.

@@ -84,6 +84,7 @@ func (s *Supervisor) startProcess(in *instance, inc int) (proc.Identity, error) 
 	if err != nil {
 		return proc.Identity{}, fmt.Errorf("start %s: %w", path, err)
 	}
+	s.readying.armLog(inc, in.out)
 	stdout, stderr := in.out.files()
 	files = append([]*os.File{s.output.stdin, stdout, stderr}, files...)
 	spec := &Spec{Tag: Tag(s.def.Name, inc, in.index), Setpgid: true, // its own group, apart from the supervisor's
