@@ -118,6 +118,11 @@ func writeUnits(units systemd.Units, outDir string, titled bool) int {
 				return fail(err)
 			}
 		}
+		if units.OnFailure != "" {
+			if err := os.WriteFile(filepath.Join(outDir, units.OnFailureUnit()), []byte(units.OnFailure), 0o644); err != nil {
+				return fail(err)
+			}
+		}
 		return exitOK
 	}
 	if titled {
@@ -129,6 +134,9 @@ func writeUnits(units systemd.Units, outDir string, titled bool) int {
 	}
 	if units.Socket != "" {
 		fmt.Printf("\n# ---- %s\n%s", units.SocketUnit(), units.Socket)
+	}
+	if units.OnFailure != "" {
+		fmt.Printf("\n# ---- %s\n%s", units.OnFailureUnit(), units.OnFailure)
 	}
 	return exitOK
 }

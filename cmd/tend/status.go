@@ -197,6 +197,7 @@ func (info *daemonInfo) print(w io.Writer) {
 		row(fmt.Sprintf("instance %d", in.Index), "%s", desc)
 	}
 	readinessRows(v, row)
+	hookRows(v, row)
 	if u := info.usage; u.known {
 		row("cpu", "%s", u.cpuText())
 		mem := u.memText() + " resident"
@@ -297,6 +298,7 @@ type statusJSON struct {
 	Retiring        []int          `json:"retiring,omitzero"`
 	InstanceCount   int            `json:"instance_count,omitzero"`
 	Instances       any            `json:"instances,omitzero"`
+	Hook            any            `json:"hook,omitzero"`
 	StatusExitCode  int            `json:"status_exit_code"`
 	SupervisorAlive bool           `json:"supervisor_alive"`
 	// Of a task (--oneshot, --every, --schedule).
@@ -350,6 +352,9 @@ func (info *daemonInfo) json() statusJSON {
 	}
 	if v.LastExit != nil {
 		j.LastExit = v.LastExit
+	}
+	if v.Hook != nil {
+		j.Hook = v.Hook
 	}
 	return j
 }

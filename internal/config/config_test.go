@@ -67,6 +67,9 @@ socket_user = "www-data"
 socket_group = "www-data"
 tty = true
 isolated = true
+on_exit = "echo exited"
+on_failure = "echo failed"
+hook_timeout = "10s"
 
 # The options of tasks, which exclude a service's (readiness, sockets...).
 [job]

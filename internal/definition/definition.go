@@ -115,6 +115,12 @@ type Definition struct {
 	// rather than in the user's host: it shares no process, and so no
 	// fate, with the other daemons.
 	Isolated bool `json:"isolated,omitzero"`
+	// OnExit and OnFailure are shell lines (/bin/sh -c) run after every
+	// exit of the main process, and when the daemon fails for good; each
+	// run is bounded by HookTimeout (0 means 30s). See hooks.go.
+	OnExit      string        `json:"on_exit,omitzero"`
+	OnFailure   string        `json:"on_failure,omitzero"`
+	HookTimeout time.Duration `json:"hook_timeout,omitzero"`
 
 	// Tasks (see tasks.go): Oneshot runs the command to completion
 	// (completed, or failed), once; Every or Cron (with Timezone) runs it
@@ -200,6 +206,9 @@ func (d *Definition) Validate() error {
 		return err
 	}
 	if err := d.validateTask(); err != nil {
+		return err
+	}
+	if err := d.validateHooks(); err != nil {
 		return err
 	}
 	return d.validateReadiness()

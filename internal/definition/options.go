@@ -96,11 +96,12 @@ const (
 	GroupOutput    = "Output"
 	GroupReadiness = "Readiness, health and sockets"
 	GroupTasks     = "One-shots and schedules"
+	GroupHooks     = "Hooks and watch"
 )
 
 // Groups lists the help sections in order.
 func Groups() []string {
-	return []string{GroupRun, GroupTasks, GroupRestart, GroupStop, GroupOutput, GroupReadiness}
+	return []string{GroupRun, GroupTasks, GroupRestart, GroupStop, GroupOutput, GroupReadiness, GroupHooks}
 }
 
 // Options returns the table of a definition's options, in help order.
@@ -270,6 +271,17 @@ func Options() []*Option {
 			Default: "SOCKET-USER's group",
 			Help:    "group of the unix --listen sockets (name or gid)",
 			field:   func(d *Definition) any { return &d.SocketGroup }},
+
+		{Flag: "on-exit", Arg: "CMD", Kind: String, Group: GroupHooks, Systemd: "ExecStopPost=",
+			Help:  "run CMD (/bin/sh -c) after every exit of the main process, with TEND_NAME, TEND_PROJECT, TEND_EXIT_STATUS or TEND_EXIT_SIGNAL, TEND_RESTARTS and TEND_STATE in its environment",
+			field: func(d *Definition) any { return &d.OnExit }},
+		{Flag: "on-failure", Arg: "CMD", Kind: String, Group: GroupHooks, Systemd: "OnFailure= (a NAME-on-failure.service unit)",
+			Help:  "run CMD (/bin/sh -c) when the daemon fails for good (start limit hit, a failed start), with the same environment",
+			field: func(d *Definition) any { return &d.OnFailure }},
+		{Flag: "hook-timeout", Arg: "DURATION", Kind: Duration, Group: GroupHooks,
+			Default: "30s",
+			Help:    "kill a hook still running after this long (one hook runs at a time: the next waits for it)",
+			field:   func(d *Definition) any { return &d.HookTimeout }},
 	}
 }
 

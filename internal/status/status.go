@@ -156,7 +156,9 @@ type Record struct {
 	// probe's result.
 	Health      string       `json:"health,omitzero"`
 	HealthCheck *ProbeResult `json:"health_check,omitzero"`
-	UpdatedAt   time.Time    `json:"updated_at"`
+	// Hook is the last --on-exit or --on-failure hook run (hook.go).
+	Hook      *HookRun  `json:"hook,omitzero"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Limits of LimitHits.

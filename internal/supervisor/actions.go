@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/tendhq/tend/internal/definition"
 	"github.com/tendhq/tend/internal/proc"
 	"github.com/tendhq/tend/internal/status"
 )
@@ -287,6 +288,7 @@ func (m *machine) recordExit(ev event) {
 	m.lastExit = ev.exit
 	m.log(slog.LevelInfo, "main process exited", "pid", inc.main.PID, "how", ev.exit.Description)
 	inc.main = proc.Identity{}
+	m.hook(definition.HookOnExit, ev.exit)
 }
 
 // ended handles an incarnation with no process left: the restart policy
@@ -521,6 +523,9 @@ func (m *machine) spawn(now time.Time) {
 // finish moves to a final state: every stop request is answered, and the
 // supervisor's work is done.
 func (m *machine) finish(to state, now time.Time) {
+	if to == stFailed && m.state != stFailed {
+		defer m.hook(definition.HookOnFailure, m.lastExit)
+	}
 	m.state = to
 	m.deadline = time.Time{}
 	if len(m.retiring) > 0 {

@@ -74,6 +74,8 @@ func (s *Supervisor) handle(msg any) {
 		s.folderSettled()
 	case processesRequest:
 		s.processes(m)
+	case hookDone:
+		s.hookEnded(m.run, <-m.run.done)
 	case logChanged:
 		// The record is written after every message.
 	}
@@ -116,6 +118,8 @@ func (s *Supervisor) apply(in *instance, effects []any) {
 			s.verdictOf(in, e.err)
 		case doLog:
 			s.events.Log(context.Background(), e.level, e.msg, e.attrs...)
+		case doHook:
+			s.runHook(in, e)
 		case doFinish:
 			s.finishedOne(in)
 		}

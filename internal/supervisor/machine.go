@@ -221,6 +221,8 @@ type machineConfig struct {
 	// readyLog is the pattern of --ready log:REGEX, for the errors of a
 	// start that never printed its line.
 	readyLog string
+	// onExit, onFailure: the definition has those hooks (hooks.go).
+	onExit, onFailure bool
 }
 
 func newMachineConfig(d *definition.Definition) machineConfig {
@@ -233,6 +235,7 @@ func newMachineConfig(d *definition.Definition) machineConfig {
 		policy: d.Policy(), schedule: sched, backoff: d.Backoff(), limit: d.StartLimit(),
 		readyTimeout: d.ReadyTimeoutOrDefault(), watchdog: d.Watchdog,
 		healthThreshold: d.HealthThresholdOrDefault(), hasHealth: d.Health != "", name: d.Name,
+		onExit: d.OnExit != "", onFailure: d.OnFailure != "",
 	}
 	if d.ReloadSignal != "" {
 		c.reloadSignal, _ = proc.ParseSignal(d.ReloadSignal) // Validate checked it

@@ -101,6 +101,7 @@ type Supervisor struct {
 	server       *control.Server
 	serving      sync.WaitGroup // the control servers, until their requests are answered
 	watch        *folderWatch
+	hooks        hooks
 	pidf         *pidfile.File
 	finished     bool
 	answers      []any // replies and verdicts to deliver once the record is written
@@ -373,6 +374,7 @@ func (s *Supervisor) publish() {
 // them see Done closed.
 func (s *Supervisor) shutdown() {
 	crashAt("stop-stopped")
+	s.finishHooks()
 	if s.watch != nil {
 		s.watch.close()
 	}

@@ -37,6 +37,8 @@ type Units struct {
 	Service string // the .service unit
 	Socket  string // the .socket unit, or ""
 	Timer   string // the .timer unit of a schedule, or ""
+	// OnFailure is the unit that --on-failure runs, or "" (hooks.go).
+	OnFailure string
 }
 
 // unit is the data of the templates, already escaped: each string is one
@@ -339,6 +341,9 @@ func Render(def *definition.Definition, command []string) (Units, error) {
 		return Units{}, err
 	} else if lines != "" {
 		out.Service = strings.Replace(out.Service, "[Service]\n", "[Service]\n"+lines, 1)
+	}
+	if err := addHooks(def, &out); err != nil {
+		return Units{}, err
 	}
 	if n := def.InstanceCount(); n > 1 {
 		if len(u.Listen) > 0 {

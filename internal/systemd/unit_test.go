@@ -345,6 +345,7 @@ func TestEveryOptionExported(t *testing.T) {
 		SocketMode: "0600", SocketUser: "nobody", SocketGroup: "nogroup",
 		Instances: 2, ReloadSignal: "HUP", Limits: []string{"nofile=1024"}, MemoryMax: 1 << 30, CPUMax: "50%",
 		PidsMax: 64, Critical: true, Isolated: true,
+		OnExit: "echo exited", OnFailure: "echo failed", HookTimeout: time.Minute,
 	}
 	// The options of tasks exclude a service's (readiness, sockets...):
 	// a one-shot, and a schedule, set them.
@@ -355,7 +356,7 @@ func TestEveryOptionExported(t *testing.T) {
 	var units string
 	for _, d := range []*definition.Definition{def, oneshot, sched, every} {
 		u := render(t, d)
-		units += u.Service + u.Socket + u.Timer
+		units += u.Service + u.Socket + u.Timer + u.OnFailure
 	}
 	for _, o := range definition.Options() {
 		if !o.IsSet(def) && !o.IsSet(oneshot) && !o.IsSet(sched) && !o.IsSet(every) {
