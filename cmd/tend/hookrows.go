@@ -6,9 +6,13 @@ import (
 	"github.com/tendhq/tend/internal/client"
 )
 
-// hookRows adds the last --on-exit or --on-failure hook run to `tend
-// status`: which, how it ended, the last line it wrote.
+// hookRows adds to `tend status` why --watch is off, if it is, and the
+// last --on-exit or --on-failure hook run: which, how it ended, the last
+// line it wrote.
 func hookRows(v *client.View, row func(k, format string, args ...any)) {
+	if v.WatchError != "" {
+		row("watch", "off: %s", v.WatchError)
+	}
 	h := v.Hook
 	if h == nil {
 		return

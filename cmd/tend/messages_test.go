@@ -76,7 +76,8 @@ func TestReadySettledNamed(t *testing.T) {
 
 // TestNoFarSuggestion: did-you-mean names a slip of the fingers, and
 // tend's word for another tool's (ps: list), not a far match that does
-// something else (--watch is not --watchdog, ps is not ls).
+// something else (ps is not ls); --watch, pm2's, is an option of its own
+// now, not a slip for --watchdog.
 func TestNoFarSuggestion(t *testing.T) {
 	e := newEnv(t)
 	for _, tc := range []struct {
@@ -86,7 +87,8 @@ func TestNoFarSuggestion(t *testing.T) {
 		{[]string{"ps"}, `tend: unknown command "ps"; did you mean list? (see: tend help)` + "\n"},
 		{[]string{"show", "web"}, `tend: unknown command "show"; did you mean status? (see: tend help)` + "\n"},
 		{[]string{"strat", "web"}, `tend: unknown command "strat"; did you mean start? (see: tend help)` + "\n"},
-		{[]string{"start", "web", "--watch", "--", "sleep", "1"}, "tend: start: unknown option --watch (see: tend help start)\n"},
+		{[]string{"start", "web", "--dog", "--", "sleep", "1"}, "tend: start: unknown option --dog; did you mean --log? (see: tend help start)\n"},
+		{[]string{"start", "web", "--watch", "--", "sleep", "1"}, "tend: --watch \"--\": want a GLOB such as '*.py' after --watch, not an option\n"},
 		{[]string{"lo"}, `tend: unknown command "lo" (see: tend help)` + "\n"},
 	} {
 		if r := e.tend(tc.args...); r.code != 2 || r.stderr != tc.want {

@@ -299,6 +299,7 @@ type statusJSON struct {
 	InstanceCount   int            `json:"instance_count,omitzero"`
 	Instances       any            `json:"instances,omitzero"`
 	Hook            any            `json:"hook,omitzero"`
+	WatchError      string         `json:"watch_error,omitzero"`
 	StatusExitCode  int            `json:"status_exit_code"`
 	SupervisorAlive bool           `json:"supervisor_alive"`
 	// Of a task (--oneshot, --every, --schedule).
@@ -356,6 +357,7 @@ func (info *daemonInfo) json() statusJSON {
 	if v.Hook != nil {
 		j.Hook = v.Hook
 	}
+	j.WatchError = v.WatchError
 	return j
 }
 

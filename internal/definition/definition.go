@@ -121,6 +121,13 @@ type Definition struct {
 	OnExit      string        `json:"on_exit,omitzero"`
 	OnFailure   string        `json:"on_failure,omitzero"`
 	HookTimeout time.Duration `json:"hook_timeout,omitzero"`
+	// Watch are globs of files whose change restarts the daemon (reloads
+	// it, with --listen and a --ready mode, or --reload-signal), after
+	// WatchDebounce (0 means 300ms) without another change;
+	// WatchIgnore are globs left out. See watch.go.
+	Watch         []string      `json:"watch,omitzero"`
+	WatchIgnore   []string      `json:"watch_ignore,omitzero"`
+	WatchDebounce time.Duration `json:"watch_debounce,omitzero"`
 
 	// Tasks (see tasks.go): Oneshot runs the command to completion
 	// (completed, or failed), once; Every or Cron (with Timezone) runs it
@@ -209,6 +216,9 @@ func (d *Definition) Validate() error {
 		return err
 	}
 	if err := d.validateHooks(); err != nil {
+		return err
+	}
+	if err := d.validateWatch(); err != nil {
 		return err
 	}
 	return d.validateReadiness()

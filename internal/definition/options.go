@@ -282,6 +282,17 @@ func Options() []*Option {
 			Default: "30s",
 			Help:    "kill a hook still running after this long (one hook runs at a time: the next waits for it)",
 			field:   func(d *Definition) any { return &d.HookTimeout }},
+		{Flag: "watch", Arg: "GLOB", Kind: List, Group: GroupHooks,
+			Help:  "restart the daemon when a file that GLOB matches changes (*.py at any depth, src/**/*.go from --dir); reload it instead with --listen and a --ready mode, or --reload-signal (repeatable)",
+			field: func(d *Definition) any { return &d.Watch }},
+		{Flag: "watch-ignore", Arg: "GLOB", Kind: List, Group: GroupHooks,
+			Default: ".git, node_modules, __pycache__ and the daemon's own logs",
+			Help:    "leave out the files (and folders) that GLOB matches from --watch (repeatable)",
+			field:   func(d *Definition) any { return &d.WatchIgnore }},
+		{Flag: "watch-debounce", Arg: "DURATION", Kind: Duration, Group: GroupHooks,
+			Default: "300ms",
+			Help:    "restart once no watched file has changed for this long, so that a burst of writes restarts once",
+			field:   func(d *Definition) any { return &d.WatchDebounce }},
 	}
 }
 

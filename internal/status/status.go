@@ -157,8 +157,11 @@ type Record struct {
 	Health      string       `json:"health,omitzero"`
 	HealthCheck *ProbeResult `json:"health_check,omitzero"`
 	// Hook is the last --on-exit or --on-failure hook run (hook.go).
-	Hook      *HookRun  `json:"hook,omitzero"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Hook *HookRun `json:"hook,omitzero"`
+	// WatchError says why --watch is off: it could not be set up, or it
+	// stopped a restart loop (the daemon writes files it watches).
+	WatchError string    `json:"watch_error,omitzero"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 // Limits of LimitHits.

@@ -74,6 +74,14 @@ func (s *Supervisor) handle(msg any) {
 		s.folderSettled()
 	case processesRequest:
 		s.processes(m)
+	case fileChanged:
+		s.fileChanged(m)
+	case folderAdded:
+		s.folderAdded(m)
+	case filesSettled:
+		s.filesSettled(m)
+	case watchRearm:
+		s.watchRearm()
 	case hookDone:
 		s.hookEnded(m.run, <-m.run.done)
 	case logChanged:

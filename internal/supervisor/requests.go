@@ -30,6 +30,7 @@ func (s *Supervisor) Stop(ctx context.Context) (string, error) {
 // supervisor, its control socket and its --listen sockets stay, so that
 // connections queue meanwhile.
 func (s *Supervisor) Restart(ctx context.Context) (int, error) {
+	s.inbox.post(watchRearm{})
 	rs, err := s.ask(ctx, evRestart, result{err: ErrStopped})
 	if err != nil {
 		return 0, err

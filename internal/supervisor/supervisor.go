@@ -102,6 +102,7 @@ type Supervisor struct {
 	serving      sync.WaitGroup // the control servers, until their requests are answered
 	watch        *folderWatch
 	hooks        hooks
+	files        *fileWatch // --watch
 	pidf         *pidfile.File
 	finished     bool
 	answers      []any // replies and verdicts to deliver once the record is written
@@ -236,6 +237,7 @@ func Start(cfg Config) (*Supervisor, error) {
 		}
 		s.watch = watchFolder(s)
 	}
+	s.files = watchFiles(s)
 	crashAt("start-listening")
 	if s.stateful() {
 		go syncDurably(cfg.Dir.DefinitionFile())
@@ -375,6 +377,7 @@ func (s *Supervisor) publish() {
 func (s *Supervisor) shutdown() {
 	crashAt("stop-stopped")
 	s.finishHooks()
+	s.files.close()
 	if s.watch != nil {
 		s.watch.close()
 	}

@@ -346,6 +346,7 @@ func TestEveryOptionExported(t *testing.T) {
 		Instances: 2, ReloadSignal: "HUP", Limits: []string{"nofile=1024"}, MemoryMax: 1 << 30, CPUMax: "50%",
 		PidsMax: 64, Critical: true, Isolated: true,
 		OnExit: "echo exited", OnFailure: "echo failed", HookTimeout: time.Minute,
+		Watch: []string{"*.py"}, WatchIgnore: []string{"tests/**"}, WatchDebounce: time.Second,
 	}
 	// The options of tasks exclude a service's (readiness, sockets...):
 	// a one-shot, and a schedule, set them.

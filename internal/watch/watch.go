@@ -19,10 +19,20 @@ type Watch struct {
 	// changes).
 	any bool
 	f   func()
-	id  int32 // the inotify watch descriptor
+	// files, for a Files watch: called with the name of a file that
+	// changed in the folder, "" when what changed is unknown (the
+	// folder itself went, or events were lost).
+	files func(name string, dir bool)
+	id    int32 // the inotify watch descriptor
 }
 
-func (x *Watch) notify() { x.f() }
+func (x *Watch) notify() {
+	if x.files != nil {
+		x.files("", false)
+		return
+	}
+	x.f()
+}
 
 // Signal returns a function for Add and Changes that sends a value on c
 // without blocking (one waits in c at most: changes fold into it).

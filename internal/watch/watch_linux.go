@@ -67,6 +67,29 @@ func (w *Watcher) Changes(path string, f func()) (*Watch, error) {
 	return x, nil
 }
 
+// filesMask: a file written and closed, created, removed or renamed in
+// or out of the folder (a change of contents that is not closed yet, a
+// log being appended to, is not one), and the folder's own removal.
+const filesMask = unix.IN_CLOSE_WRITE | unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_FROM | unix.IN_MOVED_TO |
+	unix.IN_DELETE_SELF | unix.IN_MOVE_SELF | unix.IN_ONLYDIR | unix.IN_DONT_FOLLOW
+
+// Files watches the folder at path for changes to the files in it (not
+// those of its subfolders: watch each): f is called, on the Watcher's
+// goroutine, with the name of each file written, created, removed or
+// renamed, dir set for a folder; with "" when the folder itself is gone
+// or events were lost. f must not block, nor call the Watcher.
+func (w *Watcher) Files(path string, f func(name string, dir bool)) (*Watch, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	id, err := unix.InotifyAddWatch(w.sys.fd, path, filesMask|unix.IN_MASK_ADD)
+	if err != nil {
+		return nil, &os.PathError{Op: "inotify_add_watch", Path: path, Err: err}
+	}
+	x := &Watch{w: w, path: path, files: f, id: int32(id)}
+	w.byID[x.id] = append(w.byID[x.id], x)
+	return x, nil
+}
+
 func (w *Watcher) remove(x *Watch) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -133,7 +156,12 @@ func (w *Watcher) dispatch(b []byte) {
 		list := w.byID[ev.Wd]
 		self := ev.Mask&(unix.IN_DELETE_SELF|unix.IN_MOVE_SELF|unix.IN_IGNORED) != 0
 		for _, x := range list {
-			if x.any || self || slices.Contains(x.names, name) {
+			switch {
+			case x.files != nil && !self && name != "":
+				if ev.Mask&(unix.IN_CLOSE_WRITE|unix.IN_CREATE|unix.IN_DELETE|unix.IN_MOVED_FROM|unix.IN_MOVED_TO) != 0 {
+					x.files(name, ev.Mask&unix.IN_ISDIR != 0)
+				}
+			case x.any || self || slices.Contains(x.names, name):
 				x.notify()
 			}
 		}

@@ -3,6 +3,8 @@
 package watch
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"slices"
 	"time"
@@ -36,6 +38,11 @@ func (w *Watcher) Add(path string, names []string, f func()) (*Watch, error) {
 // Changes watches the file at path: here once a second.
 func (w *Watcher) Changes(path string, f func()) (*Watch, error) {
 	return w.Add(path, nil, f)
+}
+
+// Files is not offered without inotify: --watch does not poll.
+func (w *Watcher) Files(path string, f func(name string, dir bool)) (*Watch, error) {
+	return nil, fmt.Errorf("watch %s: %w: file changes are watched with Linux's inotify only (tend does not poll)", path, errors.ErrUnsupported)
 }
 
 func (w *Watcher) remove(x *Watch) {
