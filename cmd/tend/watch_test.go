@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -93,5 +94,38 @@ func TestWatch(t *testing.T) {
 	}
 	if r := e.tend("status", "loopy"); !strings.Contains(r.stdout, "watch:") || !strings.Contains(r.stdout, "off: restart loop stopped") {
 		t.Errorf("status: %v", r)
+	}
+}
+
+// TestWatchReloads: a daemon that serves --listen sockets and says when it
+// is ready is reloaded by a change rather than restarted: a new process
+// serves, its restarts stay 0 and its reloads count 1 (TestReloadWithoutDowntime
+// shows that a reload refuses no connection).
+func TestWatchReloads(t *testing.T) {
+	e := newEnv(t)
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "app.conf")
+	os.WriteFile(conf, []byte("v1"), 0o644)
+	addr := freeAddr(t)
+	pid := e.mustStart("web", "http", "--listen", "tcp://"+addr, "--ready", "fd:4", "--dir", dir, "--watch", "*.conf")
+	os.WriteFile(conf, []byte("v2"), 0o644)
+	var s struct {
+		PID      int `json:"pid"`
+		Restarts int `json:"restarts"`
+		Reloads  int `json:"reloads"`
+	}
+	eventually(t, "a reload", func() bool {
+		json.Unmarshal([]byte(e.tend("status", "--json", "web").stdout), &s)
+		return s.Reloads == 1 && s.PID != pid
+	})
+	if s.Restarts != 0 || alive(pid) {
+		t.Errorf("after the watch's reload: %+v, the old pid %d alive: %v", s, pid, alive(pid))
+	}
+	if got := e.watchRestarts("web"); len(got) != 1 || got[0] != conf {
+		t.Errorf("the watch acted for %q", got)
+	}
+	b, _ := os.ReadFile(filepath.Join(e.home, "web", "events.log"))
+	if !strings.Contains(string(b), fmt.Sprintf(`"files":%q,"action":"reload"`, conf)) {
+		t.Errorf("events.log:\n%s", b)
 	}
 }
