@@ -70,6 +70,9 @@ isolated = true
 on_exit = "echo exited"
 on_failure = "echo failed"
 hook_timeout = "10s"
+watch = ["*.py", "templates/**"]
+watch_ignore = "tests/**"
+watch_debounce = "500ms"
 
 # The options of tasks, which exclude a service's (readiness, sockets...).
 [job]

@@ -67,24 +67,18 @@ func (s *Supervisor) runHook(in *instance, e doHook) {
 	if cmd == "" {
 		return
 	}
-	env := append([]string(nil), s.spawner.env...)
-	vars := map[string]string{
-		"TEND_NAME":     s.def.Name,
-		"TEND_PROJECT":  s.def.Project,
-		"TEND_RESTARTS": strconv.Itoa(e.restarts),
-		"TEND_STATE":    string(in.m.state.status()),
-		InstanceEnv:     strconv.Itoa(in.index),
-	}
+	// The daemon's environment, without exit variables of its own.
+	env := unsetEnv(unsetEnv(slices.Clone(s.spawner.env), "TEND_EXIT_SIGNAL"), "TEND_EXIT_STATUS")
+	set := func(k, v string) { env = definition.SetEnv(env, k, v) }
+	set("TEND_NAME", s.def.Name)
+	set("TEND_PROJECT", s.def.Project)
+	set("TEND_RESTARTS", strconv.Itoa(e.restarts))
+	set("TEND_STATE", string(in.m.state.status()))
+	set(InstanceEnv, strconv.Itoa(in.index))
 	if x := e.exit; x != nil && x.Signal != "" {
-		vars["TEND_EXIT_SIGNAL"] = x.Signal
+		set("TEND_EXIT_SIGNAL", x.Signal)
 	} else if x != nil && x.Code >= 0 {
-		vars["TEND_EXIT_STATUS"] = strconv.Itoa(x.Code)
-	}
-	for _, k := range []string{"TEND_NAME", "TEND_PROJECT", "TEND_RESTARTS", "TEND_STATE", InstanceEnv, "TEND_EXIT_SIGNAL", "TEND_EXIT_STATUS"} {
-		env = definition.SetEnv(env, k, vars[k])
-		if vars[k] == "" && (k == "TEND_EXIT_SIGNAL" || k == "TEND_EXIT_STATUS") {
-			env = unsetEnv(env, k)
-		}
+		set("TEND_EXIT_STATUS", strconv.Itoa(x.Code))
 	}
 	run := &hookRun{rec: status.HookRun{Hook: e.hook, Command: cmd}, env: env, dir: s.spawner.dir, done: make(chan hookResult, 1)}
 	h := &s.hooks
@@ -101,14 +95,9 @@ func (s *Supervisor) runHook(in *instance, e doHook) {
 	}
 }
 
+// unsetEnv returns env without key, in place.
 func unsetEnv(env []string, key string) []string {
-	out := env[:0]
-	for _, kv := range env {
-		if !strings.HasPrefix(kv, key+"=") {
-			out = append(out, kv)
-		}
-	}
-	return out
+	return slices.DeleteFunc(env, func(kv string) bool { return strings.HasPrefix(kv, key+"=") })
 }
 
 // startHook runs the hook in a goroutine of its own, through the
