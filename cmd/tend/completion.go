@@ -177,7 +177,7 @@ func optionValues(o *option) []string {
 	case "restart":
 		return []string{"on-failure", "always", "never"}
 	case "ready":
-		return []string{"settled", "exec", "notify", "fd:", "tcp:", "unix:", "http://", "file:", "after:"}
+		return []string{"settled", "exec", "notify", "fd:", "tcp:", "unix:", "http://", "file:", "after:", "log:"}
 	case "health":
 		return []string{"tcp:", "unix:", "http://", "exec:"}
 	case "stop-signal":
