@@ -112,11 +112,25 @@ func (f Filter) match(line []byte) bool {
 // output.log-20261201), in the order they were written (see the package
 // doc, "Reading"); no other file is read.
 func Tail(path string, n int, f Filter) ([]string, error) {
+	// The current file is opened first, then the rotated ones listed: a
+	// rotation in between shows as the open file under a rotated name,
+	// and the list is cut there. (Listed first, a rotation before the
+	// open would hide the file it renamed: a file's lines missing in the
+	// middle.)
+	cur, err := openRead(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if cur != nil {
+		defer cur.Close()
+	}
 	ents, err := listHistory(path)
 	if err != nil {
 		return nil, fmt.Errorf("logcap: tail %s: %w", path, err)
 	}
-	cur, _ := os.Lstat(path)
+	if cur != nil {
+		ents = olderThan(ents, cur)
+	}
 	var chunks [][]string // newest file first
 	have, found := 0, false
 	for i := len(ents); i >= 0; i-- {
@@ -129,17 +143,14 @@ func Tail(path string, n int, f Filter) ([]string, error) {
 		var lines []string
 		var err error
 		if i == len(ents) {
-			lines, err = tailCurrent(path, need, f)
-		} else {
-			e := ents[i]
-			if e.plain && cur != nil {
-				// A rotation caught between its two steps: the rotated
-				// name is still the current file, read above as path.
-				if st, err := os.Lstat(e.stem); err == nil && os.SameFile(st, cur) {
-					continue
-				}
+			if cur == nil {
+				continue
 			}
-			lines, _, err = tailFile(e.stem, need, f)
+			if lines, _, err = tailReader(cur, need, f, true); err != nil {
+				err = fmt.Errorf("logcap: read %s: %w", path, err)
+			}
+		} else {
+			lines, _, err = tailFile(ents[i].stem, need, f)
 		}
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // pruned or compressed while we looked
@@ -161,19 +172,25 @@ func Tail(path string, n int, f Filter) ([]string, error) {
 	return res, nil
 }
 
-// tailCurrent returns the last need (all if 0) matching lines of the
-// current file, which is never compressed.
-func tailCurrent(path string, need int, f Filter) ([]string, error) {
-	r, err := openRead(path)
+// olderThan returns the rotated files of ents written before cur, the
+// current file as it was opened: all of them, unless cur has been
+// rotated since (or a rotation was caught between its two steps), in
+// which case cur is one of ents under its rotated name, and it and those
+// after it are left out.
+func olderThan(ents []rotEntry, cur *os.File) []rotEntry {
+	st, err := cur.Stat()
 	if err != nil {
-		return nil, err
+		return ents
 	}
-	defer r.Close()
-	lines, _, err := tailReader(r, need, f, true)
-	if err != nil {
-		return nil, fmt.Errorf("logcap: read %s: %w", path, err)
+	for i, e := range ents {
+		if !e.plain {
+			continue
+		}
+		if at, err := os.Lstat(e.stem); err == nil && os.SameFile(at, st) {
+			return ents[:i]
+		}
 	}
-	return lines, nil
+	return ents
 }
 
 // tailFile returns the last need (all if 0) matching lines of one rotated

@@ -2,6 +2,8 @@ package logcap
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"os"
 	"strings"
 	"testing"
@@ -206,4 +208,50 @@ func TestFollowExternalRename(t *testing.T) {
 		f.lines(t, 200, 300)
 	})
 	checkSequence(t, lines, 0, 300)
+}
+
+// TestTailDuringRotations reads the whole log again and again while a
+// writer fills it and it rotates every few hundred lines: each read is a
+// run of consecutive lines, never one with a file's lines missing in the
+// middle (the current file renamed between the listing and the read).
+func TestTailDuringRotations(t *testing.T) {
+	path := logPath(t)
+	l, err := Open(Options{Path: path, MaxSize: 8_000, MaxFiles: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	f := newFeeder(t, l)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f.lines(t, 0, 60_000)
+	}()
+	reads := 0
+	for running := true; running; reads++ {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		lines, err := Tail(path, 0, Filter{})
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(lines); n > 0 && lineNumber(Parse(lines[n-1]).Text) < 0 {
+			lines = lines[:n-1] // the last record, caught while being written
+		}
+		for i := 1; i < len(lines); i++ {
+			prev, got := lineNumber(Parse(lines[i-1]).Text), lineNumber(Parse(lines[i]).Text)
+			if got != prev+1 {
+				t.Fatalf("read %d: line %d after line %d (%d lines read)", reads, got, prev, len(lines))
+			}
+		}
+	}
+	if st := l.Stats(); st.Rotations < 20 || reads < 20 {
+		t.Errorf("%d rotations, %d reads: the test did not test reads during rotations", st.Rotations, reads)
+	}
 }
