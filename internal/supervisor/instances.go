@@ -227,6 +227,9 @@ type scaleRequest struct {
 // scale starts instances up to n, or stops those above it; the waiters
 // answer when the new ones are ready, or the old ones gone.
 func (s *Supervisor) scale(r scaleRequest) {
+	// The intent first: a host killed after an instance's fork finds the
+	// new number in the definition, and keeps (or starts) that instance.
+	s.storeInstances(r.n)
 	var ws []*waiter
 	active := 0
 	for _, in := range s.insts {
@@ -256,7 +259,6 @@ func (s *Supervisor) scale(r scaleRequest) {
 		}
 	}
 	s.events.Info("scaled", "instances", r.n)
-	s.storeInstances(r.n)
 	r.reply <- ws
 }
 

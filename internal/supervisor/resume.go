@@ -146,7 +146,9 @@ func (s *Supervisor) notifySocket(d *definition.Definition) (*notify.Server, err
 // resume takes over every instance where the record says it was: the
 // first act of a supervisor with a Resumption, in place of evStart.
 func (s *Supervisor) resume(rs *Resumption) {
-	n := max(rs.Record.InstanceCount, 1)
+	// The definition has the number of a scale whose record the host
+	// that died did not write (scale stores it first).
+	n := max(rs.Record.InstanceCount, s.def.InstanceCount(), 1)
 	for i := range n {
 		s.addInstance(i)
 	}
