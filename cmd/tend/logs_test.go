@@ -6,7 +6,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -118,6 +120,42 @@ func TestLogsLineCounts(t *testing.T) {
 		}
 		if got := strings.Join(before, ""); got != old {
 			t.Errorf("%s printed, before the new lines:\n%s\nwant what tend logs prints without -f:\n%s", what, got, old)
+		}
+	}
+}
+
+// TestTwentyWriters: 20 daemons of one host write at once, 20,000 lines
+// on stdout and 2,000 on stderr each, as fast as they can: every log
+// holds every line of both streams once, in order (issue 20).
+func TestTwentyWriters(t *testing.T) {
+	e := newEnv(t)
+	const daemons, lines = 20, 20000
+	var wg sync.WaitGroup
+	for i := range daemons {
+		wg.Go(func() { e.mustStart(fmt.Sprintf("w%d", i), "print", "--env", "TEST_LINES="+strconv.Itoa(lines)) })
+	}
+	wg.Wait()
+	for i := range daemons {
+		name := fmt.Sprintf("w%d", i)
+		var out string
+		eventually(t, name+"'s lines all in its log", func() bool {
+			out = e.tend("logs", "-n", "all", name).stdout
+			return strings.Count(out, "\n") >= lines+lines/10
+		})
+		next := map[string]int{"stdout": 1, "stderr": 10}
+		for _, l := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+			f := strings.Fields(l) // TIME STREAM line|err N
+			if len(f) != 4 {
+				t.Fatalf("%s: a line not of the helper's: %q", name, l)
+			}
+			n, _ := strconv.Atoi(f[3])
+			if n != next[f[1]] {
+				t.Fatalf("%s: %s line %d where %d was due", name, f[1], n, next[f[1]])
+			}
+			next[f[1]] = n + map[string]int{"stdout": 1, "stderr": 10}[f[1]]
+		}
+		if next["stdout"] != lines+1 || next["stderr"] != lines+10 {
+			t.Errorf("%s: stdout up to %d, stderr up to %d; want %d and %d", name, next["stdout"]-1, next["stderr"]-10, lines, lines)
 		}
 	}
 }
