@@ -558,3 +558,26 @@ func TestHostKilledAfterForkSilentChild(t *testing.T) {
 		eventually(t, "the cgroup removed", func() bool { _, err := os.Stat(rec.Cgroup); return err != nil })
 	}
 }
+
+// TestHostKilledDuringScale: the host is killed right after tend scale 2
+// forked the second instance, before its record: the new host keeps that
+// instance (the definition has the new number first), the scale exits 0,
+// two copies run, and a stop ends both at once.
+func TestHostKilledDuringScale(t *testing.T) {
+	e := newEnv(t)
+	crash := []string{supervisor.CrashPointEnv + "=scale-forked"}
+	if r := e.tendEnv(crash, append([]string{"start", "x"}, e.helper("sleep")...)...); r.code != 0 {
+		t.Fatalf("start: %v", r)
+	}
+	if r := e.tend("scale", "x", "2"); r.code != 0 {
+		t.Fatalf("scale 2 whose host is killed after the fork: %v", r)
+	}
+	eventually(t, "two copies, both of x", func() bool { return len(e.livePIDs()) == 2 })
+	began := time.Now()
+	if r := e.tend("stop", "x"); r.code != 0 || time.Since(began) > 5*time.Second {
+		t.Errorf("stop after %v: %v", time.Since(began), r)
+	}
+	if live := e.livePIDs(); len(live) != 0 {
+		t.Errorf("still running after the stop: %v", live)
+	}
+}

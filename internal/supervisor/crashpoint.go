@@ -19,6 +19,8 @@ import (
 //	start-listening the control socket is up; the launcher is not told yet
 //	stop-requested  a stop was asked for; the child still runs
 //	stop-stopped    the child is gone and recorded; the answer is not sent
+//	scale-forked    tend scale started the new instances' children; their
+//	                record is not written yet
 //
 // `tend start` and `tend run` drop the variable from the environment they
 // record for the child, so a restart does not inherit it.

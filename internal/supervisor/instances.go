@@ -243,6 +243,9 @@ func (s *Supervisor) scale(r scaleRequest) {
 		ws = append(ws, in.started)
 		s.step(in, event{kind: evStart})
 	}
+	if len(ws) > 0 {
+		crashAt("scale-forked")
+	}
 	for _, in := range append([]*instance(nil), s.insts...) {
 		if in.index >= r.n && !in.leaving {
 			in.leaving = true

@@ -226,6 +226,11 @@ func instanceRecord(rec status.Record, index int) status.Instance {
 		}
 		return status.Instance{Index: index}
 	}
+	if index > 0 {
+		// One instance recorded: a later one was not (a scale whose
+		// host died before its record).
+		return status.Instance{Index: index}
+	}
 	inc := rec.Incarnation
 	return status.Instance{Index: 0, State: rec.State, Incarnation: inc, PID: rec.PID, StartTime: rec.StartTime,
 		Adopted: rec.Adopted, Ready: rec.Ready, StartedAt: rec.StartedAt, Restarts: rec.Restarts, Reloads: rec.Reloads,
