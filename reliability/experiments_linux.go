@@ -176,6 +176,16 @@ func experiments() []*experiment {
 			Try:    tryBytesNotUTF8,
 		},
 		{
+			Name: "memory-max-start-limit", Issue: "25.9", Tries: 3, ShortTries: 1, Needs: []string{"python3"}, Deadline: 60 * time.Second,
+			Checks: "a daemon that takes 100 MiB at once under `--memory-max 20M --start-limit 3 --start-limit-interval 30s`: ends `failed` within 20 s, the error naming --memory-max, at most 5 restarts",
+			Timed:  "to failed", Try: tryMemoryMaxStartLimit,
+		},
+		{
+			Name: "impossible-limit", Issue: "25.9", Tries: 3, ShortTries: 1,
+			Checks: "`--limit nofile=2147483648` (above any fs.nr_open): exit 2 within 5 s naming nofile, no folder, nothing runs",
+			Timed:  "refusal", Try: tryImpossibleLimit,
+		},
+		{
 			Name: "host-loss", Issue: "20.4", Tries: 120, ShortTries: 6, Deadline: 45 * time.Second,
 			Checks: "kill -9 of the host 0-60 ms into a `start`, `stop`, `restart`, `reload`, `scale 2` or `up` (20 tries each) of a daemon writing numbered lines every 5 ms: a new host answers within 2 s; the daemon then runs as asked (the command given again if it failed), no copy doubled or lost, every line of every writer in the log, in order",
 			Timed:  "a new host answers", Try: tryHostLoss,
