@@ -125,7 +125,7 @@ func TestScheduleEvery(t *testing.T) {
 	if at := time.Unix(0, int64(third*1e9)); at.Sub(begin) > 3500*time.Millisecond {
 		t.Errorf("the third run started %v after tend start, want within 3.5 s: %q", at.Sub(begin), got)
 	}
-	if r := e.tend("stop", "tick"); r.code != 0 {
+	if r := e.tend("stop", "tick"); r.code != 0 || !strings.Contains(r.stdout, "stopped tick: ") {
 		t.Fatalf("stop: %v", r)
 	}
 	s := e.taskStatus("tick")
@@ -158,6 +158,11 @@ func TestScheduleCron(t *testing.T) {
 	if s.State != "scheduled" || s.NextRun.Minute()%5 != 0 || s.NextRun.Second() != 0 || !s.NextRun.After(time.Now()) ||
 		s.NextRun.After(time.Now().Add(5*time.Minute)) {
 		t.Errorf("status: %+v, want the next fifth minute", s)
+	}
+	// Stopped between two runs (one of `true` lasts milliseconds, every
+	// five minutes): the stop ends the schedule.
+	if r := e.tend("stop", "cr"); r.code != 0 || r.stdout != "stopped cr: its schedule ended (no run was under way)\n" {
+		t.Errorf("stop between runs: %v", r)
 	}
 	r = e.tend("start", "bad", "--schedule", "*/5 * 32 * *", "--", "true")
 	if r.code != 2 || !strings.Contains(r.stderr, `day of month field "32"`) {

@@ -364,7 +364,12 @@ func backoffOver(m *machine, ev event) {
 // stopIdle stops a daemon that is waiting to restart: nothing runs.
 func stopIdle(m *machine, ev event) {
 	m.deadline = time.Time{}
-	m.stopWaiters = append(m.stopWaiters, ev.reply)
+	if m.cfg.timer != nil {
+		// Between two runs of a schedule: what the stop did is end it.
+		m.reply([]*waiter{ev.reply}, result{how: "its schedule ended (no run was under way)"})
+	} else {
+		m.stopWaiters = append(m.stopWaiters, ev.reply)
+	}
 	m.log(slog.LevelInfo, "stop requested")
 	m.finish(stDown, ev.at)
 }
