@@ -6,8 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -456,48 +454,3 @@ const MaxInstances = 256
 
 // InstanceCount is how many instances run: Instances, or 1.
 func (d *Definition) InstanceCount() int { return max(d.Instances, 1) }
-
-// reloadFields are the fields that a reload applies (see Changes).
-var reloadFields = []string{"Command", "Dir", "BaseEnv", "ClearEnv", "EnvFiles", "Env", "EnvDigest", "User", "Group", "Umask", "PIDFile"}
-
-// Changes names the fields (by their JSON names) in which next differs
-// from d: those a reload applies to a running daemon (its command,
-// arguments, environment, working directory, user, umask, pidfile), and
-// the others, which belong to its supervisor (sockets, log, readiness,
-// restart policy...) and need a restart.
-func (d *Definition) Changes(next *Definition) (reloadable, other []string) {
-	a, b := reflect.ValueOf(*d), reflect.ValueOf(*next)
-	for i := 0; i < a.NumField(); i++ {
-		f := a.Type().Field(i)
-		if !f.IsExported() {
-			continue
-		}
-		x, y := a.Field(i), b.Field(i)
-		if x.Kind() == reflect.Slice && x.Len() == 0 && y.Len() == 0 {
-			continue // nil and empty are the same
-		}
-		if reflect.DeepEqual(x.Interface(), y.Interface()) {
-			continue
-		}
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if slices.Contains(reloadFields, f.Name) {
-			reloadable = append(reloadable, name)
-		} else {
-			other = append(other, name)
-		}
-	}
-	return reloadable, other
-}
-
-// CPUQuota parses --cpu-max: a percentage of one CPU ("50%", "200%" for
-// two), as systemd's CPUQuota= takes it; "" means no limit (0).
-func CPUQuota(s string) (percent int, err error) {
-	if s == "" {
-		return 0, nil
-	}
-	n, err := strconv.Atoi(strings.TrimSuffix(s, "%"))
-	if err != nil || !strings.HasSuffix(s, "%") || n <= 0 {
-		return 0, fmt.Errorf("%q: want a percentage of one CPU, such as 50%% (200%% is two CPUs)", s)
-	}
-	return n, nil
-}

@@ -123,3 +123,16 @@ func (d *Definition) CheckLimits() error {
 	}
 	return LimitsPossible(limits)
 }
+
+// CPUQuota parses --cpu-max: a percentage of one CPU ("50%", "200%" for
+// two), as systemd's CPUQuota= takes it; "" means no limit (0).
+func CPUQuota(s string) (percent int, err error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(strings.TrimSuffix(s, "%"))
+	if err != nil || !strings.HasSuffix(s, "%") || n <= 0 {
+		return 0, fmt.Errorf("%q: want a percentage of one CPU, such as 50%% (200%% is two CPUs)", s)
+	}
+	return n, nil
+}

@@ -398,62 +398,6 @@ func notCarried(def *definition.Definition) string {
 	return strings.Join(out, " ")
 }
 
-// listen fills in the socket unit's settings from def's --listen sockets.
-func (u *unit) listen(def *definition.Definition) error {
-	socks, err := def.ListenSockets()
-	if err != nil {
-		return err
-	}
-	differ := false
-	for i, l := range socks {
-		addr, note, err := listenStream(l, def.Listen[i])
-		if err != nil {
-			return err
-		}
-		u.Listen = append(u.Listen, addr)
-		if note != "" {
-			u.SocketNotes = append(u.SocketNotes, note)
-		}
-		differ = differ || l.Name != socks[0].Name
-	}
-	if differ {
-		u.Notes = append(u.Notes, splitNote)
-	}
-	if def.SocketMode != "" {
-		u.SocketMode = fmt.Sprintf("%04o", def.SocketFileMode())
-	}
-	if u.SocketUser, err = value("--socket-user", def.SocketUser); err != nil {
-		return err
-	}
-	if u.SocketGroup, err = value("--socket-group", def.SocketGroup); err != nil {
-		return err
-	}
-	if len(socks) > 0 {
-		if !fdName(socks[0].Name) {
-			return fmt.Errorf("systemd: --listen %q: systemd takes a descriptor name of printable ASCII without ':': rename it", def.Listen[0])
-		}
-		u.FDName = socks[0].Name
-	}
-	return nil
-}
-
-// splitNote says that tend's --listen names differ.
-const splitNote = "systemd names all the sockets of one .socket unit alike; tend's --listen names differ: split the socket unit to keep them."
-
-// fdName reports whether systemd takes s as FileDescriptorName=: at most
-// 255 printable ASCII characters, no ':'.
-func fdName(s string) bool {
-	if s == "" || len(s) > 255 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] > '~' || s[i] == ':' {
-			return false
-		}
-	}
-	return true
-}
-
 // shellWord quotes s for a shell command in a comment when it needs it.
 func shellWord(s string) string {
 	if strings.ContainsAny(s, `\'"$ `) {
