@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"strings"
 
 	"github.com/tendhq/tend/internal/client"
 	"github.com/tendhq/tend/internal/status"
@@ -139,7 +138,7 @@ func runList(args []string) int {
 		row = append(row,
 			cell{text: string(v.Condition), color: stateColor(string(v.Condition), v.ExitCode())},
 			cell{text: pid}, cell{text: up}, cell{text: strconv.Itoa(v.Restarts)},
-			cell{text: shortExit(v.LastExit)},
+			cell{text: v.LastExit.Short()},
 			cell{text: info.usage.cpuText()}, cell{text: info.usage.memText()}, cell{text: info.usage.pssText()},
 			cell{text: commandText(v.Command)})
 		t.add(row...)
@@ -168,21 +167,5 @@ func instanceRow(in status.Instance, projects bool) []cell {
 		}
 	}
 	return append(row, cell{text: string(in.State), color: stateColor(string(in.State), 0)},
-		cell{text: pid}, cell{text: up}, cell{text: strconv.Itoa(in.Restarts)}, cell{text: shortExit(in.LastExit)})
-}
-
-// shortExit is a last exit for a table column: "status 1", "SIGKILL",
-// "not run", "-".
-func shortExit(e *status.Exit) string {
-	switch {
-	case e == nil:
-		return "-"
-	case e.Signal != "":
-		return "SIG" + e.Signal
-	case strings.HasPrefix(e.Description, "cannot run"):
-		return "not run"
-	case e.Code < 0:
-		return "?"
-	}
-	return "status " + strconv.Itoa(e.Code)
+		cell{text: pid}, cell{text: up}, cell{text: strconv.Itoa(in.Restarts)}, cell{text: in.LastExit.Short()})
 }

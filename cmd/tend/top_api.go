@@ -157,24 +157,7 @@ func (c *apiClient) events(ctx context.Context, project string) (<-chan api.Even
 	if err != nil {
 		return nil, err
 	}
-	out := make(chan api.Event, 64)
-	go func() {
-		defer close(out)
-		defer resp.Body.Close()
-		dec := json.NewDecoder(resp.Body)
-		for {
-			var ev api.Event
-			if err := dec.Decode(&ev); err != nil {
-				return
-			}
-			select {
-			case out <- ev:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return out, nil
+	return api.ReadEvents(ctx, resp.Body), nil
 }
 
 // logs follows GET /v1/daemons/{name}/logs: its last lines, then every

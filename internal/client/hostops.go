@@ -164,24 +164,7 @@ func Events(ctx context.Context, root, project string) (<-chan api.Event, error)
 		resp.Body.Close()
 		return nil, fmt.Errorf("the host's events: %s", resp.Status)
 	}
-	out := make(chan api.Event, 64)
-	go func() {
-		defer close(out)
-		defer resp.Body.Close()
-		dec := json.NewDecoder(resp.Body)
-		for {
-			var ev api.Event
-			if err := dec.Decode(&ev); err != nil {
-				return
-			}
-			select {
-			case out <- ev:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	return out, nil
+	return api.ReadEvents(ctx, resp.Body), nil
 }
 
 // StopMany has the host stop the daemons named (or with all, every one

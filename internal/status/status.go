@@ -5,6 +5,8 @@
 package status
 
 import (
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tendhq/tend/internal/proc"
@@ -52,6 +54,22 @@ type Exit struct {
 	Description string `json:"description"`
 	// At is when the supervisor learned of the exit.
 	At time.Time `json:"at"`
+}
+
+// Short is e for a table column: "status 1", "SIGKILL", "not run", and
+// "-" for none (e nil).
+func (e *Exit) Short() string {
+	switch {
+	case e == nil:
+		return "-"
+	case e.Signal != "":
+		return "SIG" + e.Signal
+	case strings.HasPrefix(e.Description, "cannot run"):
+		return "not run"
+	case e.Code < 0:
+		return "?"
+	}
+	return "status " + strconv.Itoa(e.Code)
 }
 
 // ProbeResult is the outcome of the last health probe.

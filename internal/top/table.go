@@ -77,7 +77,7 @@ func (m *Model) rows(names []string) []row {
 			r.cells[colUptime] = age(m.now, v.StartedAt)
 		}
 		r.cells[colRestarts] = strconv.Itoa(v.Restarts)
-		r.cells[colExit] = shortExit(v.LastExit)
+		r.cells[colExit] = v.LastExit.Short()
 		r.cells[colCPU], r.cells[colMem] = "-", "-"
 		if u, ok := m.usage[name]; ok {
 			if u.CPUKnown {
@@ -114,7 +114,7 @@ func instanceRow(now time.Time, name string, in status.Instance) row {
 		r.cells[colUptime] = age(now, in.StartedAt)
 	}
 	r.cells[colRestarts] = strconv.Itoa(in.Restarts)
-	r.cells[colExit] = shortExit(in.LastExit)
+	r.cells[colExit] = in.LastExit.Short()
 	if in.Ready {
 		r.cells[colReady] = "yes"
 	}
@@ -290,21 +290,6 @@ func readiness(v *api.View) string {
 		return "yes"
 	}
 	return "no"
-}
-
-// shortExit is a last exit in a column: "status 1", "SIGKILL", "not run".
-func shortExit(e *status.Exit) string {
-	switch {
-	case e == nil:
-		return "-"
-	case e.Signal != "":
-		return "SIG" + e.Signal
-	case strings.HasPrefix(e.Description, "cannot run"):
-		return "not run"
-	case e.Code < 0:
-		return "?"
-	}
-	return "status " + strconv.Itoa(e.Code)
 }
 
 // age is how long ago t was, in a few characters: 45s, 12m05s, 3h12m,
