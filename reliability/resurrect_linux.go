@@ -19,19 +19,7 @@ import (
 // by one of them only, runs once, as that pid, not restarted since.
 func tryResurrectTwice(t *T) error {
 	names := []string{t.name("-a"), t.name("-b"), t.name("-c")}
-	var victims []pinfo
-	for k, name := range names {
-		s, err := t.startSleep(name, k)
-		if err != nil {
-			return err
-		}
-		p, err := t.ours(s.PID)
-		if err != nil {
-			return err
-		}
-		victims = append(victims, p)
-	}
-	if err := t.reboot(victims...); err != nil {
+	if err := t.startAndReboot(names); err != nil {
 		return err
 	}
 	var rs [2]res
@@ -116,23 +104,11 @@ var damages = []struct {
 // names each damaged daemon on a line of its own saying what is wrong
 // with which file, starts the intact one and none of the others.
 func tryResurrectDamaged(t *T) error {
-	var victims []pinfo
 	names := []string{t.name("-intact")}
 	for _, d := range damages {
 		names = append(names, t.name("-"+d.name))
 	}
-	for k, name := range names {
-		s, err := t.startSleep(name, k)
-		if err != nil {
-			return err
-		}
-		p, err := t.ours(s.PID)
-		if err != nil {
-			return err
-		}
-		victims = append(victims, p)
-	}
-	if err := t.reboot(victims...); err != nil {
+	if err := t.startAndReboot(names); err != nil {
 		return err
 	}
 	for i, d := range damages {
@@ -163,4 +139,22 @@ func tryResurrectDamaged(t *T) error {
 		p.add("the intact daemon after resurrect: %+v, %v; copies %v", s, err, sleeping(t.arg(0)))
 	}
 	return p.err()
+}
+
+// startAndReboot starts a sleeping daemon of each name, then reboots as
+// the campaign can (kill -9 of the keeper, the host and the daemons).
+func (t *T) startAndReboot(names []string) error {
+	var victims []pinfo
+	for k, name := range names {
+		s, err := t.startSleep(name, k)
+		if err != nil {
+			return err
+		}
+		p, err := t.ours(s.PID)
+		if err != nil {
+			return err
+		}
+		victims = append(victims, p)
+	}
+	return t.reboot(victims...)
 }
