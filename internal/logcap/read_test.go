@@ -3,6 +3,7 @@ package logcap
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"strings"
@@ -222,34 +223,43 @@ func TestTailDuringRotations(t *testing.T) {
 	}
 	defer l.Close()
 	f := newFeeder(t, l)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		f.lines(t, 0, 60_000)
-	}()
+	// The reads run beside the writes, in a goroutine of their own; the
+	// first read that is not a run of consecutive lines is the failure.
+	stop, failed := make(chan struct{}), make(chan string, 1)
 	reads := 0
-	for running := true; running; reads++ {
-		select {
-		case <-done:
-			running = false
-		default:
-		}
-		lines, err := Tail(path, 0, Filter{})
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n := len(lines); n > 0 && lineNumber(Parse(lines[n-1]).Text) < 0 {
-			lines = lines[:n-1] // the last record, caught while being written
-		}
-		for i := 1; i < len(lines); i++ {
-			prev, got := lineNumber(Parse(lines[i-1]).Text), lineNumber(Parse(lines[i]).Text)
-			if got != prev+1 {
-				t.Fatalf("read %d: line %d after line %d (%d lines read)", reads, got, prev, len(lines))
+	go func() {
+		defer close(failed)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			lines, err := Tail(path, 0, Filter{})
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				failed <- err.Error()
+				return
+			}
+			reads++
+			if n := len(lines); n > 0 && lineNumber(Parse(lines[n-1]).Text) < 0 {
+				lines = lines[:n-1] // the last record, caught while being written
+			}
+			for i := 1; i < len(lines); i++ {
+				prev, got := lineNumber(Parse(lines[i-1]).Text), lineNumber(Parse(lines[i]).Text)
+				if got != prev+1 {
+					failed <- fmt.Sprintf("read %d: line %d after line %d (%d lines read)", reads, got, prev, len(lines))
+					return
+				}
 			}
 		}
+	}()
+	f.lines(t, 0, 60_000)
+	close(stop)
+	if msg, ok := <-failed; ok {
+		t.Fatal(msg)
 	}
 	if st := l.Stats(); st.Rotations < 20 || reads < 20 {
 		t.Errorf("%d rotations, %d reads: the test did not test reads during rotations", st.Rotations, reads)
